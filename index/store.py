@@ -1,0 +1,257 @@
+"""Chroma storage for chunks, with a manifest that makes every document update atomic.
+
+Two collections: `<name>` holds the chunks (our own embeddings, cosine space) and
+`<name>_docs` the manifest: one record per document with the version whose chunks are live,
+plus the document's full text (so citations can quote it). A chunk is visible only when its
+version matches its document's manifest record, so a new version becomes visible in one
+step (the manifest upsert) and an interrupted run never shows duplicates or orphans; the next
+ingestion deletes whatever an interrupted one left behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from index.offline import go_offline
+from index.split import Chunk
+
+_STATE_ID = "\u0000state"
+_WRITE_BATCH = 1000
+
+
+class StoreError(Exception):
+    """A store problem, with a one-line message that says what to do."""
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    source: str
+    version: str
+    sha256: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    distance: float = 0.0
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # chromadb raises many types; the user needs one line
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"Chroma failed while {action}: {message}") from exc
+
+
+def _client(data_dir: Path | None, url: str | None):
+    go_offline()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        if not parsed.hostname:
+            raise StoreError(f"ASSISTANT_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000")
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {url} ({type(exc).__name__}); "
+                "start it with `chroma run` or unset ASSISTANT_CHROMA_URL"
+            ) from exc
+        return client
+    assert data_dir is not None
+    path = data_dir / "chroma"
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except Exception as exc:
+        raise StoreError(
+            f"{path} is not a usable Chroma store ({type(exc).__name__}); "
+            "move it away and run `assistant ingest` again"
+        ) from exc
+
+
+class Store:
+    """The chunk index. Open with a data directory (embedded) or a server URL."""
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        url: str | None = None,
+        collection: str = "chunks",
+        create: bool = True,
+    ) -> None:
+        if len(collection) < 3:
+            raise StoreError("the collection name needs at least 3 characters")
+        self.location = url or str(data_dir)
+        if not url and not create and not (Path(data_dir or ".") / "chroma").exists():
+            raise StoreError(f"no index in {data_dir}: run `assistant ingest` first")
+        self._client = _client(data_dir, url)
+        with _translated("opening the collections"):
+            if create:
+                self._chunks = self._client.get_or_create_collection(
+                    collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                )
+                self._docs = self._client.get_or_create_collection(
+                    f"{collection}_docs", embedding_function=None
+                )
+            else:
+                try:
+                    self._chunks = self._client.get_collection(collection, embedding_function=None)
+                    self._docs = self._client.get_collection(
+                        f"{collection}_docs", embedding_function=None
+                    )
+                except Exception as exc:
+                    if "does not exist" in str(exc) or "NotFound" in type(exc).__name__:
+                        raise StoreError(
+                            f"no index in {self.location}: run `assistant ingest` first"
+                        ) from exc
+                    raise
+
+    # -- manifest -------------------------------------------------------------------------
+    def manifest(self) -> dict[str, DocRecord]:
+        with _translated("reading the manifest"):
+            got = self._docs.get(include=["metadatas"])
+        records = {}
+        for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+            if id_ == _STATE_ID or meta is None:
+                continue
+            records[id_] = DocRecord(
+                id_, str(meta["version"]), str(meta["sha256"]), int(meta["chunks"])  # type: ignore[arg-type]
+            )
+        return records
+
+    def document_text(self, source: str) -> str | None:
+        with _translated("reading a document"):
+            got = self._docs.get(ids=[source], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else None
+
+    def generation(self) -> float:
+        """Changes whenever the visible content changes (used to refresh caches)."""
+        with _translated("reading the index state"):
+            got = self._docs.get(ids=[_STATE_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return float(metas[0]["generation"]) if metas and metas[0] else 0.0  # type: ignore[arg-type]
+
+    def _bump(self) -> None:
+        self._docs.upsert(
+            ids=[_STATE_ID], embeddings=[[0.0]], metadatas=[{"generation": time.time()}],
+            documents=[""],
+        )
+
+    # -- writes ---------------------------------------------------------------------------
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Write chunks (invisible until their document is committed). Idempotent."""
+        with _translated("writing chunks"):
+            for i in range(0, len(chunks), _WRITE_BATCH):
+                part = chunks[i : i + _WRITE_BATCH]
+                self._chunks.upsert(
+                    ids=[c.id for c in part],
+                    embeddings=embeddings[i : i + _WRITE_BATCH],
+                    documents=[c.text for c in part],
+                    metadatas=[
+                        {"source": c.source, "start": c.start, "end": c.end, "version": c.version}
+                        for c in part
+                    ],
+                )
+
+    def commit_document(self, source: str, version: str, sha256: str, chunks: int, text: str) -> None:
+        """Make `version` the live one for `source` (one atomic upsert), then drop the old one."""
+        with _translated("committing a document"):
+            self._docs.upsert(
+                ids=[source],
+                embeddings=[[1.0]],
+                metadatas=[{"version": version, "sha256": sha256, "chunks": chunks}],
+                documents=[text],
+            )
+            self._bump()
+            self._chunks.delete(where={"$and": [{"source": source}, {"version": {"$ne": version}}]})
+
+    def remove_document(self, source: str) -> None:
+        with _translated("removing a document"):
+            self._docs.delete(ids=[source])
+            self._bump()
+            self._chunks.delete(where={"source": source})
+
+    def collect_garbage(self) -> int:
+        """Delete chunks that no manifest record points to (left by an interrupted run)."""
+        manifest = self.manifest()
+        with _translated("cleaning up"):
+            if self._chunks.count() == sum(r.chunks for r in manifest.values()):
+                return 0
+            got = self._chunks.get(include=["metadatas"])
+        stale = [
+            id_
+            for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
+            if meta is None or manifest.get(str(meta["source"])) is None
+            or manifest[str(meta["source"])].version != meta["version"]
+        ]
+        with _translated("cleaning up"):
+            for i in range(0, len(stale), _WRITE_BATCH):
+                self._chunks.delete(ids=stale[i : i + _WRITE_BATCH])
+        return len(stale)
+
+    # -- reads ----------------------------------------------------------------------------
+    def count(self) -> int:
+        with _translated("counting chunks"):
+            return int(self._chunks.count())
+
+    def _visible(self, ids, metas, docs, distances) -> list[StoredChunk]:
+        manifest = self.manifest()
+        out = []
+        for id_, meta, doc, dist in zip(ids, metas, docs, distances, strict=False):
+            record = manifest.get(str(meta["source"]))
+            if record is None or record.version != meta["version"]:
+                continue
+            out.append(
+                StoredChunk(
+                    id_, str(meta["source"]), int(meta["start"]), int(meta["end"]), doc, float(dist)
+                )
+            )
+        return out
+
+    def query(self, embedding: Sequence[float] | np.ndarray, n: int) -> list[StoredChunk]:
+        """The `n` nearest visible chunks, nearest first (distance = 1 - cosine)."""
+        with _translated("searching"):
+            total = self._chunks.count()
+            if total == 0:
+                return []
+            got = self._chunks.query(
+                query_embeddings=[list(map(float, embedding))],
+                n_results=min(total, n * 2 + 8),
+                include=["documents", "metadatas", "distances"],
+            )
+        hits = self._visible(
+            got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0]  # type: ignore[index]
+        )
+        return hits[:n]
+
+    def all_chunks(self) -> list[StoredChunk]:
+        with _translated("reading chunks"):
+            got = self._chunks.get(include=["documents", "metadatas"])
+        ids = got["ids"]
+        return self._visible(ids, got["metadatas"] or [], got["documents"] or [], [0.0] * len(ids))
