@@ -1,0 +1,33 @@
+"""The public Python API: `answer()`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.generators import Generator
+from assistant.pipeline import get_pipeline
+from assistant.settings import Settings
+from assistant.types import Answer
+
+
+def answer(
+    question: str,
+    history: Sequence[tuple[str, str]] | None = None,
+    *,
+    generator: str | Generator | None = None,
+    k: int | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer `question` from the indexed documents, with verified `[n]` citations.
+
+    `history` is a list of (user, assistant) pairs, oldest first. `generator` is a name
+    (`local`, `extractive`, `openai`) or a generator object; `k` the number of chunks
+    retrieved. Raises `assistant.errors.AssistantError` (one-line message) on bad input or
+    when the index or a backend is unavailable.
+    """
+    result = None
+    for event in get_pipeline(settings).stream(question, history, generator=generator, k=k):
+        if isinstance(event, Answer):
+            result = event
+    assert result is not None
+    return result

@@ -1,0 +1,220 @@
+"""The `assistant` command: ingest, ask, chat, eval, bench.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input. Errors are one line on
+stderr that says what to do (set ASSISTANT_DEBUG=1 for a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.offline import go_offline
+
+
+def _settings(**overrides):
+    from pydantic import ValidationError
+
+    from assistant.errors import BadInput
+    from assistant.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"])
+        raise BadInput(f"setting {field} (ASSISTANT_{field.upper()}): {err['msg']}") from None
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.errors import AssistantError, BadInput
+    from assistant.pipeline import forget_pipelines, shared_embedder
+    from index import Store, StoreError, ingest
+
+    settings = _settings(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    for path in paths:
+        if not path.exists():
+            raise BadInput(f"no such file or folder: {path}")
+    if settings.chunk_overlap >= settings.chunk_size:
+        raise BadInput("the chunk overlap must be smaller than the chunk size")
+    root = Path(args.root) if args.root else None
+    try:
+        store = Store(settings.data_dir, settings.chroma_url, settings.collection)
+        report = ingest(
+            paths,
+            store,
+            shared_embedder(),
+            root=root,
+            chunk_size=settings.chunk_size,
+            overlap=settings.chunk_overlap,
+            progress=not args.quiet and sys.stderr.isatty(),
+            on_problem=lambda p: print(p, file=sys.stderr),
+        )
+    except StoreError as exc:
+        raise AssistantError(str(exc)) from None
+    forget_pipelines()
+    print(report.summary())
+    loaded = report.added + report.updated + report.unchanged
+    if report.problems and not loaded and not report.removed:
+        raise BadInput("no readable document in the given paths")
+    return 0
+
+
+def _print_sources(answer) -> None:
+    if not answer.citations:
+        return
+    print("\nSources:")
+    for c in answer.citations:
+        quote = " ".join(c.quote.split())
+        print(f"  [{c.number}] {c.source} (characters {c.start}-{c.end})")
+        print(f"      \u201c{quote}\u201d")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.errors import BadInput
+    from assistant.pipeline import check_question, get_pipeline
+    from assistant.types import Answer
+
+    settings = _settings(generator=args.generator, k=args.k)
+    check_question(args.question, settings.max_question_chars)  # fail before loading models
+
+    history = None
+    if args.history:
+        try:
+            history = json.loads(args.history)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"--history is not JSON: {exc.msg}") from None
+    pipeline = get_pipeline(settings)
+    stream_live = sys.stdout.isatty() and not args.json
+    raw, result = "", None
+    for event in pipeline.stream(args.question, history, generator=args.generator, k=args.k):
+        if isinstance(event, Answer):
+            result = event
+        else:
+            raw += event
+            if stream_live:
+                print(event, end="", flush=True)
+    assert result is not None
+    for notice in pipeline.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return 0
+    if stream_live:
+        print()
+        if raw.strip() == result.text:
+            _print_sources(result)
+            return 0
+        print("\nWith checked citations:")
+    print(result.text)
+    _print_sources(result)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.chat import launch
+
+    launch(_settings(), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.harness import main as eval_main  # the harness lives beside the suite
+
+    return int(eval_main(args.rest))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import main as bench_main
+
+    return int(bench_main(args.rest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Offline assistant that answers questions about your documents with cited "
+        "passages, and says so when the documents do not hold the answer.",
+        epilog="Settings come from ASSISTANT_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "ingest",
+        help="index documents (.txt .md .html .pdf)",
+        description="Index files and folders. Runs are incremental: unchanged "
+        "files are skipped, changed ones replaced, deleted ones removed.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders (default: ASSISTANT_CORPUS_DIR, the project's seeds/)",
+    )
+    p.add_argument(
+        "--root",
+        help="folder that sources are named relative to (default: the common parent of PATHs)",
+    )
+    p.add_argument("--chunk-size", type=int, help="tokens per chunk (default 128)")
+    p.add_argument("--chunk-overlap", type=int, help="overlap tokens (default 32)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer one question with cited sources")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the Answer as one JSON object")
+    p.add_argument(
+        "--generator",
+        choices=["local", "extractive", "openai"],
+        help="answer backend (default: ASSISTANT_GENERATOR or local)",
+    )
+    p.add_argument("--k", type=int, help="chunks to retrieve (default 4)")
+    p.add_argument("--history", help='earlier turns as JSON: [["question", "answer"], ...]')
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="open the web chat")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="score the fixed question-answer suite", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="measure speed, scale and memory", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    go_offline()
+    args = build_parser().parse_args(argv)
+    from assistant.errors import AssistantError
+
+    try:
+        return args.func(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: the index keeps what it held before this run", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"error: unexpected {type(exc).__name__}: {first} (set ASSISTANT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Turn a follow-up question into one that stands alone, using the conversation.
+
+The rule-based version needs no model: a question that leans on the conversation (short,
+opens with "and"/"what about", or refers back with a pronoun) is searched together with the
+previous user question, so "And the Russian cosmonauts?" after "Which spacecraft will American
+astronauts fly on?" finds the passage about both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.evidence import content_stems
+
+_LEANS_BACK = re.compile(
+    r"^\s*(and|but|also|so|what about|how about|then|or)\b"
+    r"|\b(it|its|they|them|their|he|she|his|her|that|this|those|these|there|then)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up(question: str) -> bool:
+    return bool(_LEANS_BACK.search(question)) or len(content_stems(question)) <= 2
+
+
+def condense(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """A standalone question for retrieval (the question itself when it needs no context)."""
+    if not history or not is_follow_up(question):
+        return question
+    previous = history[-1][0].strip()
+    return f"{question.strip()} (follow-up to: {previous})"

@@ -1,0 +1,17 @@
+"""Errors that reach a user as one line, with the exit code the CLI uses."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """A failure the user can act on. `exit_code` 1 = runtime failure, 2 = bad input/usage."""
+
+    exit_code = 1
+
+
+class BadInput(AssistantError):
+    exit_code = 2
+
+
+class GeneratorUnavailable(AssistantError):
+    """The chosen generator cannot run (not installed, model missing, server down)."""

@@ -1,0 +1,332 @@
+"""Sentence-level evidence: which sentences of the retrieved chunks bear on a question.
+
+Used to pick what a generator is shown, to decide refusals before any model runs, to compose
+extractive answers, and to check that a cited passage supports a claim. Two signals, both
+without an LLM: cosine similarity of sentence embeddings, and the share of the question's (or
+claim's) content words, stemmed, that the sentence contains.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import Stemmer
+
+from index import Embedder
+from index.split import sentence_spans
+
+_stemmer = Stemmer.Stemmer("english")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "tell",
+        "say",
+        "said",
+        "according",
+        "thus",
+        "many",
+        "much",
+        "well",
+        "part",
+        "two",
+        "one",
+        "ever",
+        "able",
+        "please",
+        "know",
+    ]
+)
+
+
+def content_stems(text: str) -> set[str]:
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    words = [w.split("'")[0] for w in words]
+    return set(_stemmer.stemWords([w for w in words if w not in STOPWORDS and len(w) > 1]))
+
+
+def coverage(claim: str, text: str) -> float:
+    """Share of the claim's content stems that occur in `text` (1.0 when the claim has none)."""
+    wanted = content_stems(claim)
+    if not wanted:
+        return 1.0
+    return len(wanted & content_stems(text)) / len(wanted)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    chunk_index: int  # which retrieved chunk it comes from
+    start: int  # offsets in the source document
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Scored:
+    sentence: Sentence
+    cosine: float
+    coverage: float
+
+    @property
+    def score(self) -> float:
+        return 0.6 * self.cosine + 0.4 * self.coverage
+
+
+class EvidenceScorer:
+    """Scores sentences against questions and claims; caches sentence embeddings."""
+
+    def __init__(self, embedder: Embedder, cache_size: int = 50_000) -> None:
+        self.embedder = embedder
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            fresh = self.embedder.encode(missing)
+            with self._lock:
+                for text, vec in zip(missing, fresh, strict=True):
+                    self._cache[text] = vec
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            for t in texts:
+                self._cache.move_to_end(t)
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1))
+
+    @staticmethod
+    def sentences(chunks: Sequence[tuple[int, str]]) -> list[Sentence]:
+        """Sentences of chunks given as (start offset in source, chunk text)."""
+        out = []
+        for i, (offset, text) in enumerate(chunks):
+            for s, e in sentence_spans(text):
+                out.append(Sentence(i, offset + s, offset + e, text[s:e]))
+        return out
+
+    def rank(
+        self, query: str, sentences: Sequence[Sentence], query_vector: np.ndarray | None = None
+    ) -> list[Scored]:
+        """Sentences scored against `query`, best first."""
+        if not sentences:
+            return []
+        if query_vector is None:
+            query_vector = self.vectors([query])[0]
+        sims = self.vectors([s.text for s in sentences]) @ query_vector
+        scored = [
+            Scored(s, float(sim), coverage(query, s.text))
+            for s, sim in zip(sentences, sims, strict=True)
+        ]
+        return sorted(scored, key=lambda x: x.score, reverse=True)
+
+    def support(self, claim: str, text: str) -> tuple[float, str]:
+        """How well `text` supports `claim` (0..1) and the sentence(s) of `text` that do."""
+        sents = [Sentence(0, s, e, text[s:e]) for s, e in sentence_spans(text)]
+        if not sents:
+            return 0.0, ""
+        ranked = self.rank(claim, sents)
+        best = ranked[0]
+        return max(best.cosine, best.coverage), best.sentence.text
+
+
+# Words that carry no topic: question scaffolding and the vocabulary of injection attempts.
+NON_TOPIC = frozenset(
+    [
+        "ignore",
+        "disregard",
+        "instructions",
+        "instruction",
+        "previous",
+        "answer",
+        "reply",
+        "follow",
+        "documents",
+        "document",
+        "article",
+        "text",
+        "passage",
+        "passages",
+        "exactly",
+        "according",
+        "question",
+    ]
+)
+# Calibrated on eval/qa.jsonl (see eval/CALIBRATION.md): below MIN_SCORE nothing in the
+# documents is about the question; a topic word of the question that the best sentences
+# neither contain nor come close to (word-embedding cosine under FOREIGN_TERM) means the
+# question asks about something the documents do not mention.
+MIN_SCORE = 0.2
+WEAK_SCORE = 0.45
+FOREIGN_TERM = 0.35
+NEAR_TERM = 0.45
+
+
+def _topic_words(text: str) -> list[str]:
+    words = (w.lower().replace("’", "'").split("'")[0] for w in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
+
+
+@dataclass(frozen=True)
+class Decision:
+    answerable: bool
+    score: float  # the best sentence's score
+    reason: str
+
+
+def decide(
+    scorer: EvidenceScorer, question: str, ranked: Sequence[Scored], top: int = 4
+) -> Decision:
+    """Whether the ranked sentences hold enough evidence to answer `question`."""
+    if not ranked:
+        return Decision(False, 0.0, "nothing retrieved")
+    score = ranked[0].score
+    if score < MIN_SCORE:
+        return Decision(False, score, f"best evidence {score:.2f} < {MIN_SCORE}")
+    text = " ".join(s.sentence.text for s in ranked[:top])
+    present = content_stems(text)
+    missing = [
+        w
+        for w in _topic_words(question)
+        if w not in NON_TOPIC and _stemmer.stemWord(w) not in present
+    ]
+    if missing:
+        candidates = _topic_words(text)
+        sims = scorer.vectors(missing) @ scorer.vectors(candidates).T
+        closest = sims.max(axis=1)
+        worst = int(np.argmin(closest))
+        if closest[worst] < FOREIGN_TERM or (score < WEAK_SCORE and closest[worst] < NEAR_TERM):
+            return Decision(False, score, f"the documents do not mention '{missing[worst]}'")
+    return Decision(True, score, "")

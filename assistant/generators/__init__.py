@@ -1,0 +1,53 @@
+"""Answer generators, chosen by name: `local`, `extractive`, `openai`.
+
+A generator turns a question and numbered passages into answer text with inline `[n]`
+markers, streamed as text deltas. Optional backends are imported lazily and fail with a
+`GeneratorUnavailable` that says what to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.errors import BadInput
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from assistant.types import Passage
+    from index import Embedder
+
+History = Sequence[tuple[str, str]]
+NAMES = ("local", "extractive", "openai")
+# What an LLM generator must reply when its passages do not hold the answer.
+NOT_IN_DOCUMENTS = "The documents do not cover this."
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, question: str, passages: Sequence[Passage], history: History) -> Iterator[str]:
+        """Yield the answer text in pieces; cite passage n as [n]."""
+        ...
+
+    def condense(self, question: str, history: History) -> str | None:
+        """A standalone version of a follow-up question, or None to use the rule-based one."""
+        ...
+
+
+def make_generator(name: str, settings: Settings, embedder: Embedder) -> Generator:
+    match name:
+        case "extractive":
+            from assistant.generators.extractive import ExtractiveGenerator
+
+            return ExtractiveGenerator(embedder)
+        case "local":
+            from assistant.generators.local import LocalGenerator
+
+            return LocalGenerator(settings)
+        case "openai":
+            from assistant.generators.openai import OpenAIGenerator
+
+            return OpenAIGenerator(settings)
+        case _:
+            raise BadInput(f"unknown generator {name!r}; choose one of: {', '.join(NAMES)}")

@@ -1,0 +1,50 @@
+"""The `extractive` generator: no model, answers with the best supporting sentences.
+
+Deterministic and fast; also the fallback when the local model is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from assistant.evidence import EvidenceScorer, Sentence
+from assistant.types import Passage
+from index import Embedder
+
+SECOND_SENTENCE_MARGIN = 0.08  # add the runner-up sentence when it scores this close
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, scorer: EvidenceScorer | None = None) -> None:
+        self.scorer = scorer or EvidenceScorer(embedder)
+
+    def stream(
+        self, question: str, passages: Sequence[Passage], history: Sequence[tuple[str, str]]
+    ) -> Iterator[str]:
+        sentences = EvidenceScorer.sentences([(0, p.shown) for p in passages])
+        ranked = self.scorer.rank(question, sentences)
+        if not ranked:
+            return
+        chosen = [ranked[0]]
+        for candidate in ranked[1:3]:
+            if (
+                chosen[0].score - candidate.score <= SECOND_SENTENCE_MARGIN
+                and candidate.sentence.text not in chosen[0].sentence.text
+            ):
+                chosen.append(candidate)
+                break
+        chosen.sort(key=lambda s: (s.sentence.chunk_index, s.sentence.start))
+        for i, scored in enumerate(chosen):
+            yield ("" if i == 0 else " ") + _as_claim(scored.sentence, passages)
+
+    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
+        return None
+
+
+def _as_claim(sentence: Sentence, passages: Sequence[Passage]) -> str:
+    text = sentence.text.strip()
+    if text[-1:] not in ".!?":
+        text += "."
+    return f"{text} [{passages[sentence.chunk_index].number}]"

@@ -1,0 +1,276 @@
+"""The question side, end to end: condense -> retrieve -> refuse? -> generate -> verify.
+
+`Pipeline` holds what is expensive to build (the embedding model, the store, generators) and
+is shared per process; `answer()` in `assistant.api` is the public face.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.citations import verify
+from assistant.condense import condense, is_follow_up
+from assistant.errors import AssistantError, BadInput, GeneratorUnavailable
+from assistant.evidence import Decision, EvidenceScorer, Scored, decide
+from assistant.generators import NOT_IN_DOCUMENTS, Generator, make_generator
+from assistant.guard import strip_instructions
+from assistant.retrieve import Retriever
+from assistant.settings import Settings
+from assistant.types import Answer, Passage
+from index import Embedder, Store, StoreError
+
+log = logging.getLogger("assistant")
+
+REFUSAL = "The documents do not cover this, so I cannot answer it from them."
+SHOWN_SENTENCES = 4  # sentences (from the top chunks) shown to a generator
+History = Sequence[tuple[str, str]]
+
+_embedder: Embedder | None = None
+_embedder_lock = threading.Lock()
+
+
+def shared_embedder() -> Embedder:
+    global _embedder
+    with _embedder_lock:
+        if _embedder is None:
+            _embedder = Embedder()
+        return _embedder
+
+
+def check_question(question: object, limit: int) -> str:
+    if isinstance(question, bytes):
+        raise BadInput("the question is binary data, not text")
+    if not isinstance(question, str):
+        raise BadInput("the question must be a string")
+    if "\x00" in question or sum(not (c.isprintable() or c.isspace()) for c in question) > 3:
+        raise BadInput("the question contains binary data; send plain text")
+    question = question.strip()
+    if not question:
+        raise BadInput("the question is empty; ask something about the documents")
+    if len(question) > limit:
+        raise BadInput(
+            f"the question is too long ({len(question):,} characters; the limit is {limit:,})"
+        )
+    return question
+
+
+def check_history(history: History | None) -> list[tuple[str, str]]:
+    try:
+        return [(str(u), str(a)) for u, a in (history or [])]
+    except (TypeError, ValueError):
+        raise BadInput("history must be a list of (user, assistant) string pairs") from None
+
+
+@dataclass
+class _Prepared:
+    question: str  # standalone
+    passages: list[Passage]
+    decision: Decision
+    timings: dict[str, float]
+
+
+class Pipeline:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        try:
+            self.store = Store(
+                settings.data_dir, settings.chroma_url, settings.collection, create=False
+            )
+        except StoreError as exc:
+            raise AssistantError(str(exc)) from None
+        self.embedder = shared_embedder()
+        self.retriever = Retriever(self.store, self.embedder)
+        self.scorer = EvidenceScorer(self.embedder)
+        self.threshold = settings.refusal_threshold  # extra floor; 0 = the calibrated rule only
+        self.notices: list[str] = []
+        self._generators: dict[str, Generator] = {}
+        self._lock = threading.Lock()
+
+    # -- generators -----------------------------------------------------------------------
+    def generator(self, name: str | None) -> Generator:
+        name = name or self.settings.generator
+        with self._lock:
+            if name in self._generators:
+                return self._generators[name]
+            try:
+                gen = make_generator(name, self.settings, self.embedder)
+            except GeneratorUnavailable as exc:
+                if name != "local":
+                    raise
+                notice = f"{exc} - answering with the extractive generator instead"
+                log.warning(notice)
+                self.notices.append(notice)
+                gen = make_generator("extractive", self.settings, self.embedder)
+            if getattr(gen, "name", "") == "extractive":
+                gen.scorer = self.scorer  # type: ignore[attr-defined]
+            self._generators[name] = gen
+            return gen
+
+    # -- retrieval ------------------------------------------------------------------------
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        try:
+            hits = self.retriever.search(question, k)
+        except StoreError as exc:
+            raise AssistantError(str(exc)) from None
+        return [
+            Passage(
+                i + 1,
+                h.chunk.id,
+                h.chunk.source,
+                h.chunk.start,
+                h.chunk.end,
+                h.chunk.text,
+                round(h.rrf, 6),
+            )
+            for i, h in enumerate(hits)
+        ]
+
+    def focus(self, question: str, chunks: list[Passage]) -> tuple[list[Passage], Decision]:
+        """Keep the chunks holding the best sentences; their excerpt is those sentences."""
+        sentences = EvidenceScorer.sentences([(p.start, p.text) for p in chunks])
+        ranked = self.scorer.rank(question, sentences)
+        decision = decide(self.scorer, question, ranked)
+        if not ranked:
+            return [], decision
+        top: list[Scored] = ranked[:SHOWN_SENTENCES]
+        order: list[int] = list(dict.fromkeys(s.sentence.chunk_index for s in top))
+        passages = []
+        for number, idx in enumerate(order, start=1):
+            chunk = chunks[idx]
+            picked = sorted(
+                (s.sentence for s in top if s.sentence.chunk_index == idx), key=lambda s: s.start
+            )
+            best = max(s.score for s in top if s.sentence.chunk_index == idx)
+            passages.append(
+                Passage(
+                    number,
+                    chunk.id,
+                    chunk.source,
+                    chunk.start,
+                    chunk.end,
+                    chunk.text,
+                    round(best, 4),
+                    excerpt="\n".join(s.text for s in picked),
+                )
+            )
+        return passages, decision
+
+    def prepare(self, question: str, history: History, k: int, gen: Generator) -> _Prepared:
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        standalone = strip_instructions(question)
+        if not standalone:  # nothing but orders to the assistant: nothing to search for
+            return _Prepared(question, [], Decision(False, 0.0, "no question"), timings)
+        question = standalone
+        if history and is_follow_up(question):
+            standalone = gen.condense(question, history) or condense(question, history)
+        timings["condense"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        chunks = self.retrieve(standalone, k)
+        timings["retrieve"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        passages, decision = self.focus(standalone, chunks)
+        timings["evidence"] = time.perf_counter() - t
+        return _Prepared(standalone, passages, decision, timings)
+
+    # -- answering ------------------------------------------------------------------------
+    def stream(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        generator: str | Generator | None = None,
+        k: int | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it is generated, then the verified `Answer`."""
+        started = time.perf_counter()
+        question = check_question(question, self.settings.max_question_chars)
+        pairs = check_history(history)
+        k = k or self.settings.k
+        if not 1 <= k <= 50:
+            raise BadInput("k must be between 1 and 50")
+        gen = (
+            generator
+            if generator is not None and not isinstance(generator, str)
+            else (self.generator(generator))
+        )
+        prep = self.prepare(question, pairs, k, gen)
+        timings = prep.timings
+
+        if not prep.decision.answerable or prep.decision.score < self.threshold:
+            timings["total"] = time.perf_counter() - started
+            yield REFUSAL
+            yield Answer(REFUSAL, True, [], timings, gen.name, prep.question)
+            return
+
+        t = time.perf_counter()
+        pieces: list[str] = []
+        try:
+            for piece in gen.stream(prep.question, prep.passages, pairs):
+                if not pieces:
+                    timings["first_token"] = time.perf_counter() - t
+                pieces.append(piece)
+                yield piece
+        except AssistantError:
+            raise
+        except Exception as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            raise GeneratorUnavailable(f"the {gen.name} generator failed: {detail}") from exc
+        timings["generate"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        raw = "".join(pieces).strip()
+        declined = not raw or NOT_IN_DOCUMENTS.rstrip(".").lower() in raw.lower()
+        verified = None if declined else verify(raw, prep.passages, self.scorer)
+        timings["verify"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - started
+        if verified is None or not verified.citations:
+            # Nothing the model said is backed by a shown passage: do not pass it on.
+            yield Answer(REFUSAL, True, [], timings, gen.name, prep.question)
+            return
+        yield Answer(
+            verified.text,
+            False,
+            verified.citations,
+            timings,
+            gen.name,
+            prep.question,
+            verified.flagged,
+        )
+
+
+_pipelines: dict[str, Pipeline] = {}
+_pipelines_lock = threading.Lock()
+
+
+def get_pipeline(settings: Settings | None = None) -> Pipeline:
+    """The process-wide pipeline for these settings (built on first use)."""
+    settings = settings or Settings()
+    key = settings.model_dump_json()
+    with _pipelines_lock:
+        pipeline = _pipelines.get(key)
+        if pipeline is None:
+            pipeline = _pipelines[key] = Pipeline(settings)
+        return pipeline
+
+
+def forget_pipelines() -> None:
+    """Drop cached pipelines (after the index location or settings change)."""
+    with _pipelines_lock:
+        _pipelines.clear()
+
+
+def retrieve_for_eval(
+    question: str, history: History | None, k: int, settings: Settings | None = None
+) -> list[Passage]:
+    """The ranked chunks retrieval finds for a (possibly follow-up) question."""
+    pipeline = get_pipeline(settings)
+    pairs = check_history(history)
+    standalone = condense(question, pairs) if pairs else question
+    return pipeline.retrieve(standalone, k)

@@ -1,0 +1,90 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25 over the same chunks, fused with RRF.
+
+The BM25 index is built in memory from the store's visible chunks and rebuilt whenever the
+store's generation changes (another ingestion committed something).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from index import Embedder, Store
+from index.store import StoredChunk
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant
+CANDIDATES = 20  # ranks taken from each retriever before fusion
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def bm25_tokens(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(  # type: ignore[return-value]
+        texts, stopwords="en", stemmer=_stemmer, return_ids=False, show_progress=False
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: StoredChunk
+    rrf: float
+    dense: float  # cosine similarity with the question (0 when not in the dense candidates)
+    bm25: float
+
+
+class _Bm25Index:
+    def __init__(self, chunks: list[StoredChunk]) -> None:
+        self.chunks = chunks
+        self.model = bm25s.BM25()
+        if chunks:
+            self.model.index(bm25_tokens([c.text for c in chunks]), show_progress=False)
+
+    def search(self, question: str, n: int) -> list[tuple[StoredChunk, float]]:
+        if not self.chunks:
+            return []
+        vocab = self.model.vocab_dict
+        tokens = [t for t in bm25_tokens([question])[0] if t in vocab]
+        if not tokens:
+            return []
+        scores = self.model.get_scores(tokens)
+        top = np.argsort(-scores)[:n]
+        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+class Retriever:
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._bm25: _Bm25Index | None = None
+        self._generation: float | None = None
+        self._lock = threading.Lock()
+
+    def _bm25_index(self) -> _Bm25Index:
+        generation = self.store.generation()
+        with self._lock:
+            if self._bm25 is None or generation != self._generation:
+                self._bm25 = _Bm25Index(self.store.all_chunks())
+                self._generation = generation
+            return self._bm25
+
+    def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The `k` best chunks for `question`, best first."""
+        if query_vector is None:
+            query_vector = self.embedder.encode([question])[0]
+        n = max(CANDIDATES, k)
+        dense = self.store.query(query_vector, n)
+        sparse = self._bm25_index().search(question, n)
+
+        fused: dict[str, list] = {}
+        for rank, chunk in enumerate(dense):
+            fused[chunk.id] = [chunk, 1.0 / (RRF_K + rank + 1), 1.0 - chunk.distance, 0.0]
+        for rank, (chunk, score) in enumerate(sparse):
+            entry = fused.setdefault(chunk.id, [chunk, 0.0, 0.0, 0.0])
+            entry[1] += 1.0 / (RRF_K + rank + 1)
+            entry[3] = score
+        ranked = sorted(fused.values(), key=lambda e: e[1], reverse=True)[:k]
+        return [Hit(chunk=e[0], rrf=e[1], dense=e[2], bm25=e[3]) for e in ranked]

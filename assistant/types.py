@@ -1,0 +1,54 @@
+"""The public result types of `answer()`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Citation:
+    number: int
+    source: str  # path relative to the corpus root
+    start: int  # character offsets of the passage in the source text
+    end: int
+    text: str  # the passage
+    quote: str  # the sentence(s) of the passage that support the claim
+    score: float
+
+
+@dataclass
+class Answer:
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    generator: str = ""
+    question: str = ""  # the standalone question that was searched (after condensing)
+    flagged: list[str] = field(default_factory=list)  # sentences left without support
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk as shown to a generator, numbered from 1.
+
+    `start`/`end`/`text` are the whole chunk; `excerpt` is what the generator is shown: the
+    chunk's sentences that bear on the question, in document order (short prompts keep the
+    local model fast). Citations point at the chunk and quote from it.
+    """
+
+    number: int
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    excerpt: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.excerpt or self.text

@@ -1,0 +1,63 @@
+"""Shared fixtures: the real embedding model (loaded once), a real Chroma in a temp folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from index.offline import go_offline
+
+go_offline()
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ARTICLE = SEEDS / "russia-iss-withdrawal.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from assistant.pipeline import shared_embedder
+
+    return shared_embedder()
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory, embedder) -> Path:
+    """A data directory whose embedded Chroma holds the seed article (built once)."""
+    from index import Store, ingest
+
+    data_dir = tmp_path_factory.mktemp("seeded")
+    ingest([SEEDS], Store(data_dir), embedder, progress=False)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def settings(seeded_data_dir):
+    from assistant.settings import Settings
+
+    return Settings(data_dir=seeded_data_dir, generator="extractive")
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings):
+    from assistant.pipeline import get_pipeline
+
+    return get_pipeline(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+def pytest_report_header(config):
+    return f"network check: {os.environ.get('ASSISTANT_NETWORK_CHECKED', 'unshare -n (if root)')}"
