@@ -119,7 +119,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.chat import launch
 
-    launch(_settings(), host=args.host, port=args.port)
+    launch(_settings(), host=args.host, port=args.port, ingest_if_empty=args.ingest)
     return 0
 
 
@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="open the web chat")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument(
+        "--ingest", action="store_true", help="ingest the corpus folder first if the index is empty"
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="score the fixed question-answer suite", add_help=False)
@@ -192,9 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_PASSTHROUGH = {"eval": cmd_eval, "bench": cmd_bench}  # these parse their own options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     go_offline()
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _PASSTHROUGH:
+        args = argparse.Namespace(func=_PASSTHROUGH[argv[0]], rest=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     from assistant.errors import AssistantError
 
     try:

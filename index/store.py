@@ -68,7 +68,9 @@ def _client(data_dir: Path | None, url: str | None):
     if url:
         parsed = urlparse(url if "://" in url else f"http://{url}")
         if not parsed.hostname:
-            raise StoreError(f"ASSISTANT_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000")
+            raise StoreError(
+                f"ASSISTANT_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000"
+            )
         try:
             client = chromadb.HttpClient(
                 host=parsed.hostname,
@@ -107,6 +109,7 @@ class Store:
         if len(collection) < 3:
             raise StoreError("the collection name needs at least 3 characters")
         self.location = url or str(data_dir)
+        self._manifest_cache: tuple[float, dict[str, DocRecord]] | None = None
         if not url and not create and not (Path(data_dir or ".") / "chroma").exists():
             raise StoreError(f"no index in {data_dir}: run `assistant ingest` first")
         self._client = _client(data_dir, url)
@@ -140,7 +143,10 @@ class Store:
             if id_ == _STATE_ID or meta is None:
                 continue
             records[id_] = DocRecord(
-                id_, str(meta["version"]), str(meta["sha256"]), int(meta["chunks"])  # type: ignore[arg-type]
+                id_,
+                str(meta["version"]),
+                str(meta["sha256"]),
+                int(meta["chunks"]),  # type: ignore[arg-type]
             )
         return records
 
@@ -159,7 +165,9 @@ class Store:
 
     def _bump(self) -> None:
         self._docs.upsert(
-            ids=[_STATE_ID], embeddings=[[0.0]], metadatas=[{"generation": time.time()}],
+            ids=[_STATE_ID],
+            embeddings=[[0.0]],
+            metadatas=[{"generation": time.time()}],
             documents=[""],
         )
 
@@ -179,7 +187,9 @@ class Store:
                     ],
                 )
 
-    def commit_document(self, source: str, version: str, sha256: str, chunks: int, text: str) -> None:
+    def commit_document(
+        self, source: str, version: str, sha256: str, chunks: int, text: str
+    ) -> None:
         """Make `version` the live one for `source` (one atomic upsert), then drop the old one."""
         with _translated("committing a document"):
             self._docs.upsert(
@@ -207,7 +217,8 @@ class Store:
         stale = [
             id_
             for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
-            if meta is None or manifest.get(str(meta["source"])) is None
+            if meta is None
+            or manifest.get(str(meta["source"])) is None
             or manifest[str(meta["source"])].version != meta["version"]
         ]
         with _translated("cleaning up"):
@@ -220,8 +231,16 @@ class Store:
         with _translated("counting chunks"):
             return int(self._chunks.count())
 
+    def _live_manifest(self) -> dict[str, DocRecord]:
+        """The manifest, re-read only when the generation moved (saves a read per query)."""
+        generation = self.generation()
+        cached = self._manifest_cache
+        if cached is None or cached[0] != generation:
+            cached = self._manifest_cache = (generation, self.manifest())
+        return cached[1]
+
     def _visible(self, ids, metas, docs, distances) -> list[StoredChunk]:
-        manifest = self.manifest()
+        manifest = self._live_manifest()
         out = []
         for id_, meta, doc, dist in zip(ids, metas, docs, distances, strict=False):
             record = manifest.get(str(meta["source"]))
@@ -246,7 +265,10 @@ class Store:
                 include=["documents", "metadatas", "distances"],
             )
         hits = self._visible(
-            got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0]  # type: ignore[index]
+            got["ids"][0],
+            got["metadatas"][0],
+            got["documents"][0],
+            got["distances"][0],  # type: ignore[index]
         )
         return hits[:n]
 

@@ -1,0 +1,433 @@
+"""`assistant bench`: speed, scale and memory figures for this machine.
+
+Every figure is a median (and p95) over repeated runs after a warm-up, measured in one run,
+next to the same figure for a plain LangChain pipeline built from the same parts
+(`eval.langchain_baseline`) where one exists, and printed as a ratio to it.
+
+Stages: ingestion throughput on a generated corpus, retrieval latency and hit@1/hit@5 on the
+eval suite, answer latency and time to first token per generator, cold start to a first
+answer in a new process, hybrid query latency with a 100,000-chunk store, and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from eval import metrics as m
+from eval.corpus import sentence, write_corpus
+from eval.harness import SUITE_PATH
+from index.offline import go_offline
+
+QUESTION = "Who is the new head of Roscosmos?"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": statistics.median(values),
+        "p95": m.percentile(values, 95) or 0.0,
+        "n": len(values),
+    }
+
+
+def _timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _suite() -> list[dict]:
+    with open(SUITE_PATH, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.results: dict[str, dict] = {}
+        from assistant.pipeline import shared_embedder
+
+        self.embedder = shared_embedder()
+
+    def say(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    # -- ingestion -----------------------------------------------------------------------
+    def ingestion(self) -> None:
+        from eval.langchain_baseline import LangChainBaseline
+        from index import Store, ingest
+
+        files, per_file = (20, 60) if self.args.quick else (100, 80)
+        corpus = write_corpus(self.work / "corpus", files, per_file)
+        self.say(f"ingesting a generated corpus of {files} files ...")
+        store = Store(self.work / "ours")
+        first = ingest([corpus], store, self.embedder, progress=False)
+        second = ingest([corpus], store, self.embedder, progress=False)
+        base_chunks, base_seconds = LangChainBaseline(self.embedder, self.work / "lc").ingest(
+            [corpus]
+        )
+        self.results["ingest"] = {
+            "chunks": first.chunks,
+            "seconds": first.seconds,
+            "chunks_per_s": first.chunks / first.seconds,
+            "no_change_seconds": second.seconds,
+            "baseline_chunks": base_chunks,
+            "baseline_chunks_per_s": base_chunks / base_seconds,
+        }
+
+    # -- retrieval on the article --------------------------------------------------------
+    def retrieval(self) -> None:
+        from assistant.condense import condense
+        from assistant.pipeline import get_pipeline
+        from assistant.settings import Settings
+        from eval.langchain_baseline import LangChainBaseline
+        from index import Store, ingest
+
+        data = self.work / "article"
+        ingest([ROOT / "seeds"], Store(data), self.embedder, progress=False)
+        self.settings = Settings(data_dir=data, generator="extractive")
+        self.pipeline = get_pipeline(self.settings)
+        baseline = LangChainBaseline(self.embedder, self.work / "lc-article")
+        baseline.ingest([ROOT / "seeds"])
+
+        items = [i for i in _suite() if i["answerable"]]
+        k = self.settings.k
+        ours_hits, base_hits = {1: [], 5: []}, {1: [], 5: []}
+        for item in items:
+            q = condense(item["question"], [tuple(h) for h in item.get("history") or []])
+            ours = [p.text for p in self.pipeline.retrieve(q, 5)]
+            base = baseline.search(q, 5)
+            for n in (1, 5):
+                ours_hits[n].append(m.hit_at_k(m.first_gold_rank(ours, item["evidence"]), n))
+                base_hits[n].append(m.hit_at_k(m.first_gold_rank(base, item["evidence"]), n))
+        questions = [i["question"] for i in items]
+        rounds = 1 if self.args.quick else 3
+
+        def ours_all() -> None:
+            for q in questions:
+                self.pipeline.retrieve(q, k)
+
+        def base_all() -> None:
+            for q in questions:
+                baseline.search(q, k)
+
+        ours_t = [t / len(questions) for t in _timed(ours_all, rounds)]
+        base_t = [t / len(questions) for t in _timed(base_all, rounds)]
+        # per-question latencies for p95
+        ours_each = _timed(
+            lambda: self.pipeline.retrieve(QUESTION, k), 30 if not self.args.quick else 10
+        )
+        base_each = _timed(lambda: baseline.search(QUESTION, k), 30 if not self.args.quick else 10)
+        self.results["retrieval"] = {
+            "ours": _stats(ours_each),
+            "ours_mean_over_suite": statistics.median(ours_t),
+            "baseline": _stats(base_each),
+            "baseline_mean_over_suite": statistics.median(base_t),
+            "hit@1": statistics.mean(ours_hits[1]),
+            "hit@5": statistics.mean(ours_hits[5]),
+            "baseline_hit@1": statistics.mean(base_hits[1]),
+            "baseline_hit@5": statistics.mean(base_hits[5]),
+            "questions": len(items),
+        }
+
+    # -- answers per generator -----------------------------------------------------------
+    def answers(self) -> None:
+        from assistant.types import Answer
+
+        generators = ["extractive"]
+        if not self.args.no_local:
+            generators.append("local")
+        items = [i for i in _suite() if i["answerable"] and not i.get("history")]
+        for name in generators:
+            try:
+                t = time.perf_counter()
+                gen = self.pipeline.generator(name)
+                load = time.perf_counter() - t
+            except Exception as exc:
+                self.results[f"answer_{name}"] = {"error": str(exc)}
+                continue
+            if gen.name != name:
+                self.results[f"answer_{name}"] = {"error": "; ".join(self.pipeline.notices)}
+                continue
+            sample = items[: (4 if self.args.quick else 10)] if name == "local" else items
+            for _ in self.pipeline.stream(sample[0]["question"], generator=name):
+                pass  # warm-up: first-call costs (model graph, caches) are not the median
+            totals, firsts = [], []
+            for _ in range(1 if name == "local" else (1 if self.args.quick else 3)):
+                for item in sample:
+                    t = time.perf_counter()
+                    first = None
+                    for event in self.pipeline.stream(item["question"], generator=name):
+                        if first is None:
+                            first = time.perf_counter() - t
+                        if isinstance(event, Answer):
+                            totals.append(time.perf_counter() - t)
+                    firsts.append(first or 0.0)
+            self.results[f"answer_{name}"] = {
+                "load_seconds": load,
+                "total": _stats(totals),
+                "first_token": _stats(firsts),
+            }
+
+    # -- cold start ----------------------------------------------------------------------
+    def cold_start(self) -> None:
+        env = {**os.environ, "ASSISTANT_DATA_DIR": str(self.settings.data_dir)}
+        for name in ["extractive"] + ([] if self.args.no_local else ["local"]):
+            runs = []
+            for _ in range(2 if self.args.quick else 3):
+                t = time.perf_counter()
+                proc = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "assistant",
+                        "ask",
+                        QUESTION,
+                        "--json",
+                        "--generator",
+                        name,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    timeout=600,
+                )
+                runs.append(time.perf_counter() - t)
+                if proc.returncode != 0:
+                    self.results[f"cold_{name}"] = {"error": proc.stderr.strip()[-200:]}
+                    break
+            else:
+                self.results[f"cold_{name}"] = _stats(runs)
+
+    # -- scale ---------------------------------------------------------------------------
+    def scale(self) -> None:
+        import random
+
+        import numpy as np
+
+        from assistant.retrieve import Retriever
+        from index import Store
+        from index.split import Chunk
+
+        total = self.args.scale
+        per_doc = 100
+        self.say(f"building a {total:,}-chunk store ...")
+        store = Store(self.work / "scale")
+        rng = random.Random(11)
+        real = min(total, self.args.scale_embedded)
+        texts = [" ".join(sentence(rng, i * 4 + j) for j in range(4)) for i in range(total)]
+        vectors = self.embedder.encode(texts[:real])
+        noise = np.random.default_rng(3)
+        t0 = time.perf_counter()
+        for d in range(0, total, per_doc):
+            chunk_texts = texts[d : d + per_doc]
+            idx = np.arange(d, d + len(chunk_texts))
+            vecs = vectors[idx % real].copy()
+            fresh = idx >= real
+            if fresh.any():  # nearby, distinct vectors: re-used real embeddings plus noise
+                vecs[fresh] += noise.normal(0, 0.03, (int(fresh.sum()), vecs.shape[1]))
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            source = f"scale/doc-{d // per_doc:05d}.txt"
+            chunks = [
+                Chunk(f"s{d + i}", source, 0, len(t), t, "v1") for i, t in enumerate(chunk_texts)
+            ]
+            store.add_chunks(chunks, vecs.astype(np.float32))
+            store.commit_document(source, "v1", "-", len(chunks), "\n".join(chunk_texts))
+        write_seconds = time.perf_counter() - t0
+        retriever = Retriever(store, self.embedder)
+        t = time.perf_counter()
+        retriever.search("warm up", 4)
+        bm25_build = time.perf_counter() - t
+        questions = [
+            f"What did the crew at {p} confirm?" for p in ("Kourou", "Houston", "Baikonur")
+        ]
+        lat = []
+        for _ in range(10 if self.args.quick else 30):
+            for q in questions:
+                t = time.perf_counter()
+                retriever.search(q, 4)
+                lat.append(time.perf_counter() - t)
+        self.results["scale"] = {
+            "chunks": store.count(),
+            "embedded_for_real": real,
+            "write_seconds": write_seconds,
+            "bm25_build_seconds": bm25_build,
+            "query": _stats(lat),
+        }
+
+    def memory(self) -> None:
+        self.results["memory"] = {
+            "peak_rss_mb": _peak_rss_mb(),
+            "local_model_loaded": "answer_local" in self.results
+            and "error" not in self.results["answer_local"],
+        }
+
+
+def _ms(x: float) -> str:
+    return f"{x * 1000:,.1f} ms"
+
+
+def _ratio(ours: float, base: float) -> str:
+    return f"{ours / base:.2f}x" if base else "-"
+
+
+def report(r: dict) -> str:
+    lines = ["", "Benchmark (medians over repeated runs after a warm-up; p95 in brackets)", ""]
+    row = "  {:<44} {:>20} {:>20} {:>9}".format
+    lines.append(row("figure", "ours", "LangChain baseline", "ratio"))
+    if "ingest" in r:
+        i = r["ingest"]
+        lines.append(
+            row(
+                f"ingest throughput ({i['chunks']:,} chunks)",
+                f"{i['chunks_per_s']:.0f} chunks/s",
+                f"{i['baseline_chunks_per_s']:.0f} chunks/s",
+                _ratio(i["chunks_per_s"], i["baseline_chunks_per_s"]),
+            )
+        )
+        lines.append(
+            row("second ingest, nothing changed", f"{i['no_change_seconds']:.2f} s", "-", "-")
+        )
+    if "retrieval" in r:
+        x = r["retrieval"]
+        lines.append(
+            row(
+                "retrieval latency p50 [p95]",
+                f"{_ms(x['ours']['p50'])} [{x['ours']['p95'] * 1000:.0f}]",
+                f"{_ms(x['baseline']['p50'])} [{x['baseline']['p95'] * 1000:.0f}]",
+                _ratio(x["ours"]["p50"], x["baseline"]["p50"]),
+            )
+        )
+        for n in ("hit@1", "hit@5"):
+            lines.append(
+                row(
+                    f"retrieval {n} ({x['questions']} answerable questions)",
+                    f"{x[n]:.3f}",
+                    f"{x['baseline_' + n]:.3f}",
+                    _ratio(x[n], x["baseline_" + n]),
+                )
+            )
+    for name in ("extractive", "local"):
+        a = r.get(f"answer_{name}")
+        if not a:
+            continue
+        if "error" in a:
+            lines.append(row(f"{name}: answer", "unavailable", "-", "-"))
+            continue
+        lines.append(
+            row(
+                f"{name}: whole answer p50 [p95]",
+                f"{_ms(a['total']['p50'])} [{a['total']['p95'] * 1000:.0f}]",
+                "-",
+                "-",
+            )
+        )
+        lines.append(
+            row(
+                f"{name}: first token p50 [p95]",
+                f"{_ms(a['first_token']['p50'])} [{a['first_token']['p95'] * 1000:.0f}]",
+                "-",
+                "-",
+            )
+        )
+        if name == "local":
+            lines.append(row("local: model load", f"{a['load_seconds']:.2f} s", "-", "-"))
+    for name in ("extractive", "local"):
+        c = r.get(f"cold_{name}")
+        if c:
+            value = "failed" if "error" in c else f"{c['p50']:.1f} s"
+            lines.append(row(f"cold start to first answer ({name})", value, "-", "-"))
+    if "scale" in r:
+        s = r["scale"]
+        lines.append(
+            row(
+                f"hybrid query p50 [p95], {s['chunks']:,} chunks",
+                f"{_ms(s['query']['p50'])} [{s['query']['p95'] * 1000:.0f}]",
+                "-",
+                "-",
+            )
+        )
+        lines.append(
+            row(
+                "  store write / BM25 build",
+                f"{s['write_seconds']:.0f} s / {s['bm25_build_seconds']:.1f} s",
+                "-",
+                "-",
+            )
+        )
+    if "memory" in r:
+        mem = r["memory"]
+        label = "peak memory (RSS" + (", local model loaded)" if mem["local_model_loaded"] else ")")
+        lines.append(row(label, f"{mem['peak_rss_mb']:,.0f} MB", "-", "-"))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    go_offline()
+    parser = argparse.ArgumentParser(prog="assistant bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small corpus, few repeats, 5,000-chunk scale test (a smoke run)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        help="chunks in the scale test (default 100,000; 5,000 with --quick)",
+    )
+    parser.add_argument(
+        "--scale-embedded",
+        type=int,
+        default=5000,
+        help="scale chunks embedded for real; the rest re-use those vectors "
+        "plus noise (default 5,000)",
+    )
+    parser.add_argument("--no-local", action="store_true", help="skip the local LLM")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    args.scale = args.scale or (5000 if args.quick else 100_000)
+    work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
+    try:
+        bench = Bench(args, work)
+        for stage in (
+            bench.ingestion,
+            bench.retrieval,
+            bench.answers,
+            bench.cold_start,
+            bench.scale,
+            bench.memory,
+        ):
+            bench.say(f"bench: {stage.__name__} ...")
+            stage()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report(bench.results))
+    if args.json:
+        args.json.write_text(json.dumps(bench.results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
