@@ -1,8 +1,8 @@
 """Turn a follow-up question into one that stands alone, using the conversation.
 
-The rule-based version needs no model: a question that leans on the conversation (short,
-opens with "and"/"what about", or refers back with a pronoun) is searched together with the
-previous user question, so "And the Russian cosmonauts?" after "Which spacecraft will American
+The rule-based version needs no model: a question that leans on the conversation (it opens
+with "and"/"what about", refers back with a pronoun, or has no topic word) is searched together
+with the previous user question, so "And the Russian cosmonauts?" after "Which spacecraft will American
 astronauts fly on?" finds the passage about both.
 """
 
@@ -21,7 +21,8 @@ _LEANS_BACK = re.compile(
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_LEANS_BACK.search(question)) or len(content_stems(question)) <= 2
+    """Whether the question leans on the conversation (a pronoun, a leading "and", ...)."""
+    return bool(_LEANS_BACK.search(question)) or not content_stems(question)
 
 
 def condense(question: str, history: Sequence[tuple[str, str]]) -> str:

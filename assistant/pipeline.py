@@ -192,8 +192,8 @@ class Pipeline:
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         pairs = check_history(history)
-        k = k or self.settings.k
-        if not 1 <= k <= 50:
+        k = self.settings.k if k is None else k
+        if not isinstance(k, int) or not 1 <= k <= 50:
             raise BadInput("k must be between 1 and 50")
         gen = (
             generator

@@ -1,0 +1,274 @@
+"""The web chat: its HTML rendering, and the real app asked through `gradio_client`.
+
+The server tests launch the real Gradio app (`assistant.chat.launch`) on a free loopback port
+over a real Chroma index of the seed article, and answer with the real extractive generator.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.chat import (
+    esc,
+    highlight,
+    render_answer,
+    render_error,
+    render_question,
+    render_status,
+)
+from assistant.types import Answer, Citation
+
+# gradio's queue uses a pandas option that pandas 3 deprecates; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:::gradio.queueing")
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEED = "russia-iss-withdrawal.txt"
+PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
+
+# Questions about the seed article with the words a correct answer contains.
+QUESTIONS = [
+    ("On what date did Yuri Borisov announce Russia's withdrawal from the ISS?", "July 26"),
+    ("In what year was the first element of the ISS launched?", "1998"),
+    ("When is the Russian Orbital Station expected to be operational?", "2025"),
+    ("Who is the new head of Roscosmos?", "Yuri Borisov"),
+    ("Which news agency reported Borisov's statement about the decision?", "Tass"),
+    ("On board which company's spacecraft will Russian cosmonauts travel to the ISS?", "SpaceX"),
+    (
+        "Which two countries reached an agreement on the exchange of places on their ships?",
+        "United States and Russia",
+    ),
+    (
+        "Which year will be the last year of cooperation between the United States and Russia "
+        "on board the ISS?",
+        "2024",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(settings):
+    """Launch the real app on a free loopback port; returns (demo, url)."""
+    from assistant.chat import launch
+
+    port = free_port()
+    demo = launch(settings, host="127.0.0.1", port=port, block=False)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+def client(url):
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def app_url(settings):
+    demo, url = serve(settings)
+    yield url
+    demo.close()
+
+
+# -- rendering ------------------------------------------------------------------------------
+def test_escapes_questions_and_document_text():
+    shown = render_question(f"Who? {PAYLOAD}\nsecond line")
+    assert "<script" not in shown and "<img" not in shown
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in shown
+    assert "second line" in shown and "<br>" in shown
+    assert esc('"a" & <b>') == "&quot;a&quot; &amp; &lt;b&gt;"
+
+    passage = f"Intro {PAYLOAD}. The reactor was built in 1987 <b>by</b> Zorblax. Outro."
+    answer = Answer(
+        text="The reactor was built in 1987 <b>by</b> Zorblax. [1]",
+        refused=False,
+        citations=[
+            Citation(
+                1,
+                f"{PAYLOAD}.md",
+                0,
+                len(passage),
+                passage,
+                "The reactor was built in 1987 <b>by</b> Zorblax.",
+                1.0,
+            )
+        ],
+        generator="extractive",
+        flagged=["An <i>unsupported</i> claim."],
+    )
+    html = render_answer(answer)
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "<i>" not in html
+    assert "<mark>The reactor was built in 1987 &lt;b&gt;by&lt;/b&gt; Zorblax.</mark>" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;.md" in html  # the file name, escaped
+    assert "unsupported" in html
+
+
+def test_highlight_finds_the_quote_despite_reflowed_whitespace():
+    passage = "First sentence.\nThe decision to withdraw\nhas been taken. Last one."
+    marked = highlight(passage, "The decision to withdraw has been taken.")
+    assert marked == (
+        "First sentence.<br><mark>The decision to withdraw<br>has been taken.</mark> Last one."
+    )
+    # A quote of two sentences that are apart in the passage: each one is marked.
+    marked = highlight("A one. B two. C three.", "A one. C three.")
+    assert marked == "<mark>A one.</mark> B two. <mark>C three.</mark>"
+    # A quote that is not in the passage marks nothing and loses no text.
+    assert highlight("Plain <text>.", "elsewhere") == "Plain &lt;text&gt;."
+
+
+def test_a_cited_answer_shows_each_source_and_its_highlighted_quote(pipeline):
+    from assistant.api import answer as ask
+
+    result = ask(
+        "When was the first element of the ISS launched?",
+        generator="extractive",
+        settings=pipeline.settings,
+    )
+    assert not result.refused and result.citations
+    html = render_answer(result)
+    assert '<span class="ca-cite">[1]</span>' in html
+    for c in result.citations:
+        assert f'data-n="{c.number}"' in html
+        assert esc(c.source) in html
+        assert f"<mark>{esc(c.quote)}</mark>" in html
+    assert "ca-refusal" not in html
+
+
+def test_a_refusal_looks_different_from_an_answer(pipeline):
+    from assistant.api import answer as ask
+
+    result = ask("Who won the 2018 World Cup?", generator="extractive", settings=pipeline.settings)
+    assert result.refused
+    html = render_answer(result)
+    assert "ca-refusal" in html and "Not in the documents" in html
+    assert "ca-sources" not in html and "ca-answer" not in html
+    error = render_error("cannot reach the server at <http://x>")
+    assert "ca-error" in error and "&lt;http://x&gt;" in error
+
+
+def test_status_line_names_the_documents_and_the_generator(settings, tmp_path):
+    line = render_status(settings)
+    assert SEED in line and "extractive" in line
+    assert "openai" in render_status(settings, "openai")
+    empty = settings.model_copy(update={"data_dir": tmp_path / "nothing"})
+    assert "assistant ingest" in render_status(empty)
+
+
+# -- the real app through gradio_client -------------------------------------------------------
+@pytest.mark.server
+def test_chat_endpoint_answers_with_citations_and_keeps_the_conversation(app_url):
+    c = client(app_url)
+    api = c.view_api(print_info=False, return_format="dict")
+    assert "/chat" in api["named_endpoints"]
+
+    result = c.predict("Who is the new head of Roscosmos?", "extractive", 4, api_name="/chat")
+    assert not result["refused"]
+    assert "Yuri Borisov" in result["text"] and "[1]" in result["text"]
+    cited = result["citations"][0]
+    assert cited["source"] == SEED and cited["quote"] in cited["text"]
+
+    # A follow-up in the same session goes through the conversation history.
+    follow = c.predict("Who did he announce the withdrawal to?", api_name="/chat")
+    assert "follow-up to: Who is the new head of Roscosmos?" in follow["question"]
+    assert not follow["refused"] and "Putin" in follow["text"]
+
+    # Streaming: partial texts first, then the whole Answer.
+    job = c.submit("In what year was the first element of the ISS launched?", api_name="/chat")
+    final = job.result()
+    outputs = job.outputs()
+    assert outputs[0].get("partial") is True and "partial" not in final
+    assert "1998" in final["text"] and final["citations"]
+
+
+@pytest.mark.server
+def test_chat_endpoint_refuses_and_reports_errors_as_one_line(app_url, settings):
+    from gradio_client.exceptions import AppError
+
+    c = client(app_url)
+    result = c.predict("Who won the 2018 World Cup?", api_name="/chat")
+    assert result["refused"] and result["citations"] == []
+
+    with pytest.raises(AppError, match="the question is empty"):
+        c.predict("   ", api_name="/chat")
+    # The session still answers after errors.
+    again = c.predict("Who is the new head of Roscosmos?", api_name="/chat")
+    assert "Borisov" in again["text"]
+
+
+@pytest.mark.server
+def test_eight_sessions_at_once_all_get_their_own_cited_answer(app_url):
+    results: dict[int, dict] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(QUESTIONS))
+
+    def ask(i: int, question: str) -> None:
+        try:
+            c = client(app_url)
+            start.wait(timeout=120)
+            results[i] = c.predict(question, "extractive", 4, api_name="/chat")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(i, q)) for i, (q, _) in enumerate(QUESTIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    for i, (question, expected) in enumerate(QUESTIONS):
+        result = results[i]
+        assert result["question"] == question  # no session saw another's history
+        assert not result["refused"], question
+        assert expected.lower() in result["text"].lower(), (question, result["text"])
+        assert result["citations"] and all(c["source"] == SEED for c in result["citations"])
+
+
+@pytest.mark.server
+def test_no_index_is_a_readable_error_and_the_page_recovers(settings, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    from assistant.chat import ensure_index
+
+    empty = settings.model_copy(update={"data_dir": tmp_path / "data", "corpus_dir": SEEDS})
+    demo, url = serve(empty)
+    try:
+        c = client(url)
+        with pytest.raises(AppError, match="run `assistant ingest` first") as info:
+            c.predict("Who is the new head of Roscosmos?", api_name="/chat")
+        assert "Traceback" not in str(info.value)
+
+        assert ensure_index(empty) is True  # what `assistant chat --ingest` does
+        assert ensure_index(empty) is False  # only when the index is empty
+        result = c.predict("Who is the new head of Roscosmos?", api_name="/chat")
+        assert "Borisov" in result["text"] and result["citations"]
+    finally:
+        demo.close()
+
+
+@pytest.mark.server
+def test_an_unreachable_openai_server_is_a_readable_error(app_url, settings):
+    from gradio_client.exceptions import AppError
+
+    down = settings.model_copy(
+        update={"openai_base_url": f"http://127.0.0.1:{free_port()}/v1", "openai_timeout": 5.0}
+    )
+    demo, url = serve(down)
+    try:
+        c = client(url)
+        with pytest.raises(AppError) as info:
+            c.predict("Who is the new head of Roscosmos?", "openai", api_name="/chat")
+        message = str(info.value)
+        assert "openai" in message.lower() and "\n" not in message.strip()
+        assert "Traceback" not in message
+        result = c.predict("Who is the new head of Roscosmos?", "extractive", api_name="/chat")
+        assert "Borisov" in result["text"]
+    finally:
+        demo.close()
