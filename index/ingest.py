@@ -97,8 +97,10 @@ def ingest(
             vectors = embedder.encode([c.text for c in chunks])
             store.add_chunks(chunks, vectors)
         for doc, doc_chunks, is_new in pending:
-            version = doc_chunks[0].version if doc_chunks else split_version(
-                doc, chunk_size, overlap, embedder.name
+            version = (
+                doc_chunks[0].version
+                if doc_chunks
+                else split_version(doc, chunk_size, overlap, embedder.name)
             )
             store.commit_document(doc.source, version, doc.sha256, len(doc_chunks), doc.text)
             if is_new:

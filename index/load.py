@@ -113,9 +113,7 @@ def relative_source(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def load_documents(
-    paths: Iterable[Path], root: Path
-) -> tuple[list[Document], list[LoadProblem]]:
+def load_documents(paths: Iterable[Path], root: Path) -> tuple[list[Document], list[LoadProblem]]:
     """Load every supported file under `paths`; sources are relative to `root`."""
     docs: list[Document] = []
     problems: list[LoadProblem] = []

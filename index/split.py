@@ -48,7 +48,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, int, int]]:
     """Cut an over-long sentence between words into pieces of at most `size` tokens."""
     enc = get_encoding()
-    words = [(m.start() + span[0], m.end() + span[0]) for m in _WORD.finditer(text[span[0] : span[1]])]
+    words = [
+        (m.start() + span[0], m.end() + span[0]) for m in _WORD.finditer(text[span[0] : span[1]])
+    ]
     counts = [len(t) for t in enc.encode_ordinary_batch([text[s:e] for s, e in words])]
     pieces: list[tuple[int, int, int]] = []
     start, total = words[0][0], 0
@@ -107,7 +109,9 @@ def split_version(doc: Document, size: int, overlap: int, model: str = "") -> st
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def split_document(doc: Document, size: int = 128, overlap: int = 32, model: str = "") -> list[Chunk]:
+def split_document(
+    doc: Document, size: int = 128, overlap: int = 32, model: str = ""
+) -> list[Chunk]:
     version = split_version(doc, size, overlap, model)
     return [
         Chunk(

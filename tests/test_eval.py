@@ -1,0 +1,541 @@
+"""The eval suite, its metrics and the harness.
+
+The metric tests are pure and fast. The suite tests check eval/qa.jsonl against the seed
+article itself. The end-to-end tests run the harness through the real pipeline (real
+embedding model, real Chroma in a temporary folder, the extractive generator).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.types import Answer, Citation
+from eval import harness
+from eval import metrics as m
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE_PATH = ROOT / "seeds" / "russia-iss-withdrawal.txt"
+ARTICLE = ARTICLE_PATH.read_text(encoding="utf-8")
+SUITE = harness.load_suite()
+
+
+# --- answer metrics ----------------------------------------------------------------------
+
+
+def test_normalize_answer_follows_squad_and_handles_unicode_punctuation():
+    assert m.normalize_answer("The  ROSS, or Russian Orbital Station!") == (
+        "ross or russian orbital station"
+    )
+    assert m.normalize_answer("Russia’s “decision”") == m.normalize_answer('Russia\'s "decision"')
+    assert m.normalize_answer("a an the") == ""
+
+
+def test_exact_match_ignores_case_articles_punctuation_and_citation_markers():
+    assert m.exact_match("The SpaceX. [1]", ["SpaceX"]) == 1.0
+    assert m.exact_match("SpaceX rockets", ["SpaceX"]) == 0.0
+    assert m.exact_match("Roscosmos", ["Tass", "Roscosmos"]) == 1.0
+    assert m.exact_match("", ["SpaceX"]) == 0.0
+
+
+def test_token_f1_is_the_best_squad_f1_over_the_gold_answers():
+    assert m.token_f1("Yuri Borisov [1]", ["Yuri Borisov"]) == 1.0
+    # pred {borisov}, gold {yuri, borisov}: precision 1, recall 0.5
+    assert m.token_f1("Borisov", ["Yuri Borisov"]) == pytest.approx(2 / 3)
+    assert m.token_f1("Borisov", ["Putin", "Yuri Borisov"]) == pytest.approx(2 / 3)
+    assert m.token_f1("Putin", ["Yuri Borisov"]) == 0.0
+    assert m.token_f1("anything", []) == 0.0
+
+
+def test_contains_answer_matches_on_token_boundaries_only():
+    assert not m.contains_answer("It was launched in 1998.", ["1"])
+    assert m.contains_answer("It was launched in 1998 [1].", ["1998"])
+    assert m.contains_answer("They will fly on board SpaceX starting this fall.", ["this fall"])
+    assert not m.contains_answer("Russian Orbital Stationand", ["Russian Orbital Station"])
+    assert m.contains_answer("It is called the ROSS.", ["ROSS", "Russian Orbital Station"])
+    assert not m.contains_answer("SpaceXcellent", ["SpaceX"])
+    assert not m.contains_answer("anything at all", ["the"])  # normalises to nothing
+    # the marker [1] is not the answer "1"
+    assert not m.contains_answer("Borisov said so [1].", ["1"])
+
+
+# --- gold passages -----------------------------------------------------------------------
+
+EVIDENCE = "The first element of the ISS was launched in 1998."
+
+
+def test_whole_evidence_in_passage_with_different_white_space():
+    passage = "The end of a deal\nThe first element of the ISS\n was launched in 1998. More."
+    assert m.evidence_share(EVIDENCE, passage) == 1.0
+    assert m.evidence_in_passage(EVIDENCE, passage)
+
+
+def test_part_of_a_cut_sentence_counts_from_sixty_percent_of_its_words():
+    ten = "one two three four five six seven eight nine ten"
+    assert m.evidence_share(ten, "intro one two three four five six") == pytest.approx(0.6)
+    assert m.evidence_in_passage(ten, "intro one two three four five six")
+    assert not m.evidence_in_passage(ten, "one two three four five")
+    assert m.evidence_in_passage(ten, "six seven eight nine ten. Next sentence", 0.5)
+
+
+def test_scattered_common_words_do_not_make_a_passage_gold():
+    shuffled = "1998 in launched was ISS the of element first The"
+    assert m.evidence_share(EVIDENCE, shuffled) < 0.2
+    assert not m.is_gold_passage(shuffled, [EVIDENCE])
+
+
+def test_gold_passage_and_evidence_recall_over_several_sentences():
+    a, b = "Alpha beta gamma delta.", "Epsilon zeta eta theta."
+    assert m.is_gold_passage("x Alpha beta gamma delta. y", [a, b])
+    assert m.evidence_recall(["Alpha beta gamma delta."], [a, b]) == 0.5
+    assert m.evidence_recall(["Alpha beta gamma delta.", "Epsilon zeta eta theta."], [a, b]) == 1
+    assert m.evidence_recall([], [a]) == 0.0
+    assert not m.evidence_in_passage("", "anything")
+
+
+def test_every_evidence_sentence_is_found_in_the_chunks_of_the_real_splitter():
+    from index.split import chunk_spans
+
+    # 32 tokens cuts the longest sentences in two; a part of >= 60% of a sentence stays gold
+    # (chunks under about 60% of a sentence's length cannot be: see eval.metrics)
+    for size, overlap in [(128, 32), (64, 16), (32, 8)]:
+        chunks = [ARTICLE[s:e] for s, e in chunk_spans(ARTICLE, size, overlap)]
+        for item in SUITE:
+            for sentence in item.evidence:
+                assert any(m.evidence_in_passage(sentence, c) for c in chunks), (
+                    item.id,
+                    size,
+                )
+
+
+# --- retrieval ---------------------------------------------------------------------------
+
+
+def test_first_gold_rank_hit_at_k_and_reciprocal_rank():
+    ranked = ["nothing here", "still nothing", f"so: {EVIDENCE}", EVIDENCE]
+    rank = m.first_gold_rank(ranked, [EVIDENCE])
+    assert rank == 3
+    assert (m.hit_at_k(rank, 1), m.hit_at_k(rank, 3), m.hit_at_k(rank, 5)) == (0, 1, 1)
+    assert m.reciprocal_rank(rank, 10) == pytest.approx(1 / 3)
+    assert m.reciprocal_rank(rank, 2) == 0.0
+    assert m.first_gold_rank(["nothing"], [EVIDENCE]) is None
+    assert m.hit_at_k(None, 5) == 0.0
+    assert m.reciprocal_rank(None) == 0.0
+
+
+# --- citations ---------------------------------------------------------------------------
+
+
+def test_citation_numbers_and_validity():
+    text = "A [1]. B [2][3]. C [1, 4]."
+    assert m.citation_numbers(text) == [1, 2, 3, 1, 4]
+    assert m.citations_valid(text, [1, 2, 3, 4])
+    assert not m.citations_valid(text, [1, 2, 3])
+    assert m.citations_valid("No markers at all.", [])
+    assert m.citation_numbers("the year [2024 was it]") == []
+
+
+def test_citation_support_uses_only_the_passages_the_text_cites():
+    passages = {1: "Unrelated words.", 2: f"Intro. {EVIDENCE}"}
+    assert m.citation_support("In 1998 [2].", passages, [EVIDENCE]) == 1.0
+    assert m.citation_support("In 1998 [1].", passages, [EVIDENCE]) == 0.0
+    assert m.citation_support("In 1998 [7].", passages, [EVIDENCE]) == 0.0  # points nowhere
+    assert m.citation_support("In 1998.", passages, [EVIDENCE]) == 0.0
+    two = ["Alpha beta gamma.", "Delta epsilon zeta."]
+    both = {1: "Alpha beta gamma.", 2: "Delta epsilon zeta."}
+    assert m.citation_support("X [1].", both, two) == 0.5
+    assert m.citation_support("X [1]. Y [2].", both, two) == 1.0
+
+
+def test_answer_sentences_keep_markers_written_after_the_full_stop():
+    text = "It launched in 1998. [1] It symbolized reconciliation [2]."
+    assert m.answer_sentences(text) == [
+        "It launched in 1998 [1].",
+        "It symbolized reconciliation [2].",
+    ]
+    assert m.citation_coverage(text) == 1.0
+
+
+def test_citation_coverage_is_the_share_of_cited_sentences():
+    assert m.citation_coverage("One [1]. Two. Three [2]! Four?") == pytest.approx(0.5)
+    assert m.citation_coverage("Line one [1]\nLine two") == 0.5
+    assert m.citation_coverage("") == 0.0
+    assert m.citation_coverage("[1]") == 0.0  # no sentence, only a marker
+
+
+# --- refusal, CRAG, percentiles ----------------------------------------------------------
+
+
+def test_refusal_scores():
+    outcomes = [  # (answerable, refused)
+        (False, True),
+        (False, True),
+        (False, False),
+        (True, True),
+        (True, False),
+        (True, False),
+        (True, False),
+    ]
+    s = m.refusal_scores(outcomes)
+    assert s["refusal_precision"] == pytest.approx(2 / 3)
+    assert s["refusal_recall"] == pytest.approx(2 / 3)
+    assert s["false_refusal_rate"] == pytest.approx(1 / 4)
+    empty = m.refusal_scores([(True, False)])
+    assert empty["refusal_precision"] is None and empty["refusal_recall"] is None
+
+
+def test_crag_score():
+    assert m.crag_score(True, False, True) == 1
+    assert m.crag_score(True, True, False) == 0
+    assert m.crag_score(True, False, False) == -1
+    assert m.crag_score(False, True, True) == 1
+    assert m.crag_score(False, False, False) == -1
+    assert m.crag_score(True, False, True, crashed=True) == -1
+
+
+def test_percentile_interpolates_like_numpy():
+    values = [1.0, 2.0, 3.0, 4.0, 10.0]
+    assert m.percentile(values, 50) == 3.0
+    assert m.percentile(values, 95) == pytest.approx(8.8)
+    assert m.percentile([5.0], 95) == 5.0
+    assert m.percentile([], 50) is None
+    with pytest.raises(ValueError):
+        m.percentile(values, 101)
+
+
+# --- the suite ---------------------------------------------------------------------------
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def test_suite_size_and_coverage_of_question_kinds():
+    assert len(SUITE) >= 60
+    kinds = {item.type for item in SUITE}
+    assert kinds == set(harness.TYPES)
+    unanswerable = [i for i in SUITE if not i.answerable]
+    assert len(unanswerable) >= 15
+    assert sum(i.type == "unanswerable_offtopic" for i in SUITE) >= 5
+    assert sum(i.type == "unanswerable_nearmiss" for i in SUITE) >= 8
+    injections = [i for i in SUITE if i.type == "injection"]
+    assert len(injections) >= 5
+    assert any(i.answerable for i in injections) and any(not i.answerable for i in injections)
+    assert sum(bool(i.history) and i.answerable for i in SUITE) >= 6
+    assert all(len(i.evidence) >= 2 for i in SUITE if i.type == "multi_sentence")
+
+
+def test_every_line_of_the_suite_has_exactly_the_documented_fields():
+    fields = {"id", "question", "answerable", "answers", "evidence", "history", "type"}
+    for line in harness.SUITE_PATH.read_text(encoding="utf-8").splitlines():
+        assert set(json.loads(line)) == fields
+
+
+def test_every_evidence_string_is_an_exact_substring_of_the_article():
+    for item in SUITE:
+        for sentence in item.evidence:
+            assert sentence in ARTICLE, item.id
+
+
+def test_answerable_items_have_answers_backed_by_their_evidence():
+    for item in SUITE:
+        if not item.answerable:
+            assert not item.answers and not item.evidence, item.id
+            continue
+        # the canonical (first) answer is stated in the evidence itself
+        assert m.contains_answer(" ".join(item.evidence), item.answers[:1]), item.id
+        # every alias is spelled from the article (the article's glued words included)
+        article_words = set(m.answer_tokens(ARTICLE))
+        for alias in item.answers:
+            assert _squash(alias) in _squash(ARTICLE) or set(m.answer_tokens(alias)) <= (
+                article_words
+            ), (item.id, alias)
+
+
+def test_follow_ups_carry_a_history_of_pairs():
+    for item in SUITE:
+        if item.type == "followup":
+            assert item.history, item.id
+        for pair in item.history:
+            assert len(pair) == 2 and all(pair), item.id
+
+
+def test_load_suite_rejects_bad_items(tmp_path):
+    good = json.loads(harness.SUITE_PATH.read_text(encoding="utf-8").splitlines()[0])
+    cases = {
+        "missing field": {k: v for k, v in good.items() if k != "evidence"},
+        "unknown type": {**good, "type": "trivia"},
+        "no evidence": {**good, "evidence": []},
+    }
+    for why, raw in cases.items():
+        path = tmp_path / "qa.jsonl"
+        path.write_text(json.dumps(raw) + "\n", encoding="utf-8")
+        with pytest.raises(harness.UsageError):
+            harness.load_suite(path)
+        assert why
+    path.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n", encoding="utf-8")
+    with pytest.raises(harness.UsageError, match="duplicate"):
+        harness.load_suite(path)
+
+
+def test_spread_picks_items_over_the_whole_suite():
+    picked = harness.spread(SUITE, 10)
+    assert len(picked) == 10 and len({i.id for i in picked}) == 10
+    assert len({i.type for i in picked}) >= 6
+    assert harness.spread(SUITE, None) == SUITE
+
+
+# --- scoring items -----------------------------------------------------------------------
+
+
+def _item(item_id: str) -> harness.Item:
+    return next(i for i in SUITE if i.id == item_id)
+
+
+def _passage(text: str, start: int = 0):
+    # the pipeline's Passage type: number, id, source, start, end, text, score
+    from assistant.types import Passage
+
+    return Passage(1, "c", "a.txt", start, start + len(text), text, 1.0)
+
+
+def _citation(number: int, text: str) -> Citation:
+    return Citation(number, "a.txt", 0, len(text), text, text, 1.0)
+
+
+def test_score_item_correct_and_cited():
+    item = _item("date-03")
+    passage = f"The end of a deal\n{item.evidence[0]} More."
+    answer = Answer(
+        "The first element was launched in 1998 [1].",
+        False,
+        [_citation(1, passage)],
+        {"total": 0.2},
+        "extractive",
+    )
+    r = harness.score_item(item, answer, [_passage("other"), _passage(passage)], k_shown=4)
+    assert (r.gold_rank, r.contains, r.correct, r.crag, r.bucket) == (2, True, True, 1, "ok")
+    assert (r.citations_valid, r.citation_support, r.citation_coverage) == (True, 1.0, 1.0)
+
+
+def test_score_item_buckets():
+    item = _item("date-03")
+    gold = _passage(item.evidence[0])
+    cite = [_citation(1, item.evidence[0])]
+
+    def bucket(text, refused=False, ranked=(gold,), citations=cite):
+        answer = Answer(text, refused, list(citations), {"total": 0.1}, "extractive")
+        return harness.score_item(item, answer, list(ranked), k_shown=4).bucket
+
+    assert bucket("In 1998 [1].") == "ok"
+    assert bucket("In 1998 [2].") == "uncited_or_miscited"  # points to no shown passage
+    assert bucket("In 1998.") == "uncited_or_miscited"
+    assert bucket("In 1997 [1].") == "wrong_answer"
+    assert bucket("No.", refused=True, citations=()) == "false_refusal"
+    assert bucket("No.", refused=True, ranked=[_passage("x")] * 5) == "retrieval_miss"
+    assert bucket("In 1997 [1].", ranked=[]) == "retrieval_miss"
+
+    off = _item("offtopic-01")
+    refusal = Answer("The documents do not cover this.", True, [], {}, "extractive")
+    assert harness.score_item(off, refusal, None, k_shown=4).bucket == "ok"
+    answered = Answer("Paris [1].", False, cite, {}, "extractive")
+    r = harness.score_item(off, answered, None, k_shown=4)
+    assert (r.bucket, r.crag, r.correct) == ("answered_unanswerable", -1, False)
+
+
+def test_a_crashed_item_is_wrong_and_stays_in_every_denominator():
+    answerable, unanswerable = _item("date-03"), _item("offtopic-01")
+    ok = Answer("In 1998 [1].", False, [_citation(1, answerable.evidence[0])], {"total": 1.0})
+    refused = Answer("The documents do not cover this.", True, [], {"total": 1.0})
+    results = [
+        harness.score_item(answerable, ok, [_passage(answerable.evidence[0])], k_shown=4),
+        harness.score_item(answerable, None, None, k_shown=4, error="boom", wall=3.0),
+        harness.score_item(unanswerable, refused, None, k_shown=4),
+        harness.score_item(unanswerable, None, None, k_shown=4, error="boom", wall=3.0),
+    ]
+    assert [r.bucket for r in results] == ["ok", "crash", "ok", "crash"]
+    summary = harness.aggregate(results)
+    h = summary["headline"]
+    assert h["accuracy"] == 0.5
+    assert h["contains"] == 0.5 and h["hit@1"] == 0.5 and h["citation_support"] == 0.5
+    assert h["crag"] == 0.0  # (+1 - 1 + 1 - 1) / 4
+    assert h["refusal_recall"] == 0.5 and h["refusal_precision"] == 1.0
+    assert h["false_refusal_rate"] == 0.0
+    assert h["citation_validity"] == 0.5
+    # over the answer (1.0) and the two crashes (0.0); the refusal makes no claim
+    assert h["citation_coverage"] == pytest.approx(1 / 3, abs=1e-4)
+    assert summary["counts"]["crashed"] == 2 and summary["buckets"]["crash"] == 2
+    assert h["latency_p50_s"] == pytest.approx(2.0)  # crashes keep their wall time
+
+
+# --- thresholds, baseline, gate ----------------------------------------------------------
+
+
+def test_the_thresholds_file_documents_every_metric_and_loads():
+    import tomllib
+
+    data = tomllib.loads(harness.THRESHOLDS_PATH.read_text(encoding="utf-8"))
+    assert set(data["metrics"]) == set(harness.HEADLINE)
+    assert all(cfg.get("doc") for cfg in data["metrics"].values())
+    t = harness.load_thresholds()
+    assert {"extractive", "local", "default"} <= set(t.bounds)
+    assert t.for_generator("openai") == t.bounds["default"]
+
+
+def test_load_thresholds_rejects_unknown_metrics(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text('[generators.extractive]\n"hit@2" = { min = 0.5 }\n', encoding="utf-8")
+    with pytest.raises(harness.UsageError, match="hit@2"):
+        harness.load_thresholds(path)
+    path.write_text("[generators.extractive]\nf1 = 0.5\n", encoding="utf-8")
+    with pytest.raises(harness.UsageError, match="min"):
+        harness.load_thresholds(path)
+
+
+def _thresholds(tmp_path, text: str) -> harness.Thresholds:
+    path = tmp_path / "t.toml"
+    path.write_text(text, encoding="utf-8")
+    return harness.load_thresholds(path)
+
+
+def test_gate_bounds_and_baseline_drops(tmp_path):
+    t = _thresholds(
+        tmp_path,
+        "[compare]\nmax_drop = 0.05\n"
+        "[metrics.latency_p95_s]\nmax_drop = 1.0\nrelative = true\n"
+        "[metrics.f1]\nmax_drop = false\n"
+        "[generators.x]\ncontains = { min = 0.7 }\nfalse_refusal_rate = { max = 0.1 }\n",
+    )
+    base = {"metrics": {"contains": 0.9, "hit@1": 0.8, "f1": 0.9, "latency_p95_s": 1.0}}
+    headline = {
+        "contains": 0.86,  # within the margin of 0.05
+        "hit@1": 0.7,  # dropped 0.1
+        "f1": 0.1,  # not compared
+        "latency_p95_s": 2.5,  # more than double
+        "false_refusal_rate": 0.2,  # above its maximum
+    }
+    checks = {c.metric: c for c in harness.gate("x", headline, t, base)}
+    assert checks["contains"].ok
+    assert not checks["hit@1"].ok and "dropped" in checks["hit@1"].reasons[0]
+    assert checks["f1"].ok
+    assert not checks["latency_p95_s"].ok and "rose" in checks["latency_p95_s"].reasons[0]
+    assert not checks["false_refusal_rate"].ok
+    assert checks["accuracy"].ok and checks["accuracy"].value is None  # n/a is not gated
+    headline["contains"] = 0.6
+    assert not {c.metric: c for c in harness.gate("x", headline, t, None)}["contains"].ok
+    relaxed = harness.gate("x", {"hit@1": 0.1}, t, base, compare=False)
+    assert all(c.ok for c in relaxed)
+
+
+def test_main_rejects_bad_usage(capsys):
+    assert harness.main(["--limit", "0"]) == 2
+    assert harness.main(["--generator", "gpt-9"]) == 2
+    assert harness.main(["--write-baseline", "--limit", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("assistant eval:") == 3
+    assert harness.main(["--no-such-option"]) == 2
+    assert harness.main(["--help"]) == 0
+
+
+# --- end to end --------------------------------------------------------------------------
+
+try:
+    from assistant.pipeline import retrieve_for_eval  # noqa: F401
+
+    HAVE_PIPELINE = True
+except ImportError:
+    HAVE_PIPELINE = False
+
+needs_pipeline = pytest.mark.skipif(
+    not HAVE_PIPELINE, reason="assistant.pipeline.retrieve_for_eval is not available yet"
+)
+
+
+@pytest.fixture(scope="module")
+def seeded_data_dir(tmp_path_factory):
+    """A real index of seeds/ (real embedder, embedded Chroma) in a temporary folder."""
+    from assistant.pipeline import shared_embedder
+    from index import Store, ingest
+
+    data_dir = tmp_path_factory.mktemp("eval-data")
+    store = Store(data_dir, None, "chunks")
+    ingest([ROOT / "seeds"], store, shared_embedder(), progress=False)
+    return data_dir
+
+
+@needs_pipeline
+def test_harness_end_to_end_with_the_extractive_generator(seeded_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(seeded_data_dir))
+    results = tmp_path / "results"
+    baseline = tmp_path / "baseline.json"
+    strict = tmp_path / "strict.toml"  # an impossible bound: the gate must fail
+    strict.write_text("[generators.extractive]\naccuracy = { min = 1.01 }\n", encoding="utf-8")
+    argv = ["--generator", "extractive", "--limit", "8", "--results", str(results), "--quiet"]
+    argv += ["--thresholds", str(strict), "--baseline", str(baseline)]
+
+    assert harness.main([*argv, "--no-gate"]) == 0
+    (folder,) = results.iterdir()
+    assert folder.name.endswith("-extractive")
+    assert {p.name for p in folder.iterdir()} == {
+        "report.json",
+        "report.md",
+        "questions.csv",
+        "chart.png",
+    }
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert report["counts"]["items"] == 8 and len(report["items"]) == 8
+    assert report["counts"]["crashed"] == 0
+    assert set(report["headline"]) == set(harness.HEADLINE)
+    assert all(i["generator"] == "extractive" for i in report["items"])
+    assert any(i["answerable"] and i["correct"] for i in report["items"])
+    assert sum(report["buckets"].values()) == 8
+    assert report["gate"]["pass"] is False
+    assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "| hit@1 |" in md and "## Per question" in md
+    assert len((folder / "questions.csv").read_text(encoding="utf-8").splitlines()) == 9
+
+    assert harness.main(argv) == 1
+    assert len(list(results.iterdir())) == 2  # every run keeps its own folder
+
+
+@needs_pipeline
+def test_write_baseline_then_compare(seeded_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(seeded_data_dir))
+    suite = tmp_path / "qa.jsonl"
+    lines = harness.SUITE_PATH.read_text(encoding="utf-8").splitlines()
+    suite.write_text("\n".join(lines[::12]) + "\n", encoding="utf-8")  # a small, whole suite
+    baseline = tmp_path / "baseline.json"
+    lenient = tmp_path / "t.toml"
+    lenient.write_text(  # latency varies between runs: compare quality only
+        "[compare]\nmax_drop = 0.05\n[metrics.latency_p50_s]\nmax_drop = false\n"
+        "[metrics.latency_p95_s]\nmax_drop = false\n",
+        encoding="utf-8",
+    )
+    argv = [
+        "--generator",
+        "extractive",
+        "--suite",
+        str(suite),
+        "--baseline",
+        str(baseline),
+        "--thresholds",
+        str(lenient),
+        "--results",
+        str(tmp_path / "results"),
+        "--quiet",
+    ]
+    assert harness.main([*argv, "--write-baseline"]) == 0
+    stored = json.loads(baseline.read_text(encoding="utf-8"))["generators"]["extractive"]
+    assert stored["items"] == len(lines[::12])
+    assert set(stored["metrics"]) == set(harness.HEADLINE)
+
+    # the same system against its own baseline passes; a baseline it cannot reach fails
+    assert harness.main(argv) == 0
+    data = json.loads(baseline.read_text(encoding="utf-8"))
+    data["generators"]["extractive"]["metrics"]["accuracy"] = 1.5
+    baseline.write_text(json.dumps(data), encoding="utf-8")
+    assert harness.main(argv) == 1
