@@ -9,6 +9,7 @@ except for documents already committed; the next run finishes the job.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,13 +54,12 @@ class IngestReport:
 
 def corpus_root(paths: Sequence[Path]) -> Path:
     """The folder that sources are named relative to: the common parent of the paths."""
-    import os
-
     dirs = [p.resolve() if p.is_dir() else p.resolve().parent for p in paths]
     return Path(os.path.commonpath(dirs))
 
 
 def _under(source_path: Path, paths: Sequence[Path]) -> bool:
+    source_path = source_path.parent.resolve() / source_path.name
     for p in paths:
         p = p.resolve()
         if source_path == p or p in source_path.parents:
@@ -87,22 +87,25 @@ def ingest(
 
     files = list(iter_files(paths))
     seen: set[str] = set()
-    pending: list[tuple[Document, list[Chunk], bool]] = []
+    seen_paths: dict[str, str] = {}  # absolute path of each file read -> its source
+    pending: list[tuple[Document, list[Chunk], bool, str]] = []
 
     bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress, leave=False)
 
     def flush() -> None:
-        chunks = [c for _, doc_chunks, _ in pending for c in doc_chunks]
+        chunks = [c for _, doc_chunks, _, _ in pending for c in doc_chunks]
         if chunks:
             vectors = embedder.encode([c.text for c in chunks])
             store.add_chunks(chunks, vectors)
-        for doc, doc_chunks, is_new in pending:
+        for doc, doc_chunks, is_new, file_path in pending:
             version = (
                 doc_chunks[0].version
                 if doc_chunks
                 else split_version(doc, chunk_size, overlap, embedder.name)
             )
-            store.commit_document(doc.source, version, doc.sha256, len(doc_chunks), doc.text)
+            store.commit_document(
+                doc.source, version, doc.sha256, len(doc_chunks), doc.text, file_path
+            )
             if is_new:
                 report.added += 1
             else:
@@ -115,6 +118,7 @@ def ingest(
         for path in files:
             source = relative_source(path, root)
             seen.add(source)
+            file_path = str(path.parent.resolve() / path.name)  # a link keeps its own name
             try:
                 text = read_text(path)
             except Exception as exc:  # UnreadableFile, or anything a parser throws
@@ -124,6 +128,7 @@ def ingest(
                     on_problem(problem)
                 bar.update(1)
                 continue
+            seen_paths[file_path] = source
             doc = Document(source=source, text=text, sha256=text_sha256(text))
             version = split_version(doc, chunk_size, overlap, embedder.name)
             record = manifest.get(source)
@@ -132,16 +137,19 @@ def ingest(
                 bar.update(1)
                 continue
             doc_chunks = split_document(doc, chunk_size, overlap, embedder.name)
-            pending.append((doc, doc_chunks, record is None))
-            if sum(len(c) for _, c, _ in pending) >= EMBED_BATCH:
+            pending.append((doc, doc_chunks, record is None, file_path))
+            if sum(len(c) for _, c, _, _ in pending) >= EMBED_BATCH:
                 flush()
         flush()
 
-        for source in manifest:
+        for source, record in manifest.items():
             if source in seen:
                 continue
-            source_path = (root / source).resolve()
-            if _under(source_path, paths) and not source_path.exists():
+            # Where the file was when it was ingested (the root may differ between runs).
+            source_path = Path(record.path) if record.path else root / source
+            gone = _under(source_path, paths) and not os.path.lexists(source_path)
+            renamed = bool(record.path) and record.path in seen_paths  # same file, new name
+            if gone or renamed:
                 store.remove_document(source)
                 report.removed += 1
     finally:

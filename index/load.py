@@ -8,6 +8,7 @@ Files that cannot be read are reported as LoadProblems (one line each) and skipp
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -59,12 +60,14 @@ def _read_html(path: Path) -> str:
 
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings are not our one line
     try:
         reader = PdfReader(path, strict=False)
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except OSError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files (AttributeError, ...)
         raise UnreadableFile(f"not a readable PDF ({type(exc).__name__})") from None
     return "\n\n".join(page.strip() for page in pages if page.strip())
 
@@ -107,10 +110,12 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def relative_source(path: Path, root: Path) -> str:
+    # Resolve the folders but not the file itself: a symlinked file keeps its link name.
+    full = path.parent.resolve() / path.name
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return full.relative_to(root.resolve()).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return full.as_posix()
 
 
 def load_documents(paths: Iterable[Path], root: Path) -> tuple[list[Document], list[LoadProblem]]:

