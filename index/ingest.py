@@ -27,7 +27,7 @@ from index.load import (
     text_sha256,
 )
 from index.split import Chunk, split_document, split_version
-from index.store import Store
+from index.store import Commit, Store
 
 EMBED_BATCH = 256  # chunks embedded and written together (across small documents)
 
@@ -97,20 +97,22 @@ def ingest(
         if chunks:
             vectors = embedder.encode([c.text for c in chunks])
             store.add_chunks(chunks, vectors)
+        commits = []
         for doc, doc_chunks, is_new, file_path in pending:
             version = (
                 doc_chunks[0].version
                 if doc_chunks
                 else split_version(doc, chunk_size, overlap, embedder.name)
             )
-            store.commit_document(
-                doc.source, version, doc.sha256, len(doc_chunks), doc.text, file_path
+            commits.append(
+                Commit(doc.source, version, doc.sha256, len(doc_chunks), doc.text, file_path)
             )
             if is_new:
                 report.added += 1
             else:
                 report.updated += 1
             report.chunks += len(doc_chunks)
+        store.commit_documents(commits)
         bar.update(len(pending))
         pending.clear()
 

@@ -40,6 +40,18 @@ class DocRecord:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """A document version whose chunks are written and that is ready to go live."""
+
+    source: str
+    version: str
+    sha256: str
+    chunks: int
+    text: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class StoredChunk:
     id: str
     source: str
@@ -192,16 +204,41 @@ class Store:
     def commit_document(
         self, source: str, version: str, sha256: str, chunks: int, text: str, path: str = ""
     ) -> None:
-        """Make `version` the live one for `source` (one atomic upsert), then drop the old one."""
-        with _translated("committing a document"):
-            self._docs.upsert(
-                ids=[source],
-                embeddings=[[1.0]],
-                metadatas=[{"version": version, "sha256": sha256, "chunks": chunks, "path": path}],
-                documents=[text],
-            )
+        """Make `version` the live one for `source`, then drop the old one."""
+        self.commit_documents([Commit(source, version, sha256, chunks, text, path)])
+
+    def commit_documents(self, commits: Sequence[Commit]) -> None:
+        """Make each document's new version live, then drop old versions' chunks.
+
+        Each manifest record flips one document from its old version to its new one, so a
+        run killed in between leaves every document whole, in one version or the other.
+        """
+        if not commits:
+            return
+        with _translated("committing documents"):
+            for i in range(0, len(commits), _WRITE_BATCH):
+                part = commits[i : i + _WRITE_BATCH]
+                self._docs.upsert(
+                    ids=[c.source for c in part],
+                    embeddings=[[1.0]] * len(part),
+                    metadatas=[
+                        {
+                            "version": c.version,
+                            "sha256": c.sha256,
+                            "chunks": c.chunks,
+                            "path": c.path,
+                        }
+                        for c in part
+                    ],
+                    documents=[c.text for c in part],
+                )
             self._bump()
-            self._chunks.delete(where={"$and": [{"source": source}, {"version": {"$ne": version}}]})
+            stale = [
+                {"$and": [{"source": c.source}, {"version": {"$ne": c.version}}]} for c in commits
+            ]
+            for i in range(0, len(stale), 100):
+                part = stale[i : i + 100]
+                self._chunks.delete(where=part[0] if len(part) == 1 else {"$or": part})
 
     def remove_document(self, source: str) -> None:
         with _translated("removing a document"):
