@@ -95,7 +95,7 @@ def ingest(
     def flush() -> None:
         chunks = [c for _, doc_chunks, _, _ in pending for c in doc_chunks]
         if chunks:
-            vectors = embedder.encode([c.text for c in chunks])
+            vectors = embedder.encode_full([c.text for c in chunks])
             store.add_chunks(chunks, vectors)
         commits = []
         for doc, doc_chunks, is_new, file_path in pending:

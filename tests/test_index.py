@@ -479,7 +479,7 @@ def test_embeddings_are_normalised_384_dimensional_vectors(embedder):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert np.isfinite(vectors).all()
     assert embedder.batch_size < len(texts)  # more than one batch was needed
-    singles = np.stack([embedder.encode([t])[0] for t in texts[:3] + texts[-3:]])
+    singles = np.stack([embedder.encode_full([t])[0] for t in texts[:3] + texts[-3:]])
     assert np.allclose(singles, np.concatenate([vectors[:3], vectors[-3:]]), atol=1e-4)
     assert embedder.encode([]).shape == (0, 384)
 
@@ -496,6 +496,13 @@ def test_embeddings_place_related_texts_closer(embedder):
     assert embedder.embed_query("hello") == pytest.approx(embedder.encode(["hello"])[0].tolist())
     docs = embedder.embed_documents(["a", "b"])
     assert len(docs) == 2 and len(docs[0]) == 384
+
+
+def test_the_fast_query_path_agrees_with_sentence_transformers(embedder):
+    """Short texts go through the int8 ONNX export of the same model: same vector space."""
+    texts = ["Who is the new head of Roscosmos?", "When will Russia leave the ISS?", "seat swap"]
+    fast, full = embedder.encode(texts), embedder.encode_full(texts)
+    assert embedder._fast is not None and float((fast * full).sum(axis=1).min()) > 0.999
 
 
 def test_the_model_comes_from_site_packages():

@@ -1,0 +1,263 @@
+"""The `local` generator: the bundled Qwen2.5-Coder-1.5B model run in-process by llama.cpp.
+
+The GGUF file is assembled from its pip-installed parts on first use (`assistant.model_file`).
+The `llama_cpp.Llama` object is loaded once per process and shared: a chat server calls
+generators from several threads, so each generation holds that model's lock for its whole
+run (llama.cpp contexts are not thread-safe). llama.cpp keeps the evaluated tokens of the
+last prompt and re-evaluates only what differs, and a small in-memory state cache also keeps
+the states of recent prompts, so the fixed prompt prefixes (answer and condense) are
+processed about once per process even when condense and answer calls alternate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+
+from assistant.errors import GeneratorUnavailable
+from assistant.generators.llm import (
+    CONDENSE_MAX_TOKENS,
+    ChatModelGenerator,
+    answer_messages,
+)
+from assistant.model_file import ensure_model
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+N_CTX = 2048
+# Evaluated prompt states kept in memory (about 28 KB per token for this model): enough for
+# the last few answer and condense prompts, whose fixed prefixes are then reused.
+STATE_CACHE_BYTES = 192 * 1024 * 1024
+
+
+@dataclass
+class SharedLlama:
+    llama: Any  # llama_cpp.Llama
+    lock: threading.Lock
+    load_seconds: float
+    warmed: bool = False
+
+
+_MODELS: dict[tuple[str, int, int], SharedLlama] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def shared_llama(model_path: str, *, n_ctx: int = N_CTX, n_threads: int = 2) -> SharedLlama:
+    """The process-wide `Llama` for this file and configuration, loaded on first use."""
+    key = (str(Path(model_path).resolve()), n_ctx, n_threads)
+    with _MODELS_LOCK:
+        shared = _MODELS.get(key)
+        if shared is None:
+            shared = _load(*key)
+            _MODELS[key] = shared
+        return shared
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise GeneratorUnavailable(
+            "llama-cpp-python is not installed: run `make install-local` or "
+            "pip install '.[local]' (or use --generator extractive)"
+        ) from exc
+    return llama_cpp
+
+
+def _load(model_path: str, n_ctx: int, n_threads: int) -> SharedLlama:
+    llama_cpp = _import_llama_cpp()
+    start = time.perf_counter()
+    try:
+        llama = _lean_state_class(llama_cpp)(
+            model_path=model_path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        message = " ".join(str(exc).split())
+        raise GeneratorUnavailable(f"cannot load the local model {model_path}: {message}") from exc
+    llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=STATE_CACHE_BYTES))
+    return SharedLlama(llama, threading.Lock(), time.perf_counter() - start)
+
+
+def _lean_state_class(llama_cpp: Any) -> type:
+    """`Llama` whose saved states leave out the logits matrix.
+
+    The stock `save_state` copies `n_batch x n_vocab` floats (311 MB for this model) into
+    every state and `load_state` scans that matrix again; only logprobs need it, and the
+    prompt-state cache would otherwise cost a third of a gigabyte per entry. The KV cache
+    and the token ids are what make a restored prefix reusable.
+    """
+    import ctypes
+
+    import numpy as np
+
+    class LeanStateLlama(llama_cpp.Llama):  # type: ignore[misc,name-defined]
+        def save_state(self) -> Any:
+            ctx = self._ctx.ctx
+            size = llama_cpp.llama_state_get_size(ctx)
+            buffer = (ctypes.c_uint8 * size)()
+            written = llama_cpp.llama_state_get_data(ctx, buffer, size)
+            return llama_cpp.llama.LlamaState(
+                input_ids=self.input_ids[: self.n_tokens].copy(),  # only the live tokens
+                scores=np.empty((0, self.n_vocab()), dtype=np.single),
+                n_tokens=self.n_tokens,
+                llama_state=ctypes.string_at(buffer, written),
+                llama_state_size=written,
+                seed=self._seed,
+            )
+
+        def load_state(self, state: Any) -> None:
+            size = state.llama_state_size
+            buffer = (ctypes.c_uint8 * size).from_buffer_copy(state.llama_state)
+            if llama_cpp.llama_state_set_data(self._ctx.ctx, buffer, size) != size:
+                raise RuntimeError("Failed to set llama state data")
+            self.input_ids[: state.n_tokens] = state.input_ids
+            self.n_tokens = state.n_tokens
+            self._requires_eval = True  # logits are stale: generate() decodes a token first
+            self._seed = state.seed
+
+    return LeanStateLlama
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    raise ValueError(f"unsupported message type for the local model: {message.type}")
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """A minimal LangChain chat model over an in-process, shared `llama_cpp.Llama`."""
+
+    model_path: str
+    n_ctx: int = N_CTX
+    n_threads: int = 2
+    max_tokens: int = 200
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_path": self.model_path,
+            "n_ctx": self.n_ctx,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
+
+    def shared(self) -> SharedLlama:
+        return shared_llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        chat = [{"role": _role(m), "content": str(m.text)} for m in messages]
+        shared = self.shared()
+        finish_reason = None
+        with shared.lock:
+            chunks = shared.llama.create_chat_completion(
+                messages=chat,
+                stream=True,
+                temperature=kwargs.get("temperature", self.temperature),
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                stop=stop or [],
+            )
+            try:
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    text = choice.get("delta", {}).get("content")
+                    if not text:
+                        continue
+                    piece = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=piece)
+                    yield piece
+            finally:
+                chunks.close()  # stop generating at once if the consumer gave up
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                response_metadata={"finish_reason": finish_reason},
+                chunk_position="last",
+            ),
+            generation_info={"finish_reason": finish_reason},
+        )
+
+
+class LocalGenerator(ChatModelGenerator):
+    """Answers with the bundled local model (llama.cpp, `settings.threads` CPU threads)."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings, *, warm: bool = True) -> None:
+        _import_llama_cpp()  # say so before assembling a model that could not be run
+        model_path = ensure_model(Path(settings.data_dir) / "models")
+        model = ChatLlamaCpp(
+            model_path=str(model_path),
+            n_threads=settings.threads,
+            max_tokens=settings.local_max_tokens,
+        )
+        super().__init__(model)
+        self.model_path = model_path
+        self.max_tokens = settings.local_max_tokens
+        # Load now: a missing or broken model fails here, once. Shared by the whole process.
+        self.shared = shared = model.shared()
+        self.load_seconds = shared.load_seconds
+        self.warm_seconds = 0.0
+        if warm and not shared.warmed:
+            self.warm_up()
+            shared.warmed = True
+
+    def warm_up(self) -> None:
+        """Evaluate the fixed answer prefix (rules and examples, about 300 tokens) now, so
+        that questions only pay for their own passages."""
+        start = time.perf_counter()
+        for _ in self.model.stream(answer_messages("", []), max_tokens=1):
+            pass
+        self.warm_seconds = time.perf_counter() - start
+
+    def answer_options(self) -> dict[str, Any]:
+        return {"max_tokens": self.max_tokens}
+
+    def condense_options(self) -> dict[str, Any]:
+        return {**super().condense_options(), "max_tokens": CONDENSE_MAX_TOKENS}
