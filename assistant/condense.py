@@ -2,8 +2,8 @@
 
 The rule-based version needs no model: a question that leans on the conversation (it opens
 with "and"/"what about", refers back with a pronoun, or has no topic word) is searched together
-with the previous user question, so "And the Russian cosmonauts?" after "Which spacecraft will American
-astronauts fly on?" finds the passage about both.
+with the previous user question, so "And the Russian cosmonauts?" after "Which spacecraft will
+American astronauts fly on?" finds the passage about both.
 """
 
 from __future__ import annotations

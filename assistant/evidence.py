@@ -230,11 +230,17 @@ class EvidenceScorer:
 
     @staticmethod
     def sentences(chunks: Sequence[tuple[int, str]]) -> list[Sentence]:
-        """Sentences of chunks given as (start offset in source, chunk text)."""
-        out = []
+        """Sentences of chunks given as (start offset in source, chunk text).
+
+        A sentence that overlapping chunks share (or a repeated line) is kept once, in the
+        first chunk that holds it.
+        """
+        out, seen = [], set()
         for i, (offset, text) in enumerate(chunks):
             for s, e in sentence_spans(text):
-                out.append(Sentence(i, offset + s, offset + e, text[s:e]))
+                if text[s:e] not in seen:
+                    seen.add(text[s:e])
+                    out.append(Sentence(i, offset + s, offset + e, text[s:e]))
         return out
 
     def rank(
