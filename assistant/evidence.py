@@ -312,15 +312,21 @@ class Decision:
     reason: str
 
 
-def decide(
+@dataclass(frozen=True)
+class Rule:
+    """The refusal rule's thresholds (defaults calibrated in eval/CALIBRATION.md)."""
+
+    min_score: float = MIN_SCORE
+    weak_score: float = WEAK_SCORE
+    foreign_term: float = FOREIGN_TERM
+    near_term: float = NEAR_TERM
+
+
+def closest_missing_term(
     scorer: EvidenceScorer, question: str, ranked: Sequence[Scored], top: int = 4
-) -> Decision:
-    """Whether the ranked sentences hold enough evidence to answer `question`."""
-    if not ranked:
-        return Decision(False, 0.0, "nothing retrieved")
-    score = ranked[0].score
-    if score < MIN_SCORE:
-        return Decision(False, score, f"best evidence {score:.2f} < {MIN_SCORE}")
+) -> tuple[str, float]:
+    """The question's topic word least like anything in the best sentences, and how close
+    (word-embedding cosine) it comes; ("", 1.0) when every topic word occurs in them."""
     text = " ".join(s.sentence.text for s in ranked[:top])
     present = content_stems(text)
     missing = [
@@ -328,11 +334,24 @@ def decide(
         for w in _topic_words(question)
         if w not in NON_TOPIC and _stemmer.stemWord(w) not in present
     ]
-    if missing:
-        candidates = _topic_words(text)
-        sims = scorer.vectors(missing) @ scorer.vectors(candidates).T
-        closest = sims.max(axis=1)
-        worst = int(np.argmin(closest))
-        if closest[worst] < FOREIGN_TERM or (score < WEAK_SCORE and closest[worst] < NEAR_TERM):
-            return Decision(False, score, f"the documents do not mention '{missing[worst]}'")
+    candidates = _topic_words(text)
+    if not missing or not candidates:
+        return "", 1.0
+    closest = (scorer.vectors(missing) @ scorer.vectors(candidates).T).max(axis=1)
+    worst = int(np.argmin(closest))
+    return missing[worst], float(closest[worst])
+
+
+def decide(
+    scorer: EvidenceScorer, question: str, ranked: Sequence[Scored], rule: Rule = Rule()
+) -> Decision:
+    """Whether the ranked sentences hold enough evidence to answer `question`."""
+    if not ranked:
+        return Decision(False, 0.0, "nothing retrieved")
+    score = ranked[0].score
+    if score < rule.min_score:
+        return Decision(False, score, f"best evidence {score:.2f} < {rule.min_score}")
+    term, closeness = closest_missing_term(scorer, question, ranked)
+    if closeness < rule.foreign_term or (score < rule.weak_score and closeness < rule.near_term):
+        return Decision(False, score, f"the documents do not mention '{term}'")
     return Decision(True, score, "")

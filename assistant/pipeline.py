@@ -167,7 +167,11 @@ class Pipeline:
             return _Prepared(question, [], Decision(False, 0.0, "no question"), timings)
         question = standalone
         if history and is_follow_up(question):
-            standalone = gen.condense(question, history) or condense(question, history)
+            rewritten = gen.condense(question, history)
+            # A model may hand the question back unchanged, or still leaning on the chat.
+            if not rewritten or is_follow_up(rewritten) or rewritten.strip() == question:
+                rewritten = condense(question, history)
+            standalone = rewritten
         timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
