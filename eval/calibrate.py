@@ -70,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     answerable = sum(i["answerable"] for i, _, _ in rows)
     print(f"{len(rows)} items: {answerable} answerable, {len(rows) - answerable} unanswerable")
     print("cost  min_score weak foreign near  false_refusals  answered_unanswerable")
-    for cost, rule, fr, au in results[: args.top] + [r for r in results if r[1] == current]:
+    shown = results[: args.top]
+    if all(r[1] != current for r in shown):
+        shown += [r for r in results if r[1] == current]
+    for cost, rule, fr, au in shown:
         mark = "  <- current" if rule == current else ""
         print(
             f"{cost:4d}  {rule.min_score:9.2f} {rule.weak_score:4.2f} {rule.foreign_term:7.2f}"
