@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     args.scale = args.scale or (5000 if args.quick else 100_000)
-    args.scale_embedded = args.scale_embedded or (500 if args.quick else 5000)
+    args.scale_embedded = args.scale_embedded or (500 if args.quick else 2000)
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     try:
         bench = Bench(args, work)
