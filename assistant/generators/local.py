@@ -11,6 +11,8 @@ processed about once per process even when condense and answer calls alternate.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -57,6 +59,16 @@ class SharedLlama:
 
 _MODELS: dict[tuple[str, int, int], SharedLlama] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the models before interpreter teardown (llama.cpp's own __del__ runs too late)."""
+    with _MODELS_LOCK:
+        for shared in _MODELS.values():
+            with contextlib.suppress(Exception):
+                shared.llama.close()
+        _MODELS.clear()
 
 
 def shared_llama(model_path: str, *, n_ctx: int = N_CTX, n_threads: int = 2) -> SharedLlama:
