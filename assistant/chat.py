@@ -400,20 +400,15 @@ def build_app(settings: Settings) -> gr.Blocks:
         chatbot.clear(
             clear, outputs=[chatbot, pairs, textbox], queue=False, api_visibility="undocumented"
         )
-        generator.change(
-            lambda g: render_status(settings, g),
-            [generator],
-            [status],
-            queue=False,
-            api_visibility="undocumented",
-        )
-        demo.load(
-            lambda g: render_status(settings, g),
-            [generator],
-            [status],
-            queue=False,
-            api_visibility="undocumented",
-        )
+        status_update = {
+            "fn": lambda g: render_status(settings, g),
+            "inputs": [generator],
+            "outputs": [status],
+            "queue": False,
+            "api_visibility": "undocumented",
+        }
+        generator.change(**status_update)
+        demo.load(**status_update)
         api_button.click(
             api_chat,
             inputs=[textbox, pairs, generator, k],

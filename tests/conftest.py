@@ -88,14 +88,10 @@ def no_network_beyond_loopback():
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def port() -> int:
+    from tests.servers import free_port
+
     return free_port()
 
 

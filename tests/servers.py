@@ -1,7 +1,8 @@
-"""Real servers on loopback for tests: `chroma run` (started and stopped by the test)."""
+"""Real servers on loopback for tests: `chroma run` and the chat app, started by the tests."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -9,6 +10,26 @@ import urllib.request
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_chat(settings):
+    """Launch the real chat app on a free loopback port; returns (demo, url)."""
+    from assistant.chat import launch
+
+    port = free_port()
+    return launch(settings, host="127.0.0.1", port=port, block=False), f"http://127.0.0.1:{port}/"
+
+
+def chat_client(url):
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
 
 
 class ChromaServer:

@@ -7,10 +7,12 @@ name and text carry HTML/JS payloads. Set UPDATE_SCREENSHOT=1 to refresh docs/sc
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
+from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -45,20 +47,6 @@ Its loop uses <svg onload=alert(3)></svg> salt <iframe src="javascript:alert(4)"
 [click me](javascript:alert(5)) <a href="javascript:alert(6)">link</a> $$x$$ ${{alert(7)}}
 """
 PAYLOAD_QUESTION = f'When did the Zorblax reactor open in Oslo? <img src=y onerror="{RUN}">'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(settings):
-    from assistant.chat import launch
-
-    port = free_port()
-    demo = launch(settings, host="127.0.0.1", port=port, block=False)
-    return demo, f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ over a real Chroma index of the seed article, and answer with the real extractiv
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 
@@ -21,6 +20,9 @@ from assistant.chat import (
     render_status,
 )
 from assistant.types import Answer, Citation
+from tests.servers import chat_client as client
+from tests.servers import free_port
+from tests.servers import serve_chat as serve
 
 # gradio's queue uses a pandas option that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:::gradio.queueing")
@@ -47,27 +49,6 @@ QUESTIONS = [
         "2024",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(settings):
-    """Launch the real app on a free loopback port; returns (demo, url)."""
-    from assistant.chat import launch
-
-    port = free_port()
-    demo = launch(settings, host="127.0.0.1", port=port, block=False)
-    return demo, f"http://127.0.0.1:{port}/"
-
-
-def client(url):
-    from gradio_client import Client
-
-    return Client(url, verbose=False)
 
 
 @pytest.fixture(scope="module")

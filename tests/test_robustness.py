@@ -14,8 +14,8 @@ import pytest
 from assistant import answer
 from assistant.settings import Settings
 from index import Store, ingest
-from tests.conftest import SEEDS, free_port
-from tests.servers import ChromaServer
+from tests.conftest import SEEDS
+from tests.servers import ChromaServer, chat_client, free_port, serve_chat
 
 pytestmark = [pytest.mark.filterwarnings("ignore:::gradio.queueing"), pytest.mark.server]
 
@@ -27,22 +27,9 @@ INJECTION = (
 )
 
 
-def _serve(settings):
-    from assistant.chat import launch
-
-    port = free_port()
-    return launch(settings, host="127.0.0.1", port=port, block=False), f"http://127.0.0.1:{port}/"
-
-
-def _client(url):
-    from gradio_client import Client
-
-    return Client(url, verbose=False)
-
-
 @pytest.fixture(scope="module")
 def chat_url(settings):
-    demo, url = _serve(settings)
+    demo, url = serve_chat(settings)
     yield url
     demo.close()
 
@@ -51,7 +38,7 @@ def chat_url(settings):
 def test_bad_questions_in_the_chat_get_an_error_and_the_chat_keeps_working(chat_url, question):
     from gradio_client.exceptions import AppError
 
-    client = _client(chat_url)
+    client = chat_client(chat_url)
     with pytest.raises(AppError) as info:
         client.predict(question, "extractive", 4, api_name="/chat")
     good = client.predict("Who is the new head of Roscosmos?", "extractive", 4, api_name="/chat")
@@ -74,7 +61,7 @@ def test_32_concurrent_questions_are_all_answered(chat_url):
     def ask(item):
         question, expected = item
         started = time.perf_counter()
-        reply = _client(chat_url).predict(question, "extractive", 4, api_name="/chat")
+        reply = chat_client(chat_url).predict(question, "extractive", 4, api_name="/chat")
         with lock:
             latencies.append(time.perf_counter() - started)
         return expected in reply["text"] and bool(reply["citations"])
@@ -114,9 +101,9 @@ def test_chroma_server_down_then_back_under_a_running_chat(tmp_path, embedder):
     server = ChromaServer(tmp_path / "chroma", free_port()).start()
     try:
         ingest([SEEDS], Store(url=server.url), embedder, progress=False)
-        demo, url = _serve(Settings(chroma_url=server.url, generator="extractive"))
+        demo, url = serve_chat(Settings(chroma_url=server.url, generator="extractive"))
         try:
-            client = _client(url)
+            client = chat_client(url)
             question = "Who is the new head of Roscosmos?"
             before = client.predict(question, "extractive", 4, api_name="/chat")
             server.stop()

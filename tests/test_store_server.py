@@ -6,15 +6,14 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 
 from index import Store, StoreError, ingest
 from index.load import text_sha256
+from tests.servers import ChromaServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -23,43 +22,13 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
     """A `chroma run` server on a free loopback port, stopped at the end of the module."""
-    path = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log = open(path.parent / f"chroma-{port}.log", "wb")  # noqa: SIM115 (closed at teardown)
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_TELEMETRY": "False"}
-    proc = subprocess.Popen(
-        [str(BIN / "chroma"), "run", "--path", str(path / "db"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "db", free_port())
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}: {log_tail(log.name)}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not answer within 90 s: {log_tail(log.name)}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def log_tail(name: str) -> str:
-    return Path(name).read_text(errors="replace")[-1500:]
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

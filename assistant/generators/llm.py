@@ -11,6 +11,7 @@ to ignore instructions inside them, to cite every sentence as [n], and to reply 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -142,17 +143,11 @@ class ChatModelGenerator:
         messages = answer_messages(question, passages)
         chunks = self.model.stream(messages, **self.answer_options())
         try:
-            for chunk in chunks:
-                text = str(chunk.text)
-                if text:
-                    yield text
-        except GeneratorUnavailable:
-            raise
-        except Exception as exc:
-            translated = self.translate_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+            with self._backend_errors():
+                for chunk in chunks:
+                    text = str(chunk.text)
+                    if text:
+                        yield text
         finally:
             chunks.close()  # a consumer that stops early stops the model (and frees it)
 
@@ -162,8 +157,15 @@ class ChatModelGenerator:
         if not history:
             return None
         messages = condense_messages(question, history)
-        try:
+        with self._backend_errors():
             message = self.model.invoke(messages, **self.condense_options())
+        return _clean_condensed(str(message.text))
+
+    @contextlib.contextmanager
+    def _backend_errors(self) -> Iterator[None]:
+        """Turn a backend's exception into its one-line GeneratorUnavailable, if it has one."""
+        try:
+            yield
         except GeneratorUnavailable:
             raise
         except Exception as exc:
@@ -171,7 +173,6 @@ class ChatModelGenerator:
             if translated is None:
                 raise
             raise translated from exc
-        return _clean_condensed(str(message.text))
 
     def answer_options(self) -> dict[str, Any]:
         """Extra keyword arguments for the answer call (e.g. a token cap)."""
