@@ -439,6 +439,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-local", action="store_true", help="skip the local LLM")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--stages",
+        default="ingestion,retrieval,answers,cold_start,scale,memory",
+        help="comma-separated stages to run (default: all)",
+    )
     parser.add_argument("--scale-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scale_worker:
@@ -449,16 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     try:
         bench = Bench(args, work)
-        for stage in (
-            bench.ingestion,
-            bench.retrieval,
-            bench.answers,
-            bench.cold_start,
-            bench.scale,
-            bench.memory,
-        ):
-            bench.say(f"bench: {stage.__name__} ...")
-            stage()
+        for name in args.stages.split(","):
+            bench.say(f"bench: {name.strip()} ...")
+            getattr(bench, name.strip())()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(report(bench.results))

@@ -24,6 +24,7 @@ from index.split import Chunk
 
 _STATE_ID = "\u0000state"
 _WRITE_BATCH = 1000
+_READ_PAGE = 5000
 
 
 class StoreError(Exception):
@@ -252,7 +253,7 @@ class Store:
         with _translated("cleaning up"):
             if self._chunks.count() == sum(r.chunks for r in manifest.values()):
                 return 0
-            got = self._chunks.get(include=["metadatas"])
+            got = self._get_all(["metadatas"])
         stale = [
             id_
             for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
@@ -311,8 +312,21 @@ class Store:
         )
         return hits[:n]
 
+    def _get_all(self, include: list) -> dict[str, list]:
+        """Every chunk record, read in pages (one huge read exceeds SQLite's variable limit)."""
+        out: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            page = self._chunks.get(include=include, limit=_READ_PAGE, offset=offset)
+            out["ids"] += page["ids"]
+            for key in ("documents", "metadatas"):
+                out[key] += page.get(key) or []
+            if len(page["ids"]) < _READ_PAGE:
+                return out
+            offset += _READ_PAGE
+
     def all_chunks(self) -> list[StoredChunk]:
         with _translated("reading chunks"):
-            got = self._chunks.get(include=["documents", "metadatas"])
+            got = self._get_all(["documents", "metadatas"])
         ids = got["ids"]
-        return self._visible(ids, got["metadatas"] or [], got["documents"] or [], [0.0] * len(ids))
+        return self._visible(ids, got["metadatas"], got["documents"], [0.0] * len(ids))
