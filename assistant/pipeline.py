@@ -97,16 +97,14 @@ class Pipeline:
             if name in self._generators:
                 return self._generators[name]
             try:
-                gen = make_generator(name, self.settings, self.embedder)
+                gen = make_generator(name, self.settings, self.embedder, self.scorer)
             except GeneratorUnavailable as exc:
                 if name != "local":
                     raise
                 notice = f"{exc} - answering with the extractive generator instead"
                 log.warning(notice)
                 self.notices.append(notice)
-                gen = make_generator("extractive", self.settings, self.embedder)
-            if getattr(gen, "name", "") == "extractive":
-                gen.scorer = self.scorer  # type: ignore[attr-defined]
+                gen = make_generator("extractive", self.settings, self.embedder, self.scorer)
             self._generators[name] = gen
             return gen
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from assistant.errors import BadInput
 
 if TYPE_CHECKING:
+    from assistant.evidence import EvidenceScorer
     from assistant.settings import Settings
     from assistant.types import Passage
     from index import Embedder
@@ -35,12 +36,15 @@ class Generator(Protocol):
         ...
 
 
-def make_generator(name: str, settings: Settings, embedder: Embedder) -> Generator:
+def make_generator(
+    name: str, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
+) -> Generator:
+    """The generator called `name`; `scorer` lets `extractive` share the caller's caches."""
     match name:
         case "extractive":
             from assistant.generators.extractive import ExtractiveGenerator
 
-            return ExtractiveGenerator(embedder)
+            return ExtractiveGenerator(embedder, scorer)
         case "local":
             from assistant.generators.local import LocalGenerator
 
