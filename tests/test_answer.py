@@ -192,3 +192,16 @@ def test_cli_missing_index_is_one_line(tmp_path):
 def test_cli_bad_question_exit_code(seeded_data_dir, question, code):
     proc = _cli("ask", question, env_dir=seeded_data_dir)
     assert (proc.returncode, "Traceback" in proc.stderr) == (code, False)
+
+
+def test_answering_never_loads_pytorch(seeded_data_dir):
+    """Questions, sentences and claims go through the ONNX export: a process that only
+    answers keeps PyTorch (hundreds of MB, seconds of import) out of memory."""
+    settings = f"Settings(data_dir={str(seeded_data_dir)!r}, generator='extractive')"
+    code = (
+        "import sys; from assistant import answer; from assistant.settings import Settings; "
+        f"a = answer('Who is the new head of Roscosmos?', settings={settings}); "
+        "print(bool(a.citations), 'torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.stdout.split() == ["True", "False"], proc.stderr[-500:]
