@@ -22,6 +22,7 @@ from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
 from index import Embedder, Store, StoreError
+from index.tokens import count_tokens
 
 log = logging.getLogger("assistant")
 
@@ -134,7 +135,14 @@ class Pipeline:
         decision = decide(self.scorer, question, ranked)
         if not ranked:
             return [], decision
-        top: list[Scored] = ranked[:SHOWN_SENTENCES]
+        top: list[Scored] = []
+        budget = self.settings.excerpt_tokens
+        for scored in ranked[:SHOWN_SENTENCES]:
+            cost = count_tokens(scored.sentence.text)
+            if top and cost > budget:
+                continue  # a shorter, lower-ranked sentence may still fit
+            top.append(scored)
+            budget -= cost
         order: list[int] = list(dict.fromkeys(s.sentence.chunk_index for s in top))
         passages = []
         for number, idx in enumerate(order, start=1):

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(128, ge=8, le=512, description="Chunk size in tiktoken tokens.")
     chunk_overlap: int = Field(32, ge=0, description="Tokens of whole sentences shared by chunks.")
     k: int = Field(4, ge=1, le=20, description="Passages shown to the generator.")
+    excerpt_tokens: int = Field(
+        80,
+        ge=1,
+        description="Document tokens shown to a generator: the best sentences up to this "
+        "many (at least one); fewer tokens, faster local answers.",
+    )
     generator: str = Field(
         "local", description="local (llama.cpp), extractive (no model) or openai."
     )

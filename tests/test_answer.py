@@ -104,6 +104,22 @@ def test_k_limits_the_passages(pipeline):
     assert len(pipeline.retrieve("Who is the new head of Roscosmos?", 1)) == 1
 
 
+def test_generators_see_at_most_the_excerpt_budget(settings):
+    from assistant.pipeline import Pipeline
+    from index.tokens import count_tokens
+
+    question = "How many American astronauts and Russian cosmonauts are aboard the station?"
+    shown = []
+    for budget in (40, 400):
+        pipe = Pipeline(settings.model_copy(update={"excerpt_tokens": budget}))
+        excerpts = [p.shown for p in pipe.prepare(question, [], 4, pipe.generator(None)).passages]
+        sentences = sum(e.count("\n") + 1 for e in excerpts)
+        shown.append((sum(map(count_tokens, excerpts)), sentences))
+    # the best sentence always, then only what fits: fewer tokens for the local model to read
+    (small, one), (large, _) = shown
+    assert (small <= 40 or one == 1) and 0 < small < large
+
+
 @pytest.mark.parametrize(
     "question", ["", "   \n\t", "x" * 100_000, "\x00\x01\x02binary\x03\x04", b"bytes?"]
 )
