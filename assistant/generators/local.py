@@ -44,9 +44,10 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 N_CTX = 2048
-# Evaluated prompt states kept in memory (about 28 KB per token for this model): enough for
-# the last few answer and condense prompts, whose fixed prefixes are then reused.
-STATE_CACHE_BYTES = 192 * 1024 * 1024
+# Evaluated prompt states kept in memory (about 28 KB per token for this model, 11-17 MB per
+# prompt): enough for the last few answer and condense prompts, whose fixed prefixes are
+# then reused.
+STATE_CACHE_BYTES = 96 * 1024 * 1024
 
 
 @dataclass
@@ -102,6 +103,10 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> SharedLlama:
             n_ctx=n_ctx,
             n_threads=n_threads,
             n_threads_batch=n_threads,
+            # Read the weights instead of mapping them: llama.cpp repacks most of them for
+            # the CPU, and a mapping would keep the file's pages resident beside the repacked
+            # copy (1.9 GB instead of 1.3 GB, measured).
+            use_mmap=False,
             verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
