@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from index.load import Document
-from index.tokens import get_encoding
+from index.tokens import count_tokens, get_encoding
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before white space,
 # or at a line break (headlines and list items have no full stop).
@@ -45,10 +45,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _count(text: str) -> int:
-    return len(get_encoding().encode_ordinary(text))
-
-
 def _counts(texts: list[str]) -> list[int]:
     # One call per text: encode_ordinary_batch starts a thread pool per call, which costs
     # more than it saves for sentence-sized texts on two cores.
@@ -69,10 +65,10 @@ def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, in
         while j < len(words) and (j == i or total + counts[j] <= size):
             total += counts[j]
             j += 1
-        n = _count(text[words[i][0] : words[j - 1][1]])
+        n = count_tokens(text[words[i][0] : words[j - 1][1]])
         while n > size and j - 1 > i:  # the estimate was short: drop words until it fits
             j -= 1
-            n = _count(text[words[i][0] : words[j - 1][1]])
+            n = count_tokens(text[words[i][0] : words[j - 1][1]])
         pieces.append((words[i][0], words[j - 1][1], n))
         i = j
     return pieces
@@ -100,7 +96,7 @@ def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
             total += units[j][2]
             j += 1
         # The white space between sentences can add tokens the per-sentence counts missed.
-        while j - 1 > i and _count(text[units[i][0] : units[j - 1][1]]) > size:
+        while j - 1 > i and count_tokens(text[units[i][0] : units[j - 1][1]]) > size:
             j -= 1
         chunks.append((units[i][0], units[j - 1][1]))
         if j == len(units):
@@ -112,7 +108,7 @@ def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
         while back - 1 > i and carried + units[back - 1][2] <= room:
             back -= 1
             carried += units[back][2]
-        while back < j and _count(text[units[back][0] : units[j][1]]) > size:
+        while back < j and count_tokens(text[units[back][0] : units[j][1]]) > size:
             back += 1
         i = back
     return chunks
