@@ -321,6 +321,15 @@ class Rule:
     foreign_term: float = FOREIGN_TERM
     near_term: float = NEAR_TERM
 
+    def refuses(self, score: float, closeness: float) -> bool:
+        """Refuse on weak evidence, on a topic word foreign to the best sentences, or on
+        middling evidence with a topic word they only come near to."""
+        return (
+            score < self.min_score
+            or closeness < self.foreign_term
+            or (score < self.weak_score and closeness < self.near_term)
+        )
+
 
 def closest_missing_term(
     scorer: EvidenceScorer, question: str, ranked: Sequence[Scored], top: int = 4
@@ -352,6 +361,6 @@ def decide(
     if score < rule.min_score:
         return Decision(False, score, f"best evidence {score:.2f} < {rule.min_score}")
     term, closeness = closest_missing_term(scorer, question, ranked)
-    if closeness < rule.foreign_term or (score < rule.weak_score and closeness < rule.near_term):
+    if rule.refuses(score, closeness):
         return Decision(False, score, f"the documents do not mention '{term}'")
     return Decision(True, score, "")

@@ -43,14 +43,6 @@ def features(settings: Settings) -> list[tuple[dict, float, float]]:
     return rows
 
 
-def refuses(rule: Rule, score: float, closeness: float) -> bool:
-    return (
-        score < rule.min_score
-        or closeness < rule.foreign_term
-        or (score < rule.weak_score and closeness < rule.near_term)
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
     parser.add_argument("--top", type=int, default=8, help="rules to print (best first)")
@@ -62,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for min_score, weak, foreign, near in grid:
         rule = Rule(min_score, weak, foreign, near)
-        false_refusals = [i["id"] for i, s, c in rows if i["answerable"] and refuses(rule, s, c)]
-        answered = [i["id"] for i, s, c in rows if not i["answerable"] and not refuses(rule, s, c)]
+        false_refusals = [i["id"] for i, s, c in rows if i["answerable"] and rule.refuses(s, c)]
+        answered = [i["id"] for i, s, c in rows if not i["answerable"] and not rule.refuses(s, c)]
         results.append((len(false_refusals) + 2 * len(answered), rule, false_refusals, answered))
     results.sort(key=lambda r: r[0])
     current = Rule()
