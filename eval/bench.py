@@ -339,7 +339,6 @@ def scale_worker(data_dir: Path, local: bool) -> dict:
             pass
         steps["one local answer"] = _rss_mb()
     return {
-        "rss_mb": _rss_mb(),
         "rss_steps_mb": steps,
         "bm25_build_seconds": bm25_build,
         "query": _stats(latencies),
@@ -452,10 +451,8 @@ def report(r: dict) -> str:
                 ", local model loaded" if s["local_model_loaded"] else ""
             )
             lines.append(row(label, f"{s['peak_rss_mb']:,.0f} MB", "-", "-"))
-            if "rss_mb" in s:
-                steps = ", ".join(f"{k} {v:,.0f}" for k, v in s["rss_steps_mb"].items())
-                lines.append(row("  app process memory now (MB)", f"{s['rss_mb']:,.0f}", "-", "-"))
-                lines.append(f"    after: {steps}")
+            steps = ", ".join(f"{k} {v:,.0f}" for k, v in s["rss_steps_mb"].items())
+            lines.append(f"    memory (MB) after: {steps}")
     if "memory" in r:
         mem = r["memory"]
         label = "bench process peak memory (all of the above)"
