@@ -12,6 +12,7 @@ answer in a new process, hybrid query latency with a 100,000-chunk store, and pe
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -22,12 +23,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eval import metrics as m
 from eval.corpus import sentence, write_corpus
 from eval.harness import SUITE_PATH
 from index.offline import go_offline
 
+if TYPE_CHECKING:
+    from assistant.pipeline import Pipeline
+    from assistant.settings import Settings
+
+STAGES = ("ingestion", "retrieval", "answers", "cold_start", "scale", "memory")
 QUESTION = "Who is the new head of Roscosmos?"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,17 +118,26 @@ class Bench:
         }
 
     # -- retrieval on the article --------------------------------------------------------
-    def retrieval(self) -> None:
-        from assistant.condense import condense
-        from assistant.pipeline import get_pipeline
+    @functools.cached_property
+    def settings(self) -> Settings:
+        """Settings over an index of seeds/ built for this run (the article stages share it)."""
         from assistant.settings import Settings
-        from eval.langchain_baseline import LangChainBaseline
         from index import Store, ingest
 
         data = self.work / "article"
         ingest([ROOT / "seeds"], Store(data), self.embedder, progress=False)
-        self.settings = Settings(data_dir=data, generator="extractive")
-        self.pipeline = get_pipeline(self.settings)
+        return Settings(data_dir=data, generator="extractive")
+
+    @functools.cached_property
+    def pipeline(self) -> Pipeline:
+        from assistant.pipeline import get_pipeline
+
+        return get_pipeline(self.settings)
+
+    def retrieval(self) -> None:
+        from assistant.condense import condense
+        from eval.langchain_baseline import LangChainBaseline
+
         baseline = LangChainBaseline(self.embedder, self.work / "lc-article")
         baseline.ingest([ROOT / "seeds"])
 
@@ -485,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument(
         "--stages",
-        default="ingestion,retrieval,answers,cold_start,scale,memory",
+        default=",".join(STAGES),
         help="comma-separated stages to run (default: all)",
     )
     parser.add_argument(
@@ -496,6 +512,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scale-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    stages = [name.strip() for name in args.stages.split(",") if name.strip()]
+    unknown = [name for name in stages if name not in STAGES]
+    if unknown or not stages:
+        parser.error(
+            f"unknown stage {', '.join(unknown) or '(none)'}; choose from {', '.join(STAGES)}"
+        )
     if args.scale_worker:
         print(json.dumps(scale_worker(args.scale_worker, not args.no_local)))
         return 0
@@ -504,9 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     try:
         bench = Bench(args, work)
-        for name in args.stages.split(","):
-            bench.say(f"bench: {name.strip()} ...")
-            getattr(bench, name.strip())()
+        for name in stages:
+            bench.say(f"bench: {name} ...")
+            getattr(bench, name)()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(report(bench.results))

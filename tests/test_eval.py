@@ -440,6 +440,17 @@ def test_main_rejects_bad_usage(capsys):
     assert harness.main(["--help"]) == 0
 
 
+def test_bench_rejects_an_unknown_stage_in_one_line(capsys):
+    from eval import bench
+
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--stages", "answers,speed"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 2 and err.startswith(
+        "assistant bench: error: unknown stage speed"
+    )
+
+
 # --- end to end --------------------------------------------------------------------------
 
 try:
