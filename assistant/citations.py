@@ -3,8 +3,10 @@
 For each sentence of the answer: a cited passage that supports it (lexical or embedding
 overlap, see `assistant.evidence`) is kept; a number that points nowhere or to a passage that
 does not support the sentence is re-pointed to the shown passage that does, or dropped and the
-sentence flagged; an uncited factual sentence gets its supporting passage. Citations are then
-renumbered 1, 2, ... in order of first use.
+sentence flagged; an uncited factual sentence gets its supporting passage. When the answer
+rests on a premise of the question that its cited passages do not hold ("what did the head
+of Roscosmos say ..." answered from "He added that ..."), the shown passage that holds the
+premise is cited too. Citations are then renumbered 1, 2, ... in order of first use.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.evidence import EvidenceScorer, content_stems
+from assistant.evidence import NON_TOPIC, EvidenceScorer, content_stems
 from assistant.types import Citation, Passage
 
 SUPPORT_THRESHOLD = 0.55
+PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
@@ -47,12 +50,34 @@ def strip_markers(sentence: str) -> str:
     return _MARKER.sub("", sentence).strip()
 
 
+def premise_passage(
+    question: str, cited: Sequence[Passage], shown: Sequence[Passage]
+) -> Passage | None:
+    """The shown, uncited passage holding the question's words that the cited passages
+    lack, when it holds at least PREMISE_STEMS of them (and most of them)."""
+    held = set().union(*(content_stems(p.text) for p in cited))
+    missing = content_stems(question) - held - content_stems(" ".join(NON_TOPIC))
+    best, found = None, 0
+    for p in shown:
+        if p in cited:
+            continue
+        n = len(missing & content_stems(p.text))
+        if n > found:
+            best, found = p, n
+    return best if found >= PREMISE_STEMS and 2 * found >= len(missing) else None
+
+
 def verify(
-    answer_text: str, passages: Sequence[Passage], scorer: EvidenceScorer, skip: str = ""
+    answer_text: str,
+    passages: Sequence[Passage],
+    scorer: EvidenceScorer,
+    skip: str = "",
+    question: str = "",
 ) -> Verified:
     """Verify, repair and renumber the citations of `answer_text`.
 
-    `skip` is a sentence that needs no citation (the generator's "not covered" reply).
+    `skip` is a sentence that needs no citation (the generator's "not covered" reply);
+    `question`, when given, lets an answer cite the passage holding the question's premise.
     """
     by_number = {p.number: p for p in passages}
     order: dict[int, int] = {}  # passage number -> citation number
@@ -68,12 +93,13 @@ def verify(
                 best = (p, score, quote)
         return best
 
+    checked: list[tuple[str, list[int]]] = []  # each sentence and its supporting passages
     for sentence in split_sentences(answer_text):
         claim = strip_markers(sentence)
         if not claim:
             continue
         if (skip and claim == skip) or not content_stems(claim):
-            out_sentences.append(claim)
+            checked.append((claim, []))
             continue
         kept: list[int] = []
         for n in dict.fromkeys(cited_numbers(sentence)):
@@ -93,11 +119,18 @@ def verify(
                     quotes[p.number] = (score, quote)
         if not kept:
             flagged.append(claim)
-            out_sentences.append(claim)
-            continue
+        checked.append((claim, kept))
+
+    cited = [by_number[n] for _, kept in checked for n in dict.fromkeys(kept)]
+    premise = premise_passage(question, cited, passages) if question and cited else None
+    for claim, kept in checked:
+        if premise is not None and kept:  # the first cited sentence carries the premise
+            kept.append(premise.number)
+            quotes[premise.number] = scorer.support(question, premise.text)
+            premise = None
         for n in kept:
             order.setdefault(n, len(order) + 1)
-        out_sentences.append(claim + " " + "".join(f"[{order[n]}]" for n in kept))
+        out_sentences.append(" ".join([claim, "".join(f"[{order[n]}]" for n in kept)]).strip())
 
     citations = []
     for n, number in sorted(order.items(), key=lambda kv: kv[1]):

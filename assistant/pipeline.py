@@ -237,7 +237,9 @@ class Pipeline:
         t = time.perf_counter()
         raw = "".join(pieces).strip()
         declined = not raw or NOT_IN_DOCUMENTS.rstrip(".").lower() in raw.lower()
-        verified = None if declined else verify(raw, prep.passages, self.scorer)
+        verified = (
+            None if declined else verify(raw, prep.passages, self.scorer, question=prep.question)
+        )
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
         if verified is None or not verified.citations:

@@ -162,6 +162,17 @@ def test_uncited_sentence_gets_its_passage(pipeline):
     assert result.text.endswith("[1]") and "1998" in result.citations[0].quote
 
 
+def test_answer_also_cites_the_passage_holding_the_premise_of_the_question(pipeline):
+    question = "What did the head of Roscosmos say the next step for Russia was?"
+    passages = _passages(pipeline, question)
+    step = next(p for p in passages if "next step" in p.text)
+    assert "head of" not in step.text  # the answer's own passage does not name who "He" is
+    answer = f"He added that the next step was to build their own space station [{step.number}]."
+    result = verify(answer, passages, pipeline.scorer, question=question)
+    cited = " ".join(c.text for c in result.citations)
+    assert "next step" in cited and "head of the Russian space agency Roscosmos" in cited
+
+
 def test_citation_to_a_passage_never_shown_is_dropped(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
     result = verify(
