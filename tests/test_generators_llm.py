@@ -272,6 +272,23 @@ def test_local_generator_condenses_a_follow_up(local_generator) -> None:
 
 
 @pytest.mark.slow
+def test_the_evaluated_prompt_prefix_is_saved_and_restored(local_generator, tmp_path) -> None:
+    from assistant.generators.llm import answer_messages
+    from assistant.generators.local import load_prefix_state
+
+    path = local_generator.prefix_state_path(answer_messages("", []))
+    damaged = tmp_path / "damaged.state"
+    damaged.write_bytes(path.read_bytes()[:-100])  # written by the fixture's warm-up
+    llama = local_generator.shared.llama
+    with local_generator.shared.lock:
+        llama.reset()
+        assert not load_prefix_state(llama, damaged) and llama.n_tokens == 0
+        assert load_prefix_state(llama, path) and llama.n_tokens > 300
+    answer = "".join(local_generator.stream(QUESTION, _passages(OTHER, FACT), []))
+    assert "Ostrigan" in answer and "[2]" in answer
+
+
+@pytest.mark.slow
 def test_local_model_is_shared_between_threads(local_generator) -> None:
     from assistant.generators.local import LocalGenerator
 

@@ -6,13 +6,19 @@ generators from several threads, so each generation holds that model's lock for 
 run (llama.cpp contexts are not thread-safe). llama.cpp keeps the evaluated tokens of the
 last prompt and re-evaluates only what differs, and a small in-memory state cache also keeps
 the states of recent prompts, so the fixed prompt prefixes (answer and condense) are
-processed about once per process even when condense and answer calls alternate.
+processed about once per process even when condense and answer calls alternate. The
+evaluated answer prefix is also saved next to the model file (`prefix-*.state`), so a new
+process restores it in a fraction of a second instead of evaluating it again.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
+import json
+import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
@@ -38,10 +45,12 @@ from assistant.generators.llm import (
     ChatModelGenerator,
     answer_messages,
 )
-from assistant.model_file import ensure_model
+from assistant.model_file import MODEL_SHA256, ensure_model
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
+
+log = logging.getLogger("assistant")
 
 N_CTX = 2048
 # Evaluated prompt states kept in memory (about 28 KB per token for this model, 11-17 MB per
@@ -126,8 +135,6 @@ def _lean_state_class(llama_cpp: Any) -> type:
     """
     import ctypes
 
-    import numpy as np
-
     class LeanStateLlama(llama_cpp.Llama):  # type: ignore[misc,name-defined]
         def save_state(self) -> Any:
             ctx = self._ctx.ctx
@@ -154,6 +161,63 @@ def _lean_state_class(llama_cpp: Any) -> type:
             self._seed = state.seed
 
     return LeanStateLlama
+
+
+_STATE_MAGIC = b"assistant-prefix-state-1\n"
+
+
+def save_prefix_state(llama: Any, path: Path) -> bool:
+    """Write `llama`'s evaluated tokens and KV state to `path` (atomically), replacing
+    the states of older prompts; False when the folder is not writable."""
+    state = llama.save_state()
+    ids = np.asarray(state.input_ids[: state.n_tokens], dtype=np.int32)
+    header = json.dumps({"n_tokens": int(state.n_tokens), "state_size": state.llama_state_size})
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(_STATE_MAGIC + header.encode() + b"\n" + ids.tobytes() + state.llama_state)
+        os.replace(tmp, path)
+        for old in path.parent.glob("prefix-*.state"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.debug("could not save the prompt-prefix state to %s: %s", path, exc)
+        return False
+    return True
+
+
+def load_prefix_state(llama: Any, path: Path) -> bool:
+    """Restore a state written by `save_prefix_state` into `llama` and its prompt cache;
+    False (and `llama` untouched) when the file is missing, damaged or does not fit."""
+    import llama_cpp
+
+    try:
+        data = path.read_bytes()
+        if not data.startswith(_STATE_MAGIC):
+            return False
+        header_end = data.index(b"\n", len(_STATE_MAGIC))
+        header = json.loads(data[len(_STATE_MAGIC) : header_end])
+        n_tokens, size = int(header["n_tokens"]), int(header["state_size"])
+        ids_end = header_end + 1 + 4 * n_tokens
+        if not 0 < n_tokens <= llama.n_ctx() or len(data) != ids_end + size:
+            return False
+        state = llama_cpp.llama.LlamaState(
+            input_ids=np.frombuffer(data[header_end + 1 : ids_end], dtype=np.int32).astype(np.intc),
+            scores=np.empty((0, llama.n_vocab()), dtype=np.single),
+            n_tokens=n_tokens,
+            llama_state=data[ids_end:],
+            llama_state_size=size,
+            seed=llama._seed,
+        )
+        llama.load_state(state)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        log.debug("prompt-prefix state %s not used: %s", path, exc)
+        llama.reset()
+        return False
+    if llama.cache is not None:
+        llama.cache[state.input_ids.tolist()] = state
+    return True
 
 
 def _role(message: BaseMessage) -> str:
@@ -266,12 +330,34 @@ class LocalGenerator(ChatModelGenerator):
             shared.warmed = True
 
     def warm_up(self) -> None:
-        """Evaluate the fixed answer prefix (rules and examples, about 300 tokens) now, so
-        that questions only pay for their own passages."""
+        """Evaluate the fixed answer prefix (rules and examples, about 450 tokens) now, so
+        that questions only pay for their own passages; restored from the saved state when
+        an earlier process left one for this model, prompt and llama.cpp version."""
         start = time.perf_counter()
-        for _ in self.model.stream(answer_messages("", []), max_tokens=1):
-            pass
+        messages = answer_messages("", [])
+        path = self.prefix_state_path(messages)
+        with self.shared.lock:
+            restored = load_prefix_state(self.shared.llama, path)
+        if not restored:
+            for _ in self.model.stream(messages, max_tokens=1):
+                pass
+            with self.shared.lock:
+                save_prefix_state(self.shared.llama, path)
         self.warm_seconds = time.perf_counter() - start
+
+    def prefix_state_path(self, messages: list[BaseMessage]) -> Path:
+        import llama_cpp
+
+        key = json.dumps(
+            [
+                MODEL_SHA256,
+                llama_cpp.__version__,
+                self.model.n_ctx,
+                [[m.type, str(m.content)] for m in messages],
+            ]
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return self.model_path.parent / f"prefix-{digest}.state"
 
     def answer_options(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens}
