@@ -19,6 +19,7 @@ from assistant.evidence import NON_TOPIC, EvidenceScorer, content_stems
 from assistant.types import Citation, Passage
 
 SUPPORT_THRESHOLD = 0.55
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -48,6 +49,14 @@ def cited_numbers(sentence: str) -> list[int]:
 
 def strip_markers(sentence: str) -> str:
     return _MARKER.sub("", sentence).strip()
+
+
+def support(scorer: EvidenceScorer, claim: str, text: str) -> tuple[float, str]:
+    """How well `text` supports `claim`, and its supporting sentence; no support at all when
+    the claim holds a number that `text` does not (a year or figure from somewhere else)."""
+    if not set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(text)):
+        return 0.0, ""
+    return scorer.support(claim, text)
 
 
 def premise_passage(
@@ -88,7 +97,7 @@ def verify(
     def best_passage(claim: str) -> tuple[Passage | None, float, str]:
         best: tuple[Passage | None, float, str] = (None, 0.0, "")
         for p in passages:
-            score, quote = scorer.support(claim, p.text)
+            score, quote = support(scorer, claim, p.text)
             if score > best[1]:
                 best = (p, score, quote)
         return best
@@ -106,7 +115,7 @@ def verify(
             p = by_number.get(n)
             if p is None:
                 continue
-            score, quote = scorer.support(claim, p.text)
+            score, quote = support(scorer, claim, p.text)
             if score >= SUPPORT_THRESHOLD:
                 kept.append(n)
                 if score > quotes.get(n, (-1.0, ""))[0]:

@@ -185,6 +185,12 @@ def coverage(claim: str, text: str) -> float:
     return len(wanted & content_stems(text)) / len(wanted)
 
 
+def echoes(answer: str, question: str) -> bool:
+    """Whether `answer` only repeats words of `question` ("Who headed Roscosmos before Yuri
+    Borisov?" -> "Yuri Borisov"): it then says nothing that the documents hold."""
+    return not content_stems(answer) - content_stems(question)
+
+
 @dataclass(frozen=True)
 class Sentence:
     chunk_index: int  # which retrieved chunk it comes from

@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.citations import verify
+from assistant.citations import strip_markers, verify
 from assistant.condense import condense, is_follow_up
 from assistant.errors import AssistantError, BadInput, GeneratorUnavailable
-from assistant.evidence import Decision, EvidenceScorer, Scored, decide
+from assistant.evidence import Decision, EvidenceScorer, Scored, decide, echoes
 from assistant.generators import NOT_IN_DOCUMENTS, Generator, make_generator
 from assistant.guard import strip_instructions
 from assistant.retrieve import Retriever
@@ -242,8 +242,13 @@ class Pipeline:
         )
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
-        if verified is None or not verified.citations:
-            # Nothing the model said is backed by a shown passage: do not pass it on.
+        if (
+            verified is None
+            or not verified.citations
+            or echoes(strip_markers(verified.text), f"{question} {prep.question}")
+        ):
+            # Nothing the model said is backed by a shown passage, or it only repeats the
+            # question: do not pass it on.
             yield Answer(REFUSAL, True, [], timings, gen.name, prep.question)
             return
         yield Answer(

@@ -156,6 +156,20 @@ def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
     assert (result.flagged, result.citations) == (["Paris is the capital of France."], [])
 
 
+def test_an_answer_that_only_repeats_the_question_says_nothing():
+    from assistant.evidence import echoes
+
+    assert echoes("Yuri Borisov.", "Who headed Roscosmos before Yuri Borisov?")
+    assert not echoes("Vladimir Putin.", "To whom did Yuri Borisov announce the withdrawal?")
+
+
+def test_a_number_the_passages_do_not_hold_is_unsupported(pipeline):
+    passages = _passages(pipeline, "Why did Russia decide to leave the ISS?")
+    assert any("invasion of Ukraine" in p.text for p in passages)
+    result = verify("Russia invaded Ukraine in 2022 [1].", passages, pipeline.scorer)
+    assert (result.flagged, result.citations) == (["Russia invaded Ukraine in 2022."], [])
+
+
 def test_uncited_sentence_gets_its_passage(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
     result = verify("The first element of the ISS was launched in 1998.", passages, pipeline.scorer)
