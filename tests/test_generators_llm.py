@@ -271,6 +271,36 @@ def test_local_generator_condenses_a_follow_up(local_generator) -> None:
     assert re.search(r"zorbia|capital", standalone, re.IGNORECASE), standalone
 
 
+def _resident_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of `path` (from /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                inside = line.rstrip("\n").endswith(str(path))
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
+def test_released_pages_of_a_mapped_file_leave_memory_and_read_back_the_same(tmp_path) -> None:
+    import mmap
+
+    from assistant.generators.local import release_file_pages
+
+    path = tmp_path / "weights.bin"
+    data = os.urandom(8 * 1024 * 1024)
+    path.write_bytes(data)
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        assert view[:] == data  # every page read: resident
+        before = _resident_kb(path)
+        assert release_file_pages(str(path)) == 1
+        after = _resident_kb(path)
+        assert view[:] == data  # faulted back in from the page cache, unchanged
+    assert before >= 8 * 1024 and after < before / 4
+
+
 @pytest.mark.slow
 def test_the_evaluated_prompt_prefix_is_saved_and_restored(local_generator, tmp_path) -> None:
     from assistant.generators.llm import answer_messages

@@ -106,23 +106,67 @@ def _import_llama_cpp() -> Any:
 def _load(model_path: str, n_ctx: int, n_threads: int) -> SharedLlama:
     llama_cpp = _import_llama_cpp()
     start = time.perf_counter()
+    loaded = threading.Event()
+    # While llama.cpp copies the weights out of the mapped file, keep releasing the pages it
+    # has read, so they never all sit in memory at once beside the copy.
+    releaser = threading.Thread(target=_release_until, args=(model_path, loaded), daemon=True)
+    releaser.start()
     try:
         llama = _lean_state_class(llama_cpp)(
             model_path=model_path,
             n_ctx=n_ctx,
             n_threads=n_threads,
             n_threads_batch=n_threads,
-            # Read the weights instead of mapping them: llama.cpp repacks most of them for
-            # the CPU, and a mapping would keep the file's pages resident beside the repacked
-            # copy (1.9 GB instead of 1.3 GB, measured).
-            use_mmap=False,
             verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
         message = " ".join(str(exc).split())
         raise GeneratorUnavailable(f"cannot load the local model {model_path}: {message}") from exc
+    finally:
+        loaded.set()
+        releaser.join()
+    release_file_pages(model_path)
     llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=STATE_CACHE_BYTES))
     return SharedLlama(llama, threading.Lock(), time.perf_counter() - start)
+
+
+def release_file_pages(path: str) -> int:
+    """Unmap the resident pages of `path`'s mappings in this process (Linux; elsewhere a
+    no-op); returns how many mappings were released.
+
+    llama.cpp maps the GGUF and copies most weights into a buffer repacked for the CPU, but
+    the mapping keeps every page it read resident beside that copy (1.8 GB instead of 1.1).
+    Released pages that are still used (the token embeddings) come back on demand from the
+    page cache. Mapping and releasing loads faster than reading the file (1.5-2.0 s
+    against 2.4-3.1 s, measured on the same machine in one run).
+    """
+    import ctypes
+    import ctypes.util
+
+    target = os.path.realpath(path)
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            ranges = [
+                tuple(int(x, 16) for x in fields[0].split("-"))
+                for fields in (line.split(maxsplit=5) for line in fh)
+                if len(fields) == 6 and fields[5].strip() == target
+            ]
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    except OSError:
+        return 0
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    released = 0
+    for start, end in ranges:
+        released += libc.madvise(start, end - start, _MADV_DONTNEED) == 0
+    return released
+
+
+_MADV_DONTNEED = 4
+
+
+def _release_until(path: str, done: threading.Event, every: float = 0.1) -> None:
+    while not done.wait(every):
+        release_file_pages(path)
 
 
 def _lean_state_class(llama_cpp: Any) -> type:
@@ -325,6 +369,7 @@ class LocalGenerator(ChatModelGenerator):
         self.shared = shared = model.shared()
         self.load_seconds = shared.load_seconds
         self.warm_seconds = 0.0
+        self.prefix_restored = False
         if warm and not shared.warmed:
             self.warm_up()
             shared.warmed = True
@@ -338,6 +383,7 @@ class LocalGenerator(ChatModelGenerator):
         path = self.prefix_state_path(messages)
         with self.shared.lock:
             restored = load_prefix_state(self.shared.llama, path)
+        self.prefix_restored = restored
         if not restored:
             for _ in self.model.stream(messages, max_tokens=1):
                 pass
