@@ -130,6 +130,9 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> SharedLlama:
     return SharedLlama(llama, threading.Lock(), time.perf_counter() - start)
 
 
+_MADV_DONTNEED = 4
+
+
 def release_file_pages(path: str) -> int:
     """Unmap the resident pages of `path`'s mappings in this process (Linux; elsewhere a
     no-op); returns how many mappings were released.
@@ -137,8 +140,9 @@ def release_file_pages(path: str) -> int:
     llama.cpp maps the GGUF and copies most weights into a buffer repacked for the CPU, but
     the mapping keeps every page it read resident beside that copy (1.8 GB instead of 1.1).
     Released pages that are still used (the token embeddings) come back on demand from the
-    page cache. Mapping and releasing loads faster than reading the file (1.5-2.0 s
-    against 2.4-3.1 s, measured on the same machine in one run).
+    page cache. Mapping and releasing loads faster than reading the file (1.96-2.05 s
+    against 2.17-2.83 s, alternating runs on this machine) and leaves less resident
+    (1,221 MB, 388 of them clean file pages, against 1,333 MB after a 450-token prompt).
     """
     import ctypes
     import ctypes.util
@@ -159,9 +163,6 @@ def release_file_pages(path: str) -> int:
     for start, end in ranges:
         released += libc.madvise(start, end - start, _MADV_DONTNEED) == 0
     return released
-
-
-_MADV_DONTNEED = 4
 
 
 def _release_until(path: str, done: threading.Event, every: float = 0.1) -> None:
@@ -233,7 +234,8 @@ def save_prefix_state(llama: Any, path: Path) -> bool:
 
 def load_prefix_state(llama: Any, path: Path) -> bool:
     """Restore a state written by `save_prefix_state` into `llama` and its prompt cache;
-    False (and `llama` untouched) when the file is missing, damaged or does not fit."""
+    False when the file is missing, damaged or does not fit (`llama` then starts from an
+    empty context)."""
     import llama_cpp
 
     try:
