@@ -345,6 +345,16 @@ class Bench:
         }
 
 
+def cpu_gflops() -> float:
+    """This machine's speed right now: float32 GFLOPS of a 512x512 matrix product (median of
+    9). Shared machines drift; a run's figures compare with another's only at similar speed."""
+    import numpy as np
+
+    a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
+    times = _timed(lambda: a @ a, 9)
+    return 2 * 512**3 / statistics.median(times) / 1e9
+
+
 def share_models(data_dir: Path) -> None:
     """Let a bench index use the model already assembled under the configured data folder
     (assembling 1.1 GB again is install work, not what the bench measures)."""
@@ -522,6 +532,10 @@ def report(r: dict) -> str:
         mem = r["memory"]
         label = "bench process peak memory (all of the above)"
         lines.append(row(label, f"{mem['peak_rss_mb']:,.0f} MB", "-", "-"))
+    if "cpu_gflops" in r:
+        cpu = r["cpu_gflops"]
+        speed = f"{cpu['start']:.0f} / {cpu['end']:.0f}"
+        lines.append(row("machine speed at start / end (float32 GFLOPS)", speed, "-", "-"))
     return "\n".join(lines) + "\n"
 
 
@@ -579,9 +593,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     try:
         bench = Bench(args, work)
+        speed = [cpu_gflops()]
         for name in stages:
             bench.say(f"bench: {name} ...")
             getattr(bench, name)()
+        speed.append(cpu_gflops())
+        bench.results["cpu_gflops"] = {"start": speed[0], "end": speed[1]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(report(bench.results))
