@@ -63,11 +63,10 @@ class Retriever:
         self._generation: float | None = None
         self._lock = threading.Lock()
 
-    def _bm25_index(self) -> _Bm25Index:
-        generation = self.store.generation()
+    def _bm25_index(self, generation: float) -> _Bm25Index:
         with self._lock:
             if self._bm25 is None or generation != self._generation:
-                self._bm25 = _Bm25Index(self.store.all_chunks())
+                self._bm25 = _Bm25Index(self.store.all_chunks(generation))
                 self._generation = generation
             return self._bm25
 
@@ -76,8 +75,9 @@ class Retriever:
         if query_vector is None:
             query_vector = self.embedder.encode([question])[0]
         n = max(CANDIDATES, k)
-        dense = self.store.query(query_vector, n)
-        sparse = self._bm25_index().search(question, n)
+        generation = self.store.generation()  # one read of the index state per question
+        dense = self.store.query(query_vector, n, generation)
+        sparse = self._bm25_index(generation).search(question, n)
 
         fused: dict[str, list] = {}
         for rank, chunk in enumerate(dense):

@@ -124,6 +124,7 @@ class Store:
             raise StoreError("the collection name needs at least 3 characters")
         self.location = url or str(data_dir)
         self._manifest_cache: tuple[float, dict[str, DocRecord]] | None = None
+        self._count_cache: tuple[float, int] | None = None
         if not url and not create and not (Path(data_dir or ".") / "chroma").exists():
             raise StoreError(f"no index in {data_dir}: run `assistant ingest` first")
         self._client = _client(data_dir, url)
@@ -271,16 +272,22 @@ class Store:
         with _translated("counting chunks"):
             return int(self._chunks.count())
 
-    def _live_manifest(self) -> dict[str, DocRecord]:
+    def _live_manifest(self, generation: float) -> dict[str, DocRecord]:
         """The manifest, re-read only when the generation moved (saves a read per query)."""
-        generation = self.generation()
         cached = self._manifest_cache
         if cached is None or cached[0] != generation:
             cached = self._manifest_cache = (generation, self.manifest())
         return cached[1]
 
-    def _visible(self, ids, metas, docs, distances) -> list[StoredChunk]:
-        manifest = self._live_manifest()
+    def _live_count(self, generation: float) -> int:
+        """The number of stored chunks, re-counted only when the generation moved."""
+        cached = self._count_cache
+        if cached is None or cached[0] != generation:
+            cached = self._count_cache = (generation, int(self._chunks.count()))
+        return cached[1]
+
+    def _visible(self, ids, metas, docs, distances, generation: float) -> list[StoredChunk]:
+        manifest = self._live_manifest(generation)
         out = []
         for id_, meta, doc, dist in zip(ids, metas, docs, distances, strict=False):
             record = manifest.get(str(meta["source"]))
@@ -293,10 +300,17 @@ class Store:
             )
         return out
 
-    def query(self, embedding: Sequence[float] | np.ndarray, n: int) -> list[StoredChunk]:
-        """The `n` nearest visible chunks, nearest first (distance = 1 - cosine)."""
+    def query(
+        self, embedding: Sequence[float] | np.ndarray, n: int, generation: float | None = None
+    ) -> list[StoredChunk]:
+        """The `n` nearest visible chunks, nearest first (distance = 1 - cosine).
+
+        `generation` is this index's `generation()` when the caller has just read it.
+        """
+        if generation is None:
+            generation = self.generation()
         with _translated("searching"):
-            total = self._chunks.count()
+            total = self._live_count(generation)
             if total == 0:
                 return []
             got = self._chunks.query(
@@ -309,6 +323,7 @@ class Store:
             got["metadatas"][0],
             got["documents"][0],
             got["distances"][0],  # type: ignore[index]
+            generation,
         )
         return hits[:n]
 
@@ -325,8 +340,11 @@ class Store:
                 return out
             offset += _READ_PAGE
 
-    def all_chunks(self) -> list[StoredChunk]:
+    def all_chunks(self, generation: float | None = None) -> list[StoredChunk]:
+        """Every visible chunk (`generation` as in `query`)."""
+        if generation is None:
+            generation = self.generation()
         with _translated("reading chunks"):
             got = self._get_all(["documents", "metadatas"])
         ids = got["ids"]
-        return self._visible(ids, got["metadatas"], got["documents"], [0.0] * len(ids))
+        return self._visible(ids, got["metadatas"], got["documents"], [0.0] * len(ids), generation)
