@@ -124,7 +124,6 @@ class Store:
             raise StoreError("the collection name needs at least 3 characters")
         self.location = url or str(data_dir)
         self._manifest_cache: tuple[float, dict[str, DocRecord]] | None = None
-        self._count_cache: tuple[float, int] | None = None
         if not url and not create and not (Path(data_dir or ".") / "chroma").exists():
             raise StoreError(f"no index in {data_dir}: run `assistant ingest` first")
         self._client = _client(data_dir, url)
@@ -279,13 +278,6 @@ class Store:
             cached = self._manifest_cache = (generation, self.manifest())
         return cached[1]
 
-    def _live_count(self, generation: float) -> int:
-        """The number of stored chunks, re-counted only when the generation moved."""
-        cached = self._count_cache
-        if cached is None or cached[0] != generation:
-            cached = self._count_cache = (generation, int(self._chunks.count()))
-        return cached[1]
-
     def _visible(self, ids, metas, docs, distances, generation: float) -> list[StoredChunk]:
         manifest = self._live_manifest(generation)
         out = []
@@ -310,12 +302,11 @@ class Store:
         if generation is None:
             generation = self.generation()
         with _translated("searching"):
-            total = self._live_count(generation)
-            if total == 0:
-                return []
+            # Chroma 1.x returns what it holds when asked for more (or for anything from an
+            # empty collection), so no count is read first.
             got = self._chunks.query(
                 query_embeddings=[list(map(float, embedding))],
-                n_results=min(total, n * 2 + 8),
+                n_results=n * 2 + 8,
                 include=["documents", "metadatas", "distances"],
             )
         hits = self._visible(
