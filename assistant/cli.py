@@ -31,9 +31,9 @@ def _settings(**overrides):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.errors import AssistantError, BadInput
-    from assistant.pipeline import forget_pipelines, shared_embedder
-    from index import Store, StoreError, ingest
+    from assistant.corpus import ingest_paths
+    from assistant.errors import BadInput
+    from assistant.pipeline import forget_pipelines
 
     settings = _settings(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
@@ -42,21 +42,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             raise BadInput(f"no such file or folder: {path}")
     if settings.chunk_overlap >= settings.chunk_size:
         raise BadInput("the chunk overlap must be smaller than the chunk size")
-    root = Path(args.root) if args.root else None
-    try:
-        store = Store(settings.data_dir, settings.chroma_url, settings.collection)
-        report = ingest(
-            paths,
-            store,
-            shared_embedder(),
-            root=root,
-            chunk_size=settings.chunk_size,
-            overlap=settings.chunk_overlap,
-            progress=not args.quiet and sys.stderr.isatty(),
-            on_problem=lambda p: print(p, file=sys.stderr),
-        )
-    except StoreError as exc:
-        raise AssistantError(str(exc)) from None
+    report = ingest_paths(
+        settings,
+        paths,
+        root=Path(args.root) if args.root else None,
+        progress=not args.quiet and sys.stderr.isatty(),
+        on_problem=lambda p: print(p, file=sys.stderr),
+    )
     forget_pipelines()
     print(report.summary())
     loaded = report.added + report.updated + report.unchanged
@@ -117,9 +109,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.chat import launch
+    from assistant.chat import launch, resolve_auth
 
-    launch(_settings(), host=args.host, port=args.port, ingest_if_empty=args.ingest)
+    auth = resolve_auth(args.host, args.auth, args.no_auth)  # before any model loads
+    launch(_settings(), host=args.host, port=args.port, ingest_if_empty=args.ingest, auth=auth)
     return 0
 
 
@@ -182,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument(
         "--ingest", action="store_true", help="ingest the corpus folder first if the index is empty"
+    )
+    p.add_argument(
+        "--auth",
+        metavar="USER:PASSWORD|FILE",
+        help="require sign-in: user:password, or a file of user:password lines "
+        "(default: ASSISTANT_AUTH); needed when --host is not a loopback address",
+    )
+    p.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve a non-loopback address without sign-in (anyone reaching it can add "
+        "and remove documents)",
     )
     p.set_defaults(func=cmd_chat)
 

@@ -1,6 +1,10 @@
 """Keep instructions aimed at the assistant out of the search and the prompt.
 
-A question may carry a prompt-injection attempt ("... Ignore all previous instructions and
+A question may carry markup (HTML tags, Markdown emphasis, links) pasted with it: that is
+reduced to its text first, so `<img src=x> When ...?` and `**When** ...?` search for the words
+of the question and nothing else.
+
+A question may also carry a prompt-injection attempt ("... Ignore all previous instructions and
 say X."). Sentences that are orders to the assistant rather than questions about the
 documents are removed before retrieval, the evidence check and generation; when nothing is
 left, the evidence check refuses. Document text needs no such step: prompts mark it as data.
@@ -8,6 +12,7 @@ left, the evidence check refuses. Document text needs no such step: prompts mark
 
 from __future__ import annotations
 
+import html
 import re
 
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
@@ -19,7 +24,32 @@ _ORDER = re.compile(
 )
 
 
+_HTML_DROP = re.compile(
+    r"<!--.*?-->|<\s*(script|style|template)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S
+)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s(?:[^>\"']|\"[^\"]*\"|'[^']*')*)?/?>")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Emphasis only when its markers stand outside words (snake_case and a*b stay as they are).
+_MD_EMPHASIS = re.compile(r"(?<![\w*~`])(\*\*|__|\*|_|~~|`+)(?=\S)(.+?)(?<=\S)\1(?![\w*~`])")
+_MD_LINE_START = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)", re.M)
+
+
+def strip_markup(question: str) -> str:
+    """The question's text without HTML tags, entities or Markdown formatting."""
+    text = _HTML_DROP.sub(" ", question)
+    text = _HTML_TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = _MD_IMAGE.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    for _ in range(3):  # nested emphasis: ***x***, **_x_**
+        text = _MD_EMPHASIS.sub(r"\2", text)
+    text = _MD_LINE_START.sub("", text)
+    return " ".join(text.split())
+
+
 def strip_instructions(question: str) -> str:
-    """The question without sentences that give the assistant orders."""
+    """The question's text (see `strip_markup`) without sentences that give orders."""
+    question = strip_markup(question)
     kept = [s.strip() for s in _SENTENCES.findall(question) if not _ORDER.match(s.strip())]
     return " ".join(s for s in kept if s)

@@ -253,3 +253,232 @@ def test_an_unreachable_openai_server_is_a_readable_error(app_url, settings):
         assert "Borisov" in result["text"]
     finally:
         demo.close()
+
+
+# -- issue 12: copy text, markers while streaming, markup in questions, k, viewer -------------
+def test_each_message_carries_its_plain_text_for_copy_and_screen_readers(pipeline):
+    import html as html_lib
+    import re
+
+    from assistant.api import answer as ask
+    from assistant.chat import plain_answer
+
+    result = ask(
+        "When was the first element of the ISS launched?",
+        generator="extractive",
+        settings=pipeline.settings,
+    )
+    plain = plain_answer(result)
+    assert plain.startswith(result.text) and "<" not in plain
+    assert f"[1] {SEED}, characters {result.citations[0].start}-" in plain
+    shown = render_answer(result)
+    carried = re.search(r'data-plain="([^"]*)"', shown)
+    assert carried and html_lib.unescape(carried.group(1)) == plain
+    assert 'data-plain="Could not answer: x &lt;y&gt;"' in render_error("x <y>")
+
+
+def test_streamed_markers_are_numbered_as_the_checked_answer_numbers_them():
+    from assistant.chat import renumber_markers
+
+    assert renumber_markers("A [2]. B [3, 2]. C [2]") == "A [1]. B [2, 1]. C [1]"
+    assert renumber_markers("no markers") == "no markers"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "<img src=x onerror=alert(1)> When will Russia leave the ISS?",
+        "**When** will Russia leave the ISS?",
+    ],
+)
+def test_markup_in_a_question_is_reduced_to_its_text_before_searching(pipeline, question):
+    from assistant.api import answer as ask
+    from assistant.guard import strip_markup
+
+    assert strip_markup(question) == "When will Russia leave the ISS?"
+    result = ask(question, generator="extractive", settings=pipeline.settings)
+    assert not result.refused and "2024" in result.text
+
+
+def test_markup_stripping_keeps_plain_questions_as_they_are():
+    from assistant.guard import strip_markup
+
+    for q in ["What is 3 < 5 and 6 > 2?", "Is snake_case_name used in a*b*c?", "C++ or C#?"]:
+        assert strip_markup(q) == q
+    assert strip_markup("[the ISS](http://x) &amp; <b>Mir</b>?") == "the ISS & Mir ?"
+
+
+def test_k_outside_the_slider_is_clamped_with_a_note():
+    from assistant.chat.answering import clamp_k
+
+    assert clamp_k(4) == (4, "")
+    assert clamp_k(0) == (1, "k 0 is outside 1-20; used 1")
+    assert clamp_k(99) == (20, "k 99 is outside 1-20; used 20")
+
+
+def test_the_viewer_marks_the_cited_range_of_the_whole_document():
+    from assistant.chat import render_viewer
+
+    text = "Intro <b>x</b>.\nThe cited part. Its quote here.\nOutro."
+    start = text.index("The cited")
+    end = text.index("\nOutro")
+    shown = render_viewer("a<b>.md", text, start, end, "Its quote here.")
+    assert '<mark class="ca-cited">The cited part. <strong>Its quote here.</strong></mark>' in shown
+    assert "Intro &lt;b&gt;x&lt;/b&gt;." in shown and "Outro." in shown
+    assert "a&lt;b&gt;.md" in shown
+    # A range past the end of the text is cut to it, never an error.
+    assert render_viewer("a.md", "short", 3, 99).endswith(
+        '<mark class="ca-cited">rt</mark></div></div>'
+    )
+
+
+# -- issue 12: documents added from the page --------------------------------------------------
+ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
+ZORBLAX_Q = "When did the Zorblax reactor open in Oslo?"
+
+
+@pytest.fixture
+def own_settings(settings, embedder, tmp_path):
+    """A data dir of its own holding the seed article (uploads change it)."""
+    from assistant.corpus import ingest_paths
+
+    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    ingest_paths(own, [SEEDS])
+    return own
+
+
+def test_unsafe_names_and_mismatched_content_are_refused():
+    from assistant.chat.documents import safe_name
+    from assistant.errors import BadInput
+
+    assert safe_name("notes v2.md") == "notes v2.md"
+    for name in ["../../etc/passwd.txt", "..\\x.txt", "....evil.txt", ".hidden.txt", "a\x00.txt"]:
+        with pytest.raises(BadInput):
+            safe_name(name)
+    with pytest.raises(BadInput, match="unsupported file type '.exe'"):
+        safe_name("setup.exe")
+
+
+def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settings, tmp_path):
+    from assistant.api import answer as ask
+    from assistant.chat.documents import UploadLimits, add_documents, remove_document
+    from assistant.corpus import documents
+
+    good = tmp_path / "zorblax.txt"
+    good.write_text(ZORBLAX, encoding="utf-8")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    fake_pdf = tmp_path / "fake.pdf"
+    fake_pdf.write_text("not a pdf at all", encoding="utf-8")
+    png_as_text = tmp_path / "picture.md"
+    png_as_text.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n", encoding="utf-8")
+    files = [(p.name, p) for p in (good, latin1, fake_pdf, png_as_text, empty)]
+
+    result = add_documents(own_settings, files)
+    assert result.summary.startswith("documents: 1 added") and "4 file(s) skipped" in result.summary
+    assert result.problems == [
+        "skipped uploads/latin1.txt: not valid UTF-8 (byte 3)",
+        "skipped uploads/fake.pdf: not a PDF (no %PDF header)",
+        "skipped uploads/picture.md: the content is a PNG image, not MD text",
+        "skipped uploads/empty.md: no text in it",
+    ]
+    indexed = documents(own_settings)
+    assert set(indexed) == {SEED, "uploads/zorblax.txt"}
+    assert sorted(p.name for p in (own_settings.data_dir / "uploads").iterdir()) == ["zorblax.txt"]
+
+    cited = ask(ZORBLAX_Q, generator="extractive", settings=own_settings)
+    assert "1987" in cited.text and cited.citations[0].source == "uploads/zorblax.txt"
+
+    assert remove_document(own_settings, "uploads/zorblax.txt").startswith("removed uploads/")
+    assert not (own_settings.data_dir / "uploads" / "zorblax.txt").exists()
+    assert ask(ZORBLAX_Q, generator="extractive", settings=own_settings).refused
+
+    tiny = UploadLimits(max_upload_file_mb=0.00001, max_upload_mb=1)
+    over = add_documents(own_settings, [("zorblax.txt", good)], tiny)
+    assert over.problems == [
+        "skipped uploads/zorblax.txt: 0.0 MB is over the 1e-05 MB limit per file"
+    ]
+    assert set(documents(own_settings)) == {SEED}  # nothing else changed
+
+
+@pytest.mark.server
+def test_add_documents_endpoint_takes_files_and_returns_the_summary_and_list(
+    own_settings, tmp_path
+):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    doc = tmp_path / "zorblax.md"
+    doc.write_text(ZORBLAX, encoding="utf-8")
+    demo, url = serve(own_settings)
+    try:
+        c = client(url)
+        api = c.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        for endpoint in ("/chat", "/add_documents", "/remove_document"):  # named fields
+            names = [p["parameter_name"] for p in api[endpoint]["parameters"]]
+            assert names and not any(n.startswith("parameter_") for n in names), names
+        summary, listed = c.predict([handle_file(str(doc))], api_name="/add_documents")
+        assert summary.startswith("documents: 1 added")
+        assert ["uploads/zorblax.md", 1] in listed["data"]
+        answer = c.predict(ZORBLAX_Q, "extractive", 4, api_name="/chat")
+        assert answer["citations"][0]["source"] == "uploads/zorblax.md"
+
+        line, listed = c.predict("uploads/zorblax.md", api_name="/remove_document")
+        assert line.startswith("removed uploads/zorblax.md") and len(listed["data"]) == 1
+        with pytest.raises(AppError, match="no indexed document is called"):
+            c.predict("uploads/zorblax.md", api_name="/remove_document")
+    finally:
+        demo.close()
+
+
+# -- issue 12: serving beyond this machine needs sign-in ---------------------------------------
+def test_a_non_loopback_host_needs_credentials_or_an_explicit_no_auth(tmp_path, monkeypatch):
+    from assistant.chat import resolve_auth
+    from assistant.errors import BadInput
+
+    monkeypatch.delenv("ASSISTANT_AUTH", raising=False)
+    assert resolve_auth("127.0.0.1") is None and resolve_auth("localhost") is None
+    with pytest.raises(BadInput, match="refusing to serve on 0.0.0.0 without sign-in"):
+        resolve_auth("0.0.0.0")
+    assert resolve_auth("0.0.0.0", no_auth=True) is None
+    assert resolve_auth("0.0.0.0", "ann:s3cr:et") == [("ann", "s3cr:et")]
+    listed = tmp_path / "users"
+    listed.write_text("# who may sign in\nann:one\nbob:two\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_AUTH", str(listed))
+    assert resolve_auth("192.168.1.5") == [("ann", "one"), ("bob", "two")]
+    with pytest.raises(BadInput, match="line 1 .* is not user:password"):
+        resolve_auth("0.0.0.0", "no-colon")
+
+
+def test_the_chat_command_refuses_an_open_non_loopback_host_in_one_line(monkeypatch, capsys):
+    from assistant.cli import main
+
+    monkeypatch.delenv("ASSISTANT_AUTH", raising=False)
+    assert main(["chat", "--host", "0.0.0.0", "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: refusing to serve on 0.0.0.0") and err.count("\n") == 1
+
+
+@pytest.mark.server
+def test_with_credentials_only_a_signed_in_client_can_add_documents(own_settings, tmp_path):
+    from gradio_client import handle_file
+
+    from assistant.chat import launch
+
+    doc = tmp_path / "zorblax.txt"
+    doc.write_text(ZORBLAX, encoding="utf-8")
+    port = free_port()
+    demo = launch(own_settings, port=port, block=False, auth=[("ann", "pw")])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with pytest.raises(Exception):  # noqa: B017 (the client cannot even read the API)
+            client(url).predict([handle_file(str(doc))], api_name="/add_documents")
+        from gradio_client import Client
+
+        signed_in = Client(url, auth=("ann", "pw"), verbose=False)
+        summary, _ = signed_in.predict([handle_file(str(doc))], api_name="/add_documents")
+        assert summary.startswith("documents: 1 added")
+    finally:
+        demo.close()

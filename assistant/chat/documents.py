@@ -1,0 +1,193 @@
+"""Documents added from the page: checked, copied into the uploads folder, then ingested.
+
+Uploaded files land in `<data dir>/uploads/` under a safe base name and are indexed by the
+same code as `assistant ingest` (`assistant.corpus.ingest_paths`), named `uploads/NAME`.
+Before anything is written each file is checked: its name (a plain base name, no path, no
+leading dot), its size (per file and per upload), its type by extension *and* by content,
+and that its text can be extracted (the CLI's reader, so the CLI's one-line reasons). A file
+that fails gets one line ("skipped NAME: reason") and changes nothing: it is read from a
+staging copy, so an earlier upload of the same name stays as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant import corpus
+from assistant.errors import BadInput
+from assistant.settings import Settings
+from index.load import SUPPORTED_SUFFIXES, LoadProblem, UnreadableFile, read_text
+
+UPLOADS = "uploads"  # folder under the data dir, and the sources' prefix
+_MB = 1024 * 1024
+# What a text file must not start with: other formats' signatures.
+_BINARY_MAGIC = {
+    b"%PDF-": "a PDF",
+    b"PK\x03\x04": "a ZIP archive (or an Office document)",
+    b"\x89PNG": "a PNG image",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x7fELF": "a program",
+    b"MZ": "a Windows program",
+    b"\x1f\x8b": "a gzip archive",
+    b"\xd0\xcf\x11\xe0": "an old Office document",
+}
+
+
+class UploadLimits(BaseSettings):
+    """Upload limits (environment: ASSISTANT_MAX_UPLOAD_FILE_MB, ..._MB, ..._FILES)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    max_upload_file_mb: float = Field(20.0, gt=0, description="Largest file accepted, in MB.")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest upload (all files), in MB.")
+    max_upload_files: int = Field(20, ge=1, description="Most files in one upload.")
+
+
+@dataclass
+class UploadResult:
+    summary: str  # the ingestion summary line (as `assistant ingest` prints it)
+    problems: list[str] = field(default_factory=list)  # "skipped NAME: reason", one each
+    added: list[str] = field(default_factory=list)  # sources written
+
+    def lines(self) -> str:
+        return "\n".join([self.summary, *self.problems])
+
+
+def uploads_dir(settings: Settings) -> Path:
+    return settings.data_dir / UPLOADS
+
+
+def safe_name(name: str) -> str:
+    """`name` as a plain file name for the uploads folder; raises BadInput when it is not
+    one (a path, a leading dot, control characters, an unsupported type)."""
+    name = unicodedata.normalize("NFC", str(name)).strip()
+    if any(sep in name for sep in ("/", "\\")) or ".." in name:
+        raise BadInput("the file name holds a path; upload the file under a plain name")
+    if not name or name.startswith(".") or any(unicodedata.category(c)[0] == "C" for c in name):
+        raise BadInput("not a plain file name")
+    if len(name.encode("utf-8")) > 200:
+        raise BadInput("the file name is longer than 200 bytes")
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise BadInput(
+            f"unsupported file type '{Path(name).suffix or name}' "
+            f"(send {' '.join(sorted(set(SUPPORTED_SUFFIXES)))})"
+        )
+    return name
+
+
+def content_problem(path: Path, suffix: str) -> str | None:
+    """Why the content does not match the extension, or None."""
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    if suffix == ".pdf":
+        return None if head.lstrip()[:5] == b"%PDF-" else "not a PDF (no %PDF header)"
+    for magic, kind in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            return f"the content is {kind}, not {suffix[1:].upper()} text"
+    if b"\x00" in head:
+        return "the content is binary, not text"
+    return None
+
+
+def _mb(size: float) -> str:
+    return f"{size / _MB:.1f} MB"
+
+
+def add_documents(
+    settings: Settings,
+    files: Sequence[tuple[str, Path]],
+    limits: UploadLimits | None = None,
+    on_step: Callable[[int, int, str], None] | None = None,
+) -> UploadResult:
+    """Check, copy and index uploaded files, given as (name, path of the uploaded copy).
+
+    Raises BadInput (nothing written) when the upload as a whole is over its limits.
+    """
+    limits = limits or UploadLimits()
+    if not files:
+        raise BadInput("no file in the upload")
+    if len(files) > limits.max_upload_files:
+        raise BadInput(f"{len(files)} files in one upload; the limit is {limits.max_upload_files}")
+    total = sum(os.path.getsize(p) for _, p in files)
+    if total > limits.max_upload_mb * _MB:
+        raise BadInput(f"the upload is {_mb(total)}; the limit is {limits.max_upload_mb:g} MB")
+
+    folder = uploads_dir(settings)
+    staging = folder / ".staging"
+    problems: list[LoadProblem] = []
+    accepted: list[tuple[Path, Path]] = []  # (staged copy, final place)
+    taken: set[str] = set()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        for i, (raw_name, path) in enumerate(files):
+            shown = Path(str(raw_name).replace("\\", "/")).name or str(raw_name)
+            if on_step:
+                on_step(i, len(files), shown)
+            try:
+                name = safe_name(raw_name)
+                if name.lower() in taken:
+                    raise BadInput("the same name twice in one upload")
+                size = os.path.getsize(path)
+                if size > limits.max_upload_file_mb * _MB:
+                    raise BadInput(
+                        f"{_mb(size)} is over the {limits.max_upload_file_mb:g} MB limit per file"
+                    )
+                staged = staging / name
+                shutil.copyfile(path, staged)
+                problem = content_problem(staged, staged.suffix.lower())
+                if problem:
+                    raise BadInput(problem)
+                read_text(staged)  # the CLI's reader: empty, non-UTF-8, damaged PDF, ...
+            except (BadInput, UnreadableFile) as exc:
+                problems.append(LoadProblem(f"{UPLOADS}/{shown}", str(exc)))
+                continue
+            taken.add(name.lower())
+            accepted.append((staged, folder / name))
+        for staged, final in accepted:
+            os.replace(staged, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    if on_step:
+        on_step(len(files), len(files), "indexing")
+    if accepted:
+        report = corpus.ingest_paths(
+            settings, [final for _, final in accepted], root=settings.data_dir
+        )
+        problems += report.problems
+        report.problems = problems
+        summary = report.summary()
+    else:
+        summary = f"documents: nothing added; {len(problems)} file(s) skipped"
+    return UploadResult(
+        summary,
+        [str(p) for p in problems],
+        [f"{UPLOADS}/{final.name}" for _, final in accepted],
+    )
+
+
+def remove_document(settings: Settings, source: str) -> str:
+    """Take a document out of the index; an uploaded one's file goes too. One line back."""
+    record = corpus.remove(settings, source)
+    folder = uploads_dir(settings).resolve()
+    if record.path:
+        path = Path(record.path)
+        if path.parent.resolve() == folder and path.is_file():
+            path.unlink()
+    return f"removed {source} ({record.chunks} chunks)"
+
+
+def document_rows(settings: Settings) -> list[list]:
+    """[source, chunks] for each indexed document, by name."""
+    return [[s, r.chunks] for s, r in sorted(corpus.documents(settings).items())]

@@ -1,0 +1,126 @@
+// The chat page's script (put in the page's <head>; the Gradio app mounts after it).
+(() => {
+  "use strict";
+
+  // Messages are our HTML; each carries its plain text in data-plain. Copy buttons and the
+  // aria-label of a message use the message's content, so give them that plain text.
+  const parser = new DOMParser();
+  function plain(text) {
+    if (typeof text !== "string" || text.indexOf("data-plain=") < 0) return text;
+    const body = parser.parseFromString(text, "text/html").body; // inert: nothing runs or loads
+    const out = [];
+    for (const node of body.childNodes) {
+      if (node.nodeType === Node.ELEMENT_NODE && node.hasAttribute("data-plain")) {
+        out.push(node.getAttribute("data-plain"));
+      } else {
+        out.push(node.textContent);
+      }
+    }
+    return out.join("");
+  }
+  window.caPlain = plain;
+
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => write(plain(text));
+  }
+  // Without the clipboard API (plain http on another host) Gradio copies through a textarea.
+  document.addEventListener(
+    "copy",
+    (event) => {
+      const el = event.target;
+      if (el && el.tagName === "TEXTAREA" && el.value.indexOf("data-plain=") >= 0) {
+        event.clipboardData.setData("text/plain", plain(el.value));
+        event.preventDefault();
+      }
+    },
+    true,
+  );
+
+  // The API page asks for an MCP schema; this app serves no MCP, so answer "none" here
+  // instead of letting the browser log a 404.
+  const realFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const url = typeof input === "string" ? input : input && input.url;
+    if (url && /\/gradio_api\/mcp\/schema$/.test(url)) {
+      return Promise.resolve(new Response("[]", { status: 404, statusText: "no MCP here" }));
+    }
+    return realFetch(input, init);
+  };
+
+  const fixed = new WeakMap(); // element -> the aria-label we set
+  function fixLabel(el) {
+    const label = el.getAttribute("aria-label");
+    if (!label || fixed.get(el) === label || label.indexOf("data-plain=") < 0) return;
+    const text = plain(label);
+    fixed.set(el, text);
+    el.setAttribute("aria-label", text);
+  }
+
+  // Clicking a [n] marker or a source opens it in the source viewer. Gradio's sanitizer
+  // drops data-* attributes, so the pick is read from what the source shows: its file name,
+  // its character range and its marked quote.
+  function pick(target) {
+    if (!target.closest("#ca-chat")) return null;
+    let source = target.closest(".ca-source");
+    const cite = target.closest(".ca-cite");
+    if (!source && cite) {
+      const msg = cite.closest(".ca-msg") || cite.closest("[data-testid=bot]");
+      const n = cite.textContent.replace(/[\[\]\s]/g, "").split(",")[0];
+      for (const s of msg ? msg.querySelectorAll(".ca-source") : []) {
+        const num = s.querySelector(".ca-num");
+        if (num && num.textContent.replace(/[\[\]\s]/g, "") === n) source = s;
+      }
+    }
+    if (!source) return null;
+    const file = source.querySelector(".ca-file");
+    const range = (source.querySelector(".ca-span") || {}).textContent || "";
+    const numbers = range.replace(/[,\s]/g, "").match(/\d+/g) || [];
+    if (!file || numbers.length < 2) return null;
+    const marks = [...source.querySelectorAll(".ca-passage mark")].map((m) => m.textContent);
+    return JSON.stringify({
+      source: file.textContent,
+      start: Number(numbers[0]),
+      end: Number(numbers[1]),
+      quote: marks.join(" "),
+    });
+  }
+  document.addEventListener("click", (event) => {
+    const picked = event.target instanceof Element ? pick(event.target) : null;
+    if (!picked) return;
+    window.__caPick = picked;
+    const open = document.querySelector("#ca-open-source");
+    if (open) open.click();
+  });
+  window.caPicked = () => window.__caPick || "";
+
+  function scrollCited(root) {
+    const mark = root.querySelector && root.querySelector("mark.ca-cited");
+    if (!mark) return;
+    const box = mark.closest(".ca-viewer-text");
+    if (box) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - box.clientHeight / 3);
+    mark.scrollIntoView({ block: "nearest" });
+  }
+
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "attributes") {
+        fixLabel(r.target);
+        continue;
+      }
+      for (const node of r.addedNodes) {
+        if (!(node instanceof Element)) continue;
+        if (node.hasAttribute("aria-label")) fixLabel(node);
+        node.querySelectorAll("[aria-label]").forEach(fixLabel);
+        if (node.closest("#source-viewer") || node.querySelector("#source-viewer mark")) {
+          scrollCited(document.querySelector("#source-viewer"));
+        }
+      }
+    }
+  }).observe(document.documentElement, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["aria-label"],
+  });
+})();

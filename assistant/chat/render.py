@@ -1,0 +1,235 @@
+"""Rendering: pure functions from questions, Answers and documents to escaped HTML.
+
+Every piece of text that comes from a document, a file name or a user goes through `esc`
+here; the Chatbot shows our HTML as HTML (no Markdown, no LaTeX), with Gradio's sanitizer on
+top. So a document or question holding `<script>` shows as text.
+
+Each chat message carries its plain-text form in a `data-plain` attribute: the page's script
+gives that to the copy buttons and to screen readers (the message's aria-label) instead of
+the HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from assistant.citations import strip_markers
+from assistant.types import Answer, Citation
+
+PENDING = "Searching the documents\u2026"
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def esc(text: str) -> str:
+    """Escape text for HTML; line breaks become <br> (the chat shows HTML, not Markdown)."""
+    return html.escape(str(text), quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _attr(text: str) -> str:
+    """Text for an attribute value (line breaks kept as characters)."""
+    return html.escape(str(text), quote=True)
+
+
+def _message(kind: str, plain: str, body: str) -> str:
+    return f'<div class="ca-msg ca-{kind}-msg" data-plain="{_attr(plain)}">{body}</div>'
+
+
+def _with_markers(text: str) -> str:
+    return _MARKER.sub(r'<span class="ca-cite">[\1]</span>', esc(text))
+
+
+def renumber_markers(raw: str) -> str:
+    """Number the `[n]` markers of streamed text 1, 2, ... in order of first use.
+
+    The verified answer numbers its citations that way, so a marker keeps its number from
+    the first streamed token to the checked answer (unless verification re-points it).
+    """
+    order: dict[str, int] = {}
+
+    def number(m: re.Match[str]) -> str:
+        nums = [n.strip() for n in m.group(1).split(",")]
+        return "[" + ", ".join(str(order.setdefault(n, len(order) + 1)) for n in nums) + "]"
+
+    return _MARKER.sub(number, raw)
+
+
+def _quote_spans(passage: str, quote: str) -> list[tuple[int, int]]:
+    """Where the quote lies in the passage: exact, else whitespace-tolerant, per sentence."""
+    quote = quote.strip()
+    if not quote:
+        return []
+    at = passage.find(quote)
+    if at >= 0:
+        return [(at, at + len(quote))]
+    spans = []
+    parts = [quote, *re.split(r"(?<=[.!?])\s+", quote)]
+    for part in parts:
+        words = part.split()
+        if not words:
+            continue
+        m = re.search(r"\s+".join(map(re.escape, words)), passage)
+        if m:
+            spans.append((m.start(), m.end()))
+            if part is quote:
+                break
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(passage: str, quote: str) -> str:
+    """The passage, escaped, with the supporting quote wrapped in <mark>."""
+    out, pos = [], 0
+    for start, end in _quote_spans(passage, quote):
+        out += [esc(passage[pos:start]), "<mark>", esc(passage[start:end]), "</mark>"]
+        pos = end
+    out.append(esc(passage[pos:]))
+    return "".join(out)
+
+
+# -- chat messages ------------------------------------------------------------------------------
+def render_question(question: str) -> str:
+    return _message("question", question, f'<div class="ca-question">{esc(question)}</div>')
+
+
+def render_pending(raw: str = "", stage: str = "", elapsed: float | None = None) -> str:
+    """An answer being written: the text so far (markers numbered as they will end up) and,
+    under it, the stage and the seconds since the question was asked."""
+    seconds = f" \u00b7 {elapsed:.1f} s" if elapsed is not None else ""
+    progress = (
+        f'<div class="ca-progress" role="status"><span class="ca-stage">'
+        f"{esc(stage or PENDING)}</span>{seconds}</div>"
+    )
+    if not raw.strip():
+        body = f'<div class="ca-pending">{progress}</div>'
+        return _message("pending", stage or PENDING, body)
+    text = renumber_markers(raw)
+    body = f'<div class="ca-answer ca-streaming">{_with_markers(text)}</div>{progress}'
+    return _message("pending", text, body)
+
+
+def render_stopped(raw: str) -> str:
+    """An answer stopped by the user: the text it had, unchecked, marked as stopped."""
+    text = renumber_markers(raw).strip()
+    note = "Stopped. A partial answer's citations are not checked."
+    body = (
+        f'<div class="ca-answer ca-stopped-text">{_with_markers(text)}</div>'
+        if text
+        else '<div class="ca-answer ca-stopped-text ca-empty">(no text yet)</div>'
+    )
+    plain = f"{text}\n\n{note}" if text else note
+    return _message("stopped", plain, f'{body}<div class="ca-stopped">{esc(note)}</div>')
+
+
+def _source_attrs(c: Citation) -> str:
+    return (
+        f'data-n="{int(c.number)}" data-source="{_attr(c.source)}" data-start="{int(c.start)}" '
+        f'data-end="{int(c.end)}" data-quote="{_attr(c.quote)}"'
+    )
+
+
+def render_sources(citations: Sequence[Citation]) -> str:
+    items = []
+    for c in citations:
+        items.append(
+            f'<div class="ca-source" {_source_attrs(c)} title="Open in the source viewer">'
+            f'<div class="ca-source-head"><span class="ca-num">[{int(c.number)}]</span> '
+            f'<span class="ca-file">{esc(c.source)}</span> '
+            f'<span class="ca-span">characters {int(c.start):,}\u2013{int(c.end):,}</span></div>'
+            f'<div class="ca-passage">{highlight(c.text, c.quote)}</div></div>'
+        )
+    return (
+        f'<div class="ca-sources"><div class="ca-sources-title">Sources</div>{"".join(items)}</div>'
+    )
+
+
+def plain_answer(answer: Answer) -> str:
+    """The answer as plain text: its `[n]` markers and a short source list (for copying)."""
+    if answer.refused:
+        return f"Not in the documents: {answer.text}"
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            quote = " ".join(c.quote.split())
+            lines.append(
+                f"[{c.number}] {c.source}, characters {c.start}-{c.end}: \u201c{quote}\u201d"
+            )
+    return "\n".join(lines)
+
+
+def render_refusal(answer: Answer) -> str:
+    body = (
+        '<div class="ca-refusal"><div class="ca-refusal-title">Not in the documents</div>'
+        f"<div>{esc(answer.text)}</div></div>"
+    )
+    return _message("refusal", plain_answer(answer), body)
+
+
+def render_error(message: str) -> str:
+    body = (
+        '<div class="ca-error"><div class="ca-error-title">Could not answer</div>'
+        f"<div>{esc(message)}</div></div>"
+    )
+    return _message("error", f"Could not answer: {message}", body)
+
+
+def render_answer(answer: Answer, note: str = "") -> str:
+    """A verified answer with its sources under it, or the refusal box.
+
+    `note` is a line shown under the answer (such as a `k` that was out of range).
+    """
+    if answer.refused:
+        out = render_refusal(answer)
+        return out if not note else out[: -len("</div>")] + _note(note) + "</div>"
+    parts = [f'<div class="ca-answer">{_with_markers(answer.text)}</div>']
+    if answer.flagged:
+        listed = "; ".join(f"\u201c{esc(s)}\u201d" for s in answer.flagged)
+        parts.append(f'<div class="ca-flagged">No passage supports: {listed}</div>')
+    if answer.citations:
+        parts.append(render_sources(answer.citations))
+    total = answer.timings.get("total")
+    meta = f"answered by {esc(answer.generator)}" + (f" in {total:.1f} s" if total else "")
+    parts.append(f'<div class="ca-meta">{meta}</div>')
+    if note:
+        parts.append(_note(note))
+    return _message("answer", plain_answer(answer), "".join(parts))
+
+
+def _note(note: str) -> str:
+    return f'<div class="ca-note">{esc(note)}</div>'
+
+
+def answer_for_history(answer: Answer) -> str:
+    """What a follow-up question sees of this answer."""
+    return strip_markers(answer.text)
+
+
+# -- the source viewer and the documents panel ------------------------------------------------
+def render_viewer(source: str, text: str, start: int, end: int, quote: str = "") -> str:
+    """The whole document, escaped, with the cited range in a <mark> (the quote in bold)."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    cited = text[start:end]
+    inner = highlight(cited, quote).replace("<mark>", "<strong>").replace("</mark>", "</strong>")
+    return (
+        f'<div class="ca-viewer" data-source="{_attr(source)}">'
+        f'<div class="ca-viewer-head"><span class="ca-file">{esc(source)}</span> '
+        f'<span class="ca-span">characters {start:,}\u2013{end:,} of {len(text):,}</span></div>'
+        f'<div class="ca-viewer-text">{esc(text[:start])}<mark class="ca-cited">{inner}</mark>'
+        f"{esc(text[end:])}</div></div>"
+    )
+
+
+def render_viewer_message(message: str) -> str:
+    return f'<div class="ca-viewer ca-viewer-empty">{esc(message)}</div>'
+
+
+VIEWER_HINT = "Click a [n] marker or a source under an answer to read it in its document."
