@@ -7,7 +7,18 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMPS := $(VENV)/.stamps
 # Build llama.cpp's library only (no examples, tests, tools or C++ server): ~5 min on 2 cores.
-LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+# CPU features are named from /proc/cpuinfo instead of -march=native, which also turns on
+# llama.cpp's AMX kernels on CPUs that advertise AMX; in this workplace's virtual machines
+# those crash (SIGSEGV in ggml_backend_amx_mul_mat, seen 2026-11-30), so AMX stays off.
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+has = $(filter $(1),$(CPU_FLAGS))
+LLAMA_CPU_ARGS := -DGGML_NATIVE=OFF \
+  $(if $(call has,avx512f),-DGGML_AVX512=ON) \
+  $(if $(call has,avx512_vnni),-DGGML_AVX512_VNNI=ON) \
+  $(if $(call has,avx512vbmi),-DGGML_AVX512_VBMI=ON) \
+  $(if $(call has,avx512_bf16),-DGGML_AVX512_BF16=ON) \
+  $(if $(call has,avx_vnni),-DGGML_AVX_VNNI=ON)
+LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF $(strip $(LLAMA_CPU_ARGS))
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
@@ -41,8 +52,10 @@ $(STAMPS)/base: $(STAMPS)/venv pyproject.toml
 	$(PIP) install --quiet -e '.[openai,chat,eval,bench,dev]'
 	touch $@
 
+# llama.cpp is compiled for this machine's CPU, so a wheel built elsewhere (or with other
+# flags, pip's wheel cache does not know CMAKE_ARGS) is never reused.
 $(STAMPS)/local: $(STAMPS)/base
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet -e '.[local]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet --no-cache-dir -e '.[local]'
 	touch $@
 
 # Debian's Chromium for the browser tests (never `playwright install`: it downloads a browser),
