@@ -222,3 +222,187 @@ def test_html_and_script_in_documents_and_questions_run_nothing(page, payload_ap
     )
     assert injected.count() == 0
     assert outside == []
+
+
+# -- issue 12 ------------------------------------------------------------------------------------
+ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
+ZORBLAX_Q = "When did the Zorblax reactor open in Oslo?"
+
+
+@pytest.fixture
+def own_app(settings, tmp_path, monkeypatch):
+    """An app over a data dir of its own (uploads change it); small upload limits."""
+    from assistant.corpus import ingest_paths
+
+    monkeypatch.setenv("ASSISTANT_MAX_UPLOAD_FILE_MB", "0.01")  # 10 kB
+    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    ingest_paths(own, [SEEDS])
+    demo, url = serve(own)
+    yield url
+    demo.close()
+
+
+def open_documents(page):
+    page.locator("#ca-documents-panel").get_by_text("Documents").first.click()
+    page.locator("#upload").wait_for()
+
+
+def upload(page, *files):
+    """Upload (name, bytes) files through the page's upload control; the result's text."""
+    summary = page.locator("#ca-upload-summary textarea")
+    before = summary.input_value()
+    page.locator("#upload input[type=file]").set_input_files(
+        [{"name": n, "mimeType": "text/plain", "buffer": b} for n, b in files]
+    )
+    page.wait_for_function(
+        "(before) => { const t = document.querySelector('#ca-upload-summary textarea');"
+        " return t && t.value && t.value !== before; }",
+        arg=before,
+    )
+    return summary.input_value()
+
+
+def test_an_uploaded_document_is_cited_and_once_removed_is_refused(page, own_app):
+    open_chat(page, own_app)
+    open_documents(page)
+    result = upload(page, ("zorblax.txt", ZORBLAX.encode()))
+    assert result.startswith("documents: 1 added")
+    assert "uploads/zorblax.txt" in page.locator("#ca-documents").inner_text()
+
+    answer = ask(page, ZORBLAX_Q)
+    assert "1987" in answer.locator(".ca-answer").inner_text()
+    assert answer.locator(".ca-file").first.inner_text() == "uploads/zorblax.txt"
+
+    page.locator("#ca-remove-choice input").click()
+    page.get_by_role("option", name="uploads/zorblax.txt").click()
+    page.locator("#ca-remove").click()
+    page.wait_for_function(
+        "() => document.querySelector('#ca-upload-summary textarea').value.startsWith('removed')"
+    )
+    assert "uploads/zorblax.txt" not in page.locator("#ca-documents").inner_text()
+    again = ask(page, ZORBLAX_Q)
+    assert again.locator(".ca-refusal").count() == 1
+
+
+def test_a_path_traversal_name_and_an_oversized_file_are_refused_in_one_line(page, own_app):
+    open_chat(page, own_app)
+    open_documents(page)
+    # A browser keeps only the last part of a name with slashes; backslashes it sends on.
+    traversal = ("..\\..\\escape.txt", ZORBLAX.encode())
+    result = upload(page, traversal, ("big.txt", b"word " * 4000))
+    lines = result.splitlines()
+    assert lines[0] == "documents: nothing added; 2 file(s) skipped"
+    assert lines[1].startswith("skipped uploads/") and "holds a path" in lines[1]
+    assert lines[2] == "skipped uploads/big.txt: 0.0 MB is over the 0.01 MB limit per file"
+    assert "uploads/" not in page.locator("#ca-documents").inner_text()  # nothing added
+
+
+def test_a_clicked_source_opens_its_document_at_the_cited_range(page, seed_app):
+    open_chat(page, seed_app)
+    answer = ask(
+        page,
+        "Which year will be the last year of cooperation between the United "
+        "States and Russia on board the ISS?",
+    )
+    quote = answer.locator(".ca-source mark").first.inner_text()
+    answer.locator(".ca-cite").first.click()
+    cited = page.locator("#source-viewer mark.ca-cited")
+    cited.wait_for()
+    assert quote in cited.inner_text()
+    assert SEED in page.locator("#source-viewer .ca-viewer-head").inner_text()
+    whole = page.locator("#source-viewer .ca-viewer-text").inner_text()
+    assert len(whole) > 2 * len(cited.inner_text())  # the whole document, not the passage
+    page.wait_for_function(  # the marked range is scrolled into the viewer's box
+        """() => { const m = document.querySelector('#source-viewer mark.ca-cited');
+        const box = m.closest('.ca-viewer-text').getBoundingClientRect();
+        const r = m.getBoundingClientRect();
+        return r.top < box.bottom && r.bottom > box.top; }"""
+    )
+
+
+def test_the_conversation_survives_a_reload_until_new_conversation(page, seed_app):
+    open_chat(page, seed_app)
+    page.get_by_label("Generator").click()
+    page.get_by_role("option", name="extractive").click()
+    ask(page, "Who is the new head of Roscosmos?")
+    page.wait_for_timeout(300)  # the browser stores the state after the answer arrives
+    page.reload()
+    bots = page.locator("#ca-chat [data-testid=bot]")
+    bots.first.locator(".ca-meta").wait_for()
+    assert "Borisov" in bots.first.locator(".ca-answer").inner_text()
+    assert "Roscosmos" in page.locator("#ca-chat [data-testid=user]").first.inner_text()
+    follow = ask(page, "Who did he announce the withdrawal to?")  # the history came back too
+    assert "Putin" in follow.locator(".ca-answer").inner_text()
+
+    page.locator("#ca-new").click()
+    page.wait_for_function("() => !document.querySelector('#ca-chat [data-testid=bot]')")
+    page.wait_for_timeout(300)
+    page.reload()
+    open_chat(page, seed_app)
+    page.wait_for_timeout(500)
+    assert page.locator("#ca-chat [data-testid=bot]").count() == 0
+
+
+def test_copy_gives_plain_text_and_screen_readers_get_plain_text(browser, seed_app):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        open_chat(page, seed_app)
+        answer = ask(page, "When was the first element of the ISS launched?")
+        label = answer.get_attribute("aria-label") or ""
+        assert "1998. [1]" in label and "<" not in label
+        answer.hover()
+        page.locator("#ca-chat button[aria-label='Copy message']").last.click()
+        page.wait_for_function("async () => (await navigator.clipboard.readText()).length > 0")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied.startswith("The first element of the ISS was launched in 1998. [1]")
+        assert f"Sources:\n[1] {SEED}, characters " in copied and "<" not in copied
+    finally:
+        context.close()
+
+
+def test_k_out_of_range_is_clamped_with_a_visible_note(page, seed_app):
+    open_chat(page, seed_app)
+    number = page.locator("#ca-k input[type=number]")
+    for typed, used in (("99", "20"), ("0", "1")):
+        number.fill(typed)
+        number.press("Tab")
+        note = page.locator("#ca-k-note")
+        assert note.inner_text() == f"k {typed} is outside 1-20; used {used}"
+        page.wait_for_function(
+            "(used) => document.querySelector('#ca-k input[type=number]').value === used",
+            arg=used,
+        )
+    answer = ask(page, "Who is the new head of Roscosmos?")
+    assert "Borisov" in answer.locator(".ca-answer").inner_text()
+
+
+def test_the_api_page_names_its_fields_and_logs_no_error(page, seed_app, outside):
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+    open_chat(page, seed_app)
+    page.get_by_text("Use via API").click()
+    page.get_by_text("/chat", exact=False).first.wait_for()
+    page.wait_for_timeout(500)
+    text = page.locator("body").inner_text()
+    assert "/add_documents" in text and "parameter_" not in text
+    assert problems == [] and outside == []
+
+
+def test_dark_mode_boxes_are_dark_and_a_phone_sees_the_examples(browser, seed_app):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        open_chat(page, seed_app + "?__theme=dark")
+        example = page.locator("#ca-examples button").first
+        assert example.bounding_box()["y"] + example.bounding_box()["height"] <= 844
+        refusal = ask(page, "Who won the 2018 World Cup?").locator(".ca-refusal")
+        rgb = refusal.evaluate("e => getComputedStyle(e).backgroundColor")
+        red, green, blue = (int(v) for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+        assert red + green + blue < 3 * 100, rgb  # a dark box, not the light one
+    finally:
+        context.close()

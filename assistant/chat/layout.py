@@ -65,6 +65,16 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
+class LenientSlider(gr.Slider):
+    """A slider whose out-of-range value (typed into its number box) reaches the handler,
+    which clamps it with a note; Gradio's own check would fail the whole event instead."""
+
+    is_template = True  # drawn by Gradio's slider
+
+    def preprocess(self, payload: Any) -> Any:
+        return payload
+
+
 def render_status(settings: Settings, generator: str | None = None) -> str:
     """One line: which documents are indexed and which generator answers."""
     from assistant.pipeline import get_pipeline
@@ -465,12 +475,13 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
                     info="local: the bundled LLM; extractive: quotes the best sentences, "
                     "no model; openai: an OpenAI-compatible server",
                 )
-                k = gr.Slider(
+                k = LenientSlider(
                     answering.K_MIN,
                     answering.K_MAX,
                     value=settings.k,
                     step=1,
                     label="k",
+                    elem_id="ca-k",
                     info=f"passages retrieved per question ({answering.K_MIN}-{answering.K_MAX})",
                 )
                 new_chat = gr.Button("New conversation", variant="secondary", elem_id="ca-new")

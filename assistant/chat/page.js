@@ -94,6 +94,32 @@
   });
   window.caPicked = () => window.__caPick || "";
 
+  // k typed outside the slider's range: the slider puts it back in range silently; say so.
+  document.addEventListener(
+    "change",
+    (event) => {
+      const el = event.target;
+      if (!(el instanceof HTMLInputElement) || el.type !== "number" || !el.closest("#ca-k")) {
+        return;
+      }
+      const min = Number(el.min || 1);
+      const max = Number(el.max || 20);
+      const value = Number(el.value);
+      const out = el.value !== "" && (value < min || value > max);
+      const used = Math.min(Math.max(Math.round(value), min), max);
+      let note = document.querySelector("#ca-k-note");
+      if (!note) {
+        note = document.createElement("div");
+        note.id = "ca-k-note";
+        note.className = "ca-note";
+        note.setAttribute("role", "status");
+        el.closest("#ca-k").appendChild(note);
+      }
+      note.textContent = out ? `k ${el.value} is outside ${min}-${max}; used ${used}` : "";
+    },
+    true,
+  );
+
   function scrollCited(root) {
     const mark = root.querySelector && root.querySelector("mark.ca-cited");
     if (!mark) return;
