@@ -318,6 +318,9 @@ def test_a_clicked_source_opens_its_document_at_the_cited_range(page, seed_app):
         const r = m.getBoundingClientRect();
         return r.top < box.bottom && r.bottom > box.top; }"""
     )
+    if os.environ.get("UPDATE_SCREENSHOT"):  # docs/viewer.png: the viewer beside the answer
+        page.wait_for_timeout(300)
+        (ROOT / "docs" / "viewer.png").write_bytes(page.screenshot())
 
 
 def test_the_conversation_survives_a_reload_until_new_conversation(page, seed_app):
@@ -406,3 +409,79 @@ def test_dark_mode_boxes_are_dark_and_a_phone_sees_the_examples(browser, seed_ap
         assert red + green + blue < 3 * 100, rgb  # a dark box, not the light one
     finally:
         context.close()
+
+
+# -- with the local model: stop, progress, and an example clicked during an answer ------------
+@pytest.fixture(scope="module")
+def local_app(settings, tmp_path_factory):
+    """The app answering with the bundled local model (its data dir links the real model)."""
+    from assistant.corpus import ingest_paths
+    from assistant.model_file import ensure_model
+    from assistant.settings import Settings
+
+    model = ensure_model(Settings().data_dir / "models")
+    data_dir = tmp_path_factory.mktemp("local-data")
+    (data_dir / "models").symlink_to(model.parent, target_is_directory=True)
+    local = settings.model_copy(update={"data_dir": data_dir, "generator": "local"})
+    ingest_paths(local, [SEEDS])
+    demo, url = serve(local)
+    yield url, model
+    demo.close()
+
+
+@pytest.mark.slow
+def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
+    import re
+    import time
+
+    from assistant.generators.local import shared_llama
+
+    url, model = local_app
+    open_chat(page, url)
+    box = page.locator("#ca-question textarea")
+    box.fill("Why is Russia leaving the ISS, and what will it build instead?")
+    box.press("Enter")
+    progress = page.locator("#ca-chat .ca-progress")
+    progress.first.wait_for()
+    page.wait_for_function(  # the stage and the seconds, updated as they pass
+        "() => /\\d+\\.\\d s$/.test(document.querySelector('#ca-chat .ca-progress').innerText)"
+    )
+    assert re.match(r"(Searching the documents|Writing the answer)", progress.first.inner_text())
+    page.locator("#ca-stop").click()
+    stopped = page.locator("#ca-chat [data-testid=bot]").last.locator(".ca-stopped")
+    stopped.wait_for()
+    clicked = time.perf_counter()
+    assert stopped.inner_text().startswith("Stopped.")
+
+    lock = shared_llama(str(model)).lock
+    while lock.locked() and time.perf_counter() - clicked < 30:
+        time.sleep(0.02)
+    print(f"model free {time.perf_counter() - clicked:.2f} s after the stopped mark showed")
+    assert not lock.locked()
+
+    page.wait_for_function("() => !document.querySelector('#ca-question textarea').disabled")
+    answer = ask(page, "Who is the new head of Roscosmos?")
+    assert "Borisov" in answer.locator(".ca-answer").inner_text()
+
+
+@pytest.mark.slow
+def test_an_example_clicked_while_an_answer_is_written_loses_nothing(page, local_app):
+    url, _ = local_app
+    open_chat(page, url)
+    examples = page.locator("#ca-examples button")
+    box = page.locator("#ca-question textarea")
+    box.fill("When was the first element of the ISS launched?")
+    box.press("Enter")
+    page.locator("#ca-chat .ca-progress").first.wait_for()
+    assert examples.first.is_disabled()  # no second question can race the first
+    examples.first.click(force=True)
+    page.locator("#ca-chat [data-testid=bot]").first.locator(".ca-meta").wait_for()
+    page.wait_for_function("() => !document.querySelector('#ca-question textarea').disabled")
+
+    examples.first.click()  # now it asks
+    second = page.locator("#ca-chat [data-testid=bot]").nth(1)
+    second.locator(".ca-meta, .ca-refusal").first.wait_for()
+    users = page.locator("#ca-chat [data-testid=user]")
+    assert users.count() == 2 and page.locator("#ca-chat [data-testid=bot]").count() == 2
+    assert "1998" in page.locator("#ca-chat [data-testid=bot]").first.inner_text()
+    assert users.nth(1).inner_text() == "Who is the new head of Roscosmos?"
