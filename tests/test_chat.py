@@ -482,3 +482,55 @@ def test_with_credentials_only_a_signed_in_client_can_add_documents(own_settings
         assert summary.startswith("documents: 1 added")
     finally:
         demo.close()
+
+
+def test_a_session_answers_one_question_at_a_time():
+    from assistant.chat import answering
+
+    first = answering.begin("session-a")
+    assert first is not None and answering.begin("session-a") is None  # the second waits
+    assert answering.begin("session-b") is not None  # other sessions are not held up
+    assert answering.stop("session-a") and first.stop.is_set()
+    answering.end("session-a")
+    answering.end("session-b")
+    assert answering.begin("session-a") is not None
+    answering.end("session-a")
+
+
+def test_uploads_at_once_are_serialised_and_queries_see_documents_whole(own_settings, tmp_path):
+    from assistant.chat.documents import add_documents
+    from assistant.corpus import documents, open_store
+
+    sentences = [
+        f"Reactor {i} of the Zorblax series opened in Oslo in {1900 + i}." for i in range(400)
+    ]
+    names = ["series-a.md", "series-b.md"]
+    for name in names:
+        (tmp_path / name).write_text("\n".join(sentences), encoding="utf-8")
+    store = open_store(own_settings)
+    seen: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def upload(name: str) -> None:
+        try:
+            add_documents(own_settings, [(name, tmp_path / name)])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):  # read the index while the uploads write
+        counts: dict[str, int] = {}
+        for chunk in store.all_chunks():
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        seen.append(counts)
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(seen) > 1  # the index was read while the uploads were being written
+    final = documents(own_settings)
+    assert {f"uploads/{n}" for n in names} <= set(final)
+    for counts in seen:  # each document was visible whole or not at all
+        for name in names:
+            assert counts.get(f"uploads/{name}", 0) in (0, final[f"uploads/{name}"].chunks)
