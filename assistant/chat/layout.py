@@ -65,16 +65,6 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
-class LenientSlider(gr.Slider):
-    """A slider whose out-of-range value (typed into its number box) reaches the handler,
-    which clamps it with a note; Gradio's own check would fail the whole event instead."""
-
-    is_template = True  # drawn by Gradio's slider
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
-
-
 def render_status(settings: Settings, generator: str | None = None) -> str:
     """One line: which documents are indexed and which generator answers."""
     from assistant.pipeline import get_pipeline
@@ -475,7 +465,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
                     info="local: the bundled LLM; extractive: quotes the best sentences, "
                     "no model; openai: an OpenAI-compatible server",
                 )
-                k = LenientSlider(
+                k = gr.Slider(
                     answering.K_MIN,
                     answering.K_MAX,
                     value=settings.k,
