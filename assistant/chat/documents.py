@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from assistant.settings import Settings
 from index.load import SUPPORTED_SUFFIXES, LoadProblem, UnreadableFile, read_text
 
 UPLOADS = "uploads"  # folder under the data dir, and the sources' prefix
+_one_upload = threading.Lock()  # uploads run one after the other, checks and ingestion alike
 _MB = 1024 * 1024
 # What a text file must not start with: other formats' signatures.
 _BINARY_MAGIC = {
@@ -121,14 +124,22 @@ def add_documents(
     if total > limits.max_upload_mb * _MB:
         raise BadInput(f"the upload is {_mb(total)}; the limit is {limits.max_upload_mb:g} MB")
 
+    with _one_upload:
+        return _add(settings, files, limits, on_step)
+
+
+def _add(
+    settings: Settings,
+    files: Sequence[tuple[str, Path]],
+    limits: UploadLimits,
+    on_step: Callable[[int, int, str], None] | None,
+) -> UploadResult:
     folder = uploads_dir(settings)
-    staging = folder / ".staging"
     problems: list[LoadProblem] = []
     accepted: list[tuple[Path, Path]] = []  # (staged copy, final place)
     taken: set[str] = set()
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
     try:
         for i, (raw_name, path) in enumerate(files):
             shown = Path(str(raw_name).replace("\\", "/")).name or str(raw_name)
