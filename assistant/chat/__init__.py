@@ -7,7 +7,8 @@
 - `page.css`, `page.js`: the page's styles and script.
 """
 
-from assistant.chat.layout import EXAMPLES, build_app, examples_for, indexed_sources, render_status
+from assistant.chat.handlers import EXAMPLES, examples_for, indexed_sources, render_status
+from assistant.chat.layout import build_app
 from assistant.chat.render import (
     esc,
     highlight,

@@ -26,7 +26,6 @@ K_MIN, K_MAX = 1, 20  # the page's k range
 TICK = 0.25  # seconds between progress updates
 STAGE_SEARCH = "Searching the documents\u2026"
 STAGE_WRITE = "Writing the answer\u2026"
-STAGE_CHECK = "Checking the citations\u2026"
 
 
 @dataclass
@@ -95,6 +94,52 @@ class Event:
 _DONE = object()
 
 
+class _Worker(threading.Thread):
+    """Runs the pipeline's stream and hands its events (or its error) over a queue."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        question: str,
+        pairs: list[tuple[str, str]],
+        generator: str | None,
+        k: int,
+    ) -> None:
+        super().__init__(name="chat-answer", daemon=True)
+        self.ask = (settings, question, pairs, generator, k)
+        self.events: queue.Queue[object] = queue.Queue()
+        self.cancel = threading.Event()
+
+    def run(self) -> None:
+        from assistant.pipeline import get_pipeline
+
+        settings, question, pairs, generator, k = self.ask
+        stream = None
+        try:
+            stream = get_pipeline(settings).stream(
+                question, pairs, generator=generator or None, k=k
+            )
+            for event in stream:
+                if self.cancel.is_set():
+                    break
+                self.events.put(event)
+        except BaseException as exc:  # handed to the page, which shows one line
+            self.events.put(exc)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # ends the model's generation now and frees it
+            self.events.put(_DONE)
+
+
+def _event(item: object, raw: str, stage: str, elapsed: float) -> Event:
+    if isinstance(item, Answer):
+        return Event("answer", raw, elapsed=elapsed, answer=item)
+    if isinstance(item, BaseException):
+        return Event("error", raw, elapsed=elapsed, error=item)
+    return Event("text", raw, stage, elapsed)
+
+
 def run(
     settings: Settings,
     question: str,
@@ -103,54 +148,24 @@ def run(
     k: int,
     turn: Turn,
 ) -> Iterator[Event]:
-    """Answer in a worker thread; yield what to show, at least every TICK seconds."""
-    from assistant.pipeline import get_pipeline
-
-    events: queue.Queue[object] = queue.Queue()
-    cancel = threading.Event()
-
-    def work() -> None:
-        stream = None
-        try:
-            pipeline = get_pipeline(settings)
-            stream = pipeline.stream(question, pairs, generator=generator or None, k=k)
-            for event in stream:
-                if cancel.is_set():
-                    break
-                events.put(event)
-        except BaseException as exc:  # handed to the page, which shows one line
-            events.put(exc)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()  # ends the model's generation now and frees it
-            events.put(_DONE)
-
+    """Answer in a worker thread; yield what to show, at least every TICK seconds, until
+    the answer (or an error) has been shown or the turn is stopped."""
+    worker = _Worker(settings, question, pairs, generator, k)
     started = time.perf_counter()
-    worker = threading.Thread(target=work, name="chat-answer", daemon=True)
     worker.start()
     raw, stage = "", STAGE_SEARCH
     try:
-        while True:
-            if turn.stop.is_set():
-                cancel.set()
-                yield Event("stopped", raw, elapsed=time.perf_counter() - started)
-                return
+        while not turn.stop.is_set():
             try:
-                item = events.get(timeout=TICK)
+                item = worker.events.get(timeout=TICK)
             except queue.Empty:
                 yield Event("progress", raw, stage, time.perf_counter() - started)
                 continue
-            elapsed = time.perf_counter() - started
             if item is _DONE:
                 return
-            if isinstance(item, Answer):
-                yield Event("answer", raw, elapsed=elapsed, answer=item)
-            elif isinstance(item, BaseException):
-                yield Event("error", raw, elapsed=elapsed, error=item)
-            elif isinstance(item, str):
-                raw += item
-                stage = STAGE_WRITE
-                yield Event("text", raw, stage, elapsed)
+            if isinstance(item, str):
+                raw, stage = raw + item, STAGE_WRITE
+            yield _event(item, raw, stage, time.perf_counter() - started)
+        yield Event("stopped", raw, elapsed=time.perf_counter() - started)
     finally:
-        cancel.set()  # the page went away or stopped: let the worker end the generation
+        worker.cancel.set()  # stopped, or the page went away: the worker ends the generation

@@ -10,147 +10,24 @@ Endpoints for `gradio_client`: `chat` (question, generator, k; unchanged), `add_
 
 from __future__ import annotations
 
-import json
-import logging
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from assistant import corpus
 from assistant.chat import answering, documents
-from assistant.chat.render import (
-    VIEWER_HINT,
-    answer_for_history,
-    esc,
-    render_answer,
-    render_error,
-    render_pending,
-    render_question,
-    render_stopped,
-    render_viewer,
-    render_viewer_message,
+from assistant.chat.handlers import (
+    STORAGE_KEY,
+    Handlers,
+    examples_for,
+    indexed_sources,
+    render_status,
+    storage_secret,
 )
-from assistant.citations import strip_markers
-from assistant.errors import AssistantError
+from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
-from assistant.types import Answer, Citation
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
-import gradio as gr  # noqa: E402 (after go_offline; handlers' gr.Request hints need it here)
-
-log = logging.getLogger("assistant.chat")
-
-# Example questions per shipped document, shown when that document is indexed (the last one
-# shows a refusal).
-EXAMPLES = {
-    "russia-iss-withdrawal.txt": [
-        "Who is the new head of Roscosmos?",
-        "When is the Russian Orbital Station expected to be operational?",
-        "When was the first element of the ISS launched?",
-        "Who won the 2018 World Cup?",
-    ],
-}
-SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
-SAVED_TURNS = 50  # exchanges kept in the browser's storage
-STORAGE_KEY = "cited-assistant-conversation"
-BUSY = "An answer is still being written: wait for it, or press Stop."
-Pairs = list[tuple[str, str]]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
-def render_status(settings: Settings, generator: str | None = None) -> str:
-    """One line: which documents are indexed and which generator answers."""
-    from assistant.pipeline import get_pipeline
-
-    name = generator or settings.generator
-    try:
-        pipeline = get_pipeline(settings)
-        sources = sorted(pipeline.store.manifest())
-        notices = list(pipeline.notices)
-    except AssistantError as exc:
-        return f'<div class="ca-status">No documents to answer from: {esc(str(exc))}</div>'
-    except Exception as exc:  # the status line must never break the page
-        log.warning("status line: %s", exc)
-        return f'<div class="ca-status">The index cannot be read: {esc(_one_line(exc))}</div>'
-    if not sources:
-        docs = "no documents yet (add some under Documents, or run <code>assistant ingest</code>)"
-    else:
-        shown = ", ".join(f"<code>{esc(s)}</code>" for s in sources[:SHOWN_DOCUMENTS])
-        more = len(sources) - SHOWN_DOCUMENTS
-        docs = shown + (f" and {more} more" if more > 0 else "")
-        docs = f"{len(sources)} document{'s' if len(sources) != 1 else ''}: {docs}"
-    line = f"Indexed: {docs} \u00b7 Answers by: <b>{esc(name)}</b>"
-    if notices:
-        line += f" \u00b7 <i>{esc(notices[-1])}</i>"
-    return f'<div class="ca-status">{line}</div>'
-
-
-def indexed_sources(settings: Settings) -> list[str]:
-    """The indexed documents' names ([] when there is no index yet)."""
-    return sorted(corpus.documents(settings))
-
-
-def examples_for(sources: list[str]) -> list[str]:
-    return [q for source in sources for q in EXAMPLES.get(source, [])]
-
-
-def _msg(role: str, content: str) -> dict[str, str]:
-    return {"role": role, "content": content}
-
-
-def _session(request: Any) -> str:
-    return str(getattr(request, "session_hash", None) or "anonymous")
-
-
-def _storage_secret(settings: Settings) -> str | None:
-    """A secret kept in the data dir, so saved conversations outlive a server restart."""
-    path = Path(settings.data_dir) / "chat-secret"
-    try:
-        if path.is_file():
-            return path.read_text().strip() or None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(24)
-        path.write_text(secret)
-        path.chmod(0o600)
-        return secret
-    except OSError:
-        return None  # Gradio makes one per process
-
-
-# -- the saved conversation: data, re-rendered here (never stored HTML) --------------------------
-def _answer_from(data: dict) -> Answer:
-    cites = [Citation(**c) for c in data.get("citations", [])]
-    fields = {k: v for k, v in data.items() if k in Answer.__dataclass_fields__}
-    return Answer(**{**fields, "citations": cites})
-
-
-def restore(saved: Any) -> tuple[list[dict], Pairs]:
-    """The chat and the history pairs from the browser's saved turns (bad ones are skipped)."""
-    chat: list[dict] = []
-    pairs: Pairs = []
-    turns = saved.get("turns", []) if isinstance(saved, dict) else []
-    for turn in turns[-SAVED_TURNS:]:
-        try:
-            question = str(turn["q"])
-            if "a" in turn:
-                answer = _answer_from(turn["a"])
-                shown = render_answer(answer, str(turn.get("note", "")))
-                pairs.append((question, answer_for_history(answer)))
-            elif "stopped" in turn:
-                shown = render_stopped(str(turn["stopped"]))
-            else:
-                shown = render_error(str(turn.get("error", "")))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
-        chat += [_msg("user", render_question(question)), _msg("assistant", shown)]
-    return chat, pairs
+import gradio as gr  # noqa: E402
 
 
 def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
@@ -159,217 +36,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
     With `auth_required`, adding and removing documents needs a signed-in user.
     """
     sample = examples_for(indexed_sources(settings))
-
-    def doc_choices() -> Any:
-        return gr.update(choices=indexed_sources(settings), value=None)
-
-    # -- asking ------------------------------------------------------------------------------
-    def take(question: str | None, chat: list[dict], request: gr.Request) -> tuple[Any, ...]:
-        """Show the question at once (escaped) and lock the controls while it is answered."""
-        skip_all = (gr.skip(),) * (3 + len(example_buttons))
-        if not question or not question.strip():
-            return (gr.skip(), gr.skip(), None, *skip_all)
-        if answering.begin(_session(request)) is None:  # an answer is still being written
-            gr.Warning(BUSY)
-            return (gr.skip(), gr.skip(), None, *skip_all)
-        chat = [*chat, _msg("user", render_question(question))]
-        locked = gr.update(interactive=False)
-        return (
-            gr.update(value="", interactive=False),
-            chat,
-            question,
-            gr.update(visible=True, interactive=True),  # Stop
-            locked,  # New conversation
-            gr.skip(),
-            *(locked for _ in example_buttons),
-        )
-
-    def take_example(question: str):
-        def take_it(chat: list[dict], request: gr.Request) -> tuple[Any, ...]:
-            return take(question, chat, request)
-
-        return take_it
-
-    def respond(
-        question: str | None,
-        chat: list[dict],
-        pairs: Pairs,
-        generator: str,
-        k: Any,
-        saved: Any,
-        request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
-        skip = gr.skip()
-        if question is None:
-            yield skip, skip, skip, skip, skip
-            return
-        session = _session(request)
-        turn = answering.current(session) or answering.Turn()
-        k_used, note = answering.clamp_k(k)
-        k_shown = gr.update(value=k_used) if note else skip
-        if note:
-            gr.Warning(note)
-        chat = [*chat, _msg("assistant", render_pending(elapsed=0.0))]
-        yield chat, skip, skip, skip, k_shown
-        record: dict[str, Any] = {"q": question}
-        try:
-            for event in answering.run(settings, question, pairs, generator, k_used, turn):
-                if event.kind in ("progress", "text"):
-                    chat[-1] = _msg(
-                        "assistant", render_pending(event.raw, event.stage, event.elapsed)
-                    )
-                    yield chat, skip, skip, skip, skip
-                elif event.kind == "answer" and event.answer is not None:
-                    final = event.answer
-                    chat[-1] = _msg("assistant", render_answer(final, note))
-                    pairs = [*pairs, (question, strip_markers(final.text))]
-                    record.update(a=final.to_dict(), note=note)
-                elif event.kind == "stopped":
-                    chat[-1] = _msg("assistant", render_stopped(event.raw))
-                    record["stopped"] = event.raw
-                    break
-                elif event.kind == "error":
-                    exc = event.error
-                    if isinstance(exc, AssistantError):
-                        message = str(exc)
-                    else:
-                        log.error("chat: unexpected failure", exc_info=exc)
-                        message = f"unexpected {_one_line(exc or RuntimeError())}"
-                    chat[-1] = _msg("assistant", render_error(message))
-                    record["error"] = message
-            if len(record) == 1:  # the stream ended without an answer
-                record["error"] = "no answer came back"
-                chat[-1] = _msg("assistant", render_error(record["error"]))
-        finally:
-            answering.end(session)
-        saved = saved if isinstance(saved, dict) else {}
-        turns = [*saved.get("turns", []), record][-SAVED_TURNS:]
-        saved = {**saved, "turns": turns, "generator": generator, "k": k_used}
-        yield chat, pairs, render_status(settings, generator), saved, skip
-
-    def unlock(request: gr.Request) -> tuple[Any, ...]:
-        """Give the controls back, unless another answer of this session is still running."""
-        if answering.current(_session(request)) is not None:
-            return (gr.skip(),) * (3 + len(example_buttons))
-        on = gr.update(interactive=True)
-        return (on, gr.update(visible=False), on, *(on for _ in example_buttons))
-
-    def stop(request: gr.Request) -> None:
-        answering.stop(_session(request))
-
-    def api_chat(
-        message: str, history: Pairs, generator: str, k: float
-    ) -> Iterator[tuple[Any, ...]]:
-        """Answer `message`; yields the text so far, then the whole Answer as a dict.
-
-        The conversation lives in the session state, so a `gradio_client.Client` asking
-        again gets follow-up answers.
-        """
-        from assistant.pipeline import get_pipeline
-
-        pairs: Pairs = [(str(u), str(a)) for u, a in history or []]
-        text = ""
-        try:
-            k_value = int(k) if k not in (None, "") else None
-            stream = get_pipeline(settings).stream(
-                message, pairs, generator=generator or None, k=k_value
-            )
-            for event in stream:
-                if isinstance(event, Answer):
-                    result = event.to_dict()
-                    yield result, [*pairs, (message, strip_markers(event.text))]
-                    return
-                text += event
-                yield {"text": text, "partial": True}, gr.skip()
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:
-            log.exception("chat api: unexpected failure")
-            raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
-
-    # -- the conversation in the browser ---------------------------------------------------
-    def load_saved(saved: Any) -> tuple[Any, ...]:
-        chat, pairs = restore(saved)
-        saved = saved if isinstance(saved, dict) else {}
-        gen = saved.get("generator")
-        k_saved = saved.get("k")
-        return (
-            chat,
-            pairs,
-            gr.update(value=gen) if gen in GENERATORS else gr.skip(),
-            gr.update(value=answering.clamp_k(k_saved)[0]) if k_saved is not None else gr.skip(),
-        )
-
-    def remember(saved: Any, generator: str, k: Any) -> dict:
-        saved = saved if isinstance(saved, dict) else {}
-        return {**saved, "generator": generator, "k": answering.clamp_k(k)[0]}
-
-    def clear(saved: Any) -> tuple[Any, ...]:
-        saved = saved if isinstance(saved, dict) else {}
-        return (
-            [],
-            [],
-            {**saved, "turns": []},
-            gr.update(value="", interactive=True),
-            render_viewer_message(VIEWER_HINT),
-        )
-
-    # -- the source viewer -----------------------------------------------------------------
-    def show_source(picked: Any) -> str:
-        if isinstance(picked, list):
-            picked = picked[0] if picked else ""
-        try:
-            data = json.loads(picked or "")
-            source, start, end = str(data["source"]), int(data["start"]), int(data["end"])
-            quote = str(data.get("quote", ""))
-        except (ValueError, TypeError, KeyError):
-            return render_viewer_message("Pick a source under an answer to read it here.")
-        try:
-            text = corpus.document_text(settings, source)
-        except AssistantError as exc:
-            return render_viewer_message(str(exc))
-        if text is None:
-            return render_viewer_message(f"{source} is no longer in the index.")
-        return render_viewer(source, text, start, end, quote)
-
-    # -- documents -----------------------------------------------------------------------------
-    def check_signed_in(request: gr.Request | None) -> None:
-        if auth_required and not getattr(request, "username", None):
-            raise gr.Error("sign in to add or remove documents", print_exception=False)
-
-    def add_documents(
-        files: list[str] | None,
-        request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008 (Gradio's way)
-    ) -> tuple[str, list[list]]:
-        """Add .txt .md .html .pdf files to the index (the same ingestion as `assistant
-        ingest`). Returns the summary line (and one line per skipped file) and the list of
-        indexed documents with their chunk counts."""
-        check_signed_in(request)
-        named = [(Path(str(f)).name, Path(str(f))) for f in files or []]
-
-        def step(i: int, n: int, name: str) -> None:
-            progress((i, n), desc=f"checking {name}" if i < n else "indexing")
-
-        try:
-            result = documents.add_documents(settings, named, on_step=step)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:
-            log.exception("upload: unexpected failure")
-            raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
-        return result.lines(), documents.document_rows(settings)
-
-    def remove_document(source: str | None, request: gr.Request) -> tuple[str, list[list]]:
-        """Take one document out of the index (an uploaded one's file is deleted too)."""
-        check_signed_in(request)
-        if not source:
-            raise gr.Error("pick a document to remove", print_exception=False)
-        try:
-            line = documents.remove_document(settings, source)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return line, documents.document_rows(settings)
+    h = Handlers(settings, auth_required=auth_required, examples=len(sample))
 
     with gr.Blocks(title="Cited assistant", fill_height=True) as demo:
         gr.HTML("<h2 style='margin:0'>Ask the documents</h2>", elem_id="ca-title", padding=False)
@@ -377,7 +44,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         pairs = gr.State([])
         question_state = gr.State(None)
         saved = gr.BrowserState(
-            {"turns": []}, storage_key=STORAGE_KEY, secret=_storage_secret(settings)
+            {"turns": []}, storage_key=STORAGE_KEY, secret=storage_secret(settings)
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -485,7 +152,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         private: dict[str, Any] = {"api_visibility": "undocumented"}
         locks = [stop_btn, new_chat, upload, *example_buttons]
         answer_event = dict(
-            fn=respond,
+            fn=h.respond,
             inputs=[question_state, chatbot, pairs, generator, k, saved],
             outputs=[chatbot, pairs, status, saved, k],
             show_progress="hidden",
@@ -493,26 +160,26 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
             **private,
         )
         unlock_event = dict(
-            fn=unlock,
+            fn=h.unlock,
             outputs=[textbox, stop_btn, new_chat, *example_buttons],
             queue=False,
             **private,
         )
         take_outputs = [textbox, chatbot, question_state, *locks]
         textbox.submit(
-            take, inputs=[textbox, chatbot], outputs=take_outputs, queue=False, **private
+            h.take, inputs=[textbox, chatbot], outputs=take_outputs, queue=False, **private
         ).then(**answer_event).then(**unlock_event)  # type: ignore[arg-type]
         for button, q in zip(example_buttons, sample, strict=True):
             button.click(
-                take_example(q),
+                h.take_example(q),
                 inputs=[chatbot],
                 outputs=take_outputs,
                 queue=False,
                 **private,
             ).then(**answer_event).then(**unlock_event)  # type: ignore[arg-type]
-        stop_btn.click(stop, queue=False, **private)
+        stop_btn.click(h.stop, queue=False, **private)
         reset = dict(
-            fn=clear,
+            fn=h.clear,
             inputs=[saved],
             outputs=[chatbot, pairs, saved, textbox, viewer],
             queue=False,
@@ -530,7 +197,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         generator.change(**status_update)  # type: ignore[arg-type]
         demo.load(**status_update)  # type: ignore[arg-type]
         demo.load(
-            load_saved,
+            h.load_saved,
             inputs=[saved],
             outputs=[chatbot, pairs, generator, k],
             queue=False,
@@ -538,10 +205,10 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         )
         for control in (generator, k):
             control.change(
-                remember, inputs=[saved, generator, k], outputs=[saved], queue=False, **private
+                h.remember, inputs=[saved, generator, k], outputs=[saved], queue=False, **private
             )
         open_source.click(
-            show_source,
+            h.show_source,
             inputs=[picked],
             outputs=[viewer],
             js="(x) => window.caPicked()",
@@ -550,7 +217,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         )
 
         after_docs = dict(
-            fn=lambda g: (render_status(settings, g), doc_choices()),
+            fn=lambda g: (render_status(settings, g), h.doc_choices()),
             inputs=[generator],
             outputs=[status, to_remove],
             queue=False,
@@ -561,18 +228,18 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
             outputs=[upload_summary, doc_table], concurrency_limit=1, concurrency_id="documents"
         )
         upload.upload(
-            add_documents,
+            h.add_documents,
             inputs=[upload],
             api_name="add_documents",
             show_progress="full",
             **docs_event,
         ).then(**after_docs)  # type: ignore[arg-type]
         remove_btn.click(
-            remove_document, inputs=[to_remove], api_name="remove_document", **docs_event
+            h.remove_document, inputs=[to_remove], api_name="remove_document", **docs_event
         ).then(**after_docs)  # type: ignore[arg-type]
 
         api_button.click(
-            api_chat,
+            h.api_chat,
             inputs=[textbox, pairs, generator, k],
             outputs=[api_answer, pairs],
             api_name="chat",
