@@ -121,6 +121,19 @@ def storage_secret(settings: Settings) -> str | None:
 
 
 # -- the saved conversation: data, re-rendered here (never stored HTML) --------------------------
+# What the browser keeps of an Answer: enough to draw it again (not its trace or passages'
+# scores, which would fill the browser's storage).
+_KEPT = ("text", "refused", "citations", "generator", "question", "flagged")
+
+
+def _answer_record(answer: Answer) -> dict[str, Any]:
+    data = answer.to_dict()
+    record = {key: data[key] for key in _KEPT if key in data}
+    total = answer.timings.get("total")
+    record["timings"] = {"total": total} if total is not None else {}
+    return record
+
+
 def _answer_from(data: dict) -> Answer:
     cites = [Citation(**c) for c in data.get("citations", [])]
     fields = {k: v for k, v in data.items() if k in Answer.__dataclass_fields__}
@@ -223,7 +236,7 @@ class Handlers:
                     final = event.answer
                     chat[-1] = _msg("assistant", render_answer(final, note))
                     pairs = [*pairs, (question, strip_markers(final.text))]
-                    record.update(a=final.to_dict(), note=note)
+                    record.update(a=_answer_record(final), note=note)
                 elif event.kind == "stopped":
                     chat[-1] = _msg("assistant", render_stopped(event.raw))
                     record["stopped"] = event.raw
