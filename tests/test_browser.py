@@ -327,11 +327,15 @@ def test_the_conversation_survives_a_reload_until_new_conversation(page, seed_ap
     open_chat(page, seed_app)
     page.get_by_label("Generator").click()
     page.get_by_role("option", name="extractive").click()
+    number = page.locator("#ca-k input[type=number]")
+    number.fill("7")
+    number.press("Tab")
     ask(page, "Who is the new head of Roscosmos?")
     page.wait_for_timeout(300)  # the browser stores the state after the answer arrives
     page.reload()
     bots = page.locator("#ca-chat [data-testid=bot]")
     bots.first.locator(".ca-meta").wait_for()
+    page.wait_for_function("() => document.querySelector('#ca-k input[type=number]').value === '7'")
     assert "Borisov" in bots.first.locator(".ca-answer").inner_text()
     assert "Roscosmos" in page.locator("#ca-chat [data-testid=user]").first.inner_text()
     follow = ask(page, "Who did he announce the withdrawal to?")  # the history came back too

@@ -374,15 +374,18 @@ def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settin
     png_as_text.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     empty = tmp_path / "empty.md"
     empty.write_text("  \n", encoding="utf-8")
-    files = [(p.name, p) for p in (good, latin1, fake_pdf, png_as_text, empty)]
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4)
+    files = [(p.name, p) for p in (good, latin1, fake_pdf, png_as_text, empty, damaged)]
 
     result = add_documents(own_settings, files)
-    assert result.summary.startswith("documents: 1 added") and "4 file(s) skipped" in result.summary
+    assert result.summary.startswith("documents: 1 added") and "5 file(s) skipped" in result.summary
     assert result.problems == [
         "skipped uploads/latin1.txt: not valid UTF-8 (byte 3)",
         "skipped uploads/fake.pdf: not a PDF (no %PDF header)",
         "skipped uploads/picture.md: the content is a PNG image, not MD text",
         "skipped uploads/empty.md: no text in it",
+        "skipped uploads/damaged.pdf: not a readable PDF (PdfStreamError)",
     ]
     indexed = documents(own_settings)
     assert set(indexed) == {SEED, "uploads/zorblax.txt"}
