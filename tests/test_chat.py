@@ -537,3 +537,29 @@ def test_uploads_at_once_are_serialised_and_queries_see_documents_whole(own_sett
     for counts in seen:  # each document was visible whole or not at all
         for name in names:
             assert counts.get(f"uploads/{name}", 0) in (0, final[f"uploads/{name}"].chunks)
+
+
+def test_the_viewer_shows_an_html_upload_as_its_extracted_text(own_settings, tmp_path):
+    import json
+
+    from assistant.api import answer as ask
+    from assistant.chat.documents import add_documents
+    from assistant.chat.handlers import Handlers
+
+    page = tmp_path / "zorblax.html"
+    page.write_text(
+        f"<html><head><script>var x = 1;</script></head><body><h1>Reactors</h1><p>{ZORBLAX}</p>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    add_documents(own_settings, [(page.name, page)])
+    cited = ask(ZORBLAX_Q, generator="extractive", settings=own_settings).citations[0]
+    assert cited.source == "uploads/zorblax.html"
+
+    pick = {"source": cited.source, "start": cited.start, "end": cited.end, "quote": cited.quote}
+    shown = Handlers(own_settings).show_source(json.dumps(pick))
+    assert '<mark class="ca-cited">' in shown and "Zorblax reactor opened in Oslo" in shown
+    assert "Reactors" in shown and "&lt;p&gt;" not in shown and "var x" not in shown
+    assert "no longer in the index" in Handlers(own_settings).show_source(
+        json.dumps({**pick, "source": "uploads/gone.md"})
+    )
