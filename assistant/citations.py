@@ -15,11 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.evidence import NON_TOPIC, EvidenceScorer, content_stems
+from assistant.answerability import grounded
+from assistant.evidence import EvidenceScorer, content_stems
 from assistant.types import Citation, Passage
 
 SUPPORT_THRESHOLD = 0.55
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -51,12 +51,15 @@ def strip_markers(sentence: str) -> str:
     return _MARKER.sub("", sentence).strip()
 
 
-def support(scorer: EvidenceScorer, claim: str, text: str) -> tuple[float, str]:
-    """How well `text` supports `claim`, and its supporting sentence; no support at all when
-    the claim holds a number that `text` does not (a year or figure from somewhere else)."""
-    if not set(_NUMBER.findall(claim)) <= set(_NUMBER.findall(text)):
-        return 0.0, ""
-    return scorer.support(claim, text)
+def support(scorer: EvidenceScorer, claim: str, text: str) -> tuple[float, str, str]:
+    """How well `text` supports `claim`, its supporting sentence, and the claim in the
+    passage's own qualifiers ("in 2024" -> "after 2024"); no support at all when a number of
+    the claim is not stated in `text` as the claim states it (`answerability.grounded`)."""
+    ok, claim = grounded(claim, text)
+    if not ok:
+        return 0.0, "", claim
+    score, quote = scorer.support(claim, text)
+    return score, quote, claim
 
 
 def premise_passage(
@@ -65,7 +68,7 @@ def premise_passage(
     """The shown, uncited passage holding the question's words that the cited passages
     lack, when it holds at least PREMISE_STEMS of them (and most of them)."""
     held = set().union(*(content_stems(p.text) for p in cited))
-    missing = content_stems(question) - held - content_stems(" ".join(NON_TOPIC))
+    missing = content_stems(question) - held
     best, found = None, 0
     for p in shown:
         if p in cited:
@@ -94,12 +97,12 @@ def verify(
     out_sentences: list[str] = []
     flagged: list[str] = []
 
-    def best_passage(claim: str) -> tuple[Passage | None, float, str]:
-        best: tuple[Passage | None, float, str] = (None, 0.0, "")
+    def best_passage(claim: str) -> tuple[Passage | None, float, str, str]:
+        best: tuple[Passage | None, float, str, str] = (None, 0.0, "", claim)
         for p in passages:
-            score, quote = support(scorer, claim, p.text)
+            score, quote, worded = support(scorer, claim, p.text)
             if score > best[1]:
-                best = (p, score, quote)
+                best = (p, score, quote, worded)
         return best
 
     checked: list[tuple[str, list[int]]] = []  # each sentence and its supporting passages
@@ -111,21 +114,25 @@ def verify(
             checked.append((claim, []))
             continue
         kept: list[int] = []
+        worded = claim
         for n in dict.fromkeys(cited_numbers(sentence)):
             p = by_number.get(n)
             if p is None:
                 continue
-            score, quote = support(scorer, claim, p.text)
+            score, quote, reworded = support(scorer, claim, p.text)
             if score >= SUPPORT_THRESHOLD:
                 kept.append(n)
+                worded = reworded if len(kept) == 1 else worded
                 if score > quotes.get(n, (-1.0, ""))[0]:
                     quotes[n] = (score, quote)
         if not kept:
-            p, score, quote = best_passage(claim)
+            p, score, quote, reworded = best_passage(claim)
             if p is not None and score >= SUPPORT_THRESHOLD:
                 kept.append(p.number)
+                worded = reworded
                 if score > quotes.get(p.number, (-1.0, ""))[0]:
                     quotes[p.number] = (score, quote)
+        claim = worded
         if not kept:
             flagged.append(claim)
         checked.append((claim, kept))

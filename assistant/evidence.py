@@ -1,7 +1,8 @@
 """Sentence-level evidence: which sentences of the retrieved chunks bear on a question.
 
-Used to pick what a generator is shown, to decide refusals before any model runs, to compose
-extractive answers, and to check that a cited passage supports a claim. Two signals, both
+Used to pick what a generator is shown, as signals for the answerability decision
+(`assistant.answerability`), to compose extractive answers, and to check that a cited passage
+supports a claim. Two signals, both
 without an LLM: cosine similarity of sentence embeddings, and the share of the question's (or
 claim's) content words, stemmed, that the sentence contains.
 """
@@ -151,22 +152,6 @@ STOPWORDS = frozenset(
         "yours",
         "yourself",
         "yourselves",
-        "also",
-        "tell",
-        "say",
-        "said",
-        "according",
-        "thus",
-        "many",
-        "much",
-        "well",
-        "part",
-        "two",
-        "one",
-        "ever",
-        "able",
-        "please",
-        "know",
     ]
 )
 
@@ -183,12 +168,6 @@ def coverage(claim: str, text: str) -> float:
     if not wanted:
         return 1.0
     return len(wanted & content_stems(text)) / len(wanted)
-
-
-def echoes(answer: str, question: str) -> bool:
-    """Whether `answer` only repeats words of `question` ("Who headed Roscosmos before Yuri
-    Borisov?" -> "Yuri Borisov"): it then says nothing that the documents hold."""
-    return not content_stems(answer) - content_stems(question)
 
 
 @dataclass(frozen=True)
@@ -274,99 +253,7 @@ class EvidenceScorer:
         return max(best.cosine, best.coverage), best.sentence.text
 
 
-# Words that carry no topic: question scaffolding and the vocabulary of injection attempts.
-NON_TOPIC = frozenset(
-    [
-        "ignore",
-        "disregard",
-        "instructions",
-        "instruction",
-        "previous",
-        "answer",
-        "reply",
-        "follow",
-        "documents",
-        "document",
-        "article",
-        "text",
-        "passage",
-        "passages",
-        "exactly",
-        "according",
-        "question",
-    ]
-)
-# Calibrated on eval/qa.jsonl (see eval/CALIBRATION.md): below MIN_SCORE nothing in the
-# documents is about the question; a topic word of the question that the best sentences
-# neither contain nor come close to (word-embedding cosine under FOREIGN_TERM) means the
-# question asks about something the documents do not mention.
-MIN_SCORE = 0.2
-WEAK_SCORE = 0.45
-FOREIGN_TERM = 0.35
-NEAR_TERM = 0.45
-
-
-def _topic_words(text: str) -> list[str]:
+def topic_words(text: str) -> list[str]:
+    """The words of `text` that are not stopwords, lower-cased, each once, in order."""
     words = (w.lower().replace("’", "'").split("'")[0] for w in _WORD.findall(text))
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
-
-
-@dataclass(frozen=True)
-class Decision:
-    answerable: bool
-    score: float  # the best sentence's score
-    reason: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    """The refusal rule's thresholds (defaults calibrated in eval/CALIBRATION.md)."""
-
-    min_score: float = MIN_SCORE
-    weak_score: float = WEAK_SCORE
-    foreign_term: float = FOREIGN_TERM
-    near_term: float = NEAR_TERM
-
-    def refuses(self, score: float, closeness: float) -> bool:
-        """Refuse on weak evidence, on a topic word foreign to the best sentences, or on
-        middling evidence with a topic word they only come near to."""
-        return (
-            score < self.min_score
-            or closeness < self.foreign_term
-            or (score < self.weak_score and closeness < self.near_term)
-        )
-
-
-def closest_missing_term(
-    scorer: EvidenceScorer, question: str, ranked: Sequence[Scored], top: int = 4
-) -> tuple[str, float]:
-    """The question's topic word least like anything in the best sentences, and how close
-    (word-embedding cosine) it comes; ("", 1.0) when every topic word occurs in them."""
-    text = " ".join(s.sentence.text for s in ranked[:top])
-    present = content_stems(text)
-    missing = [
-        w
-        for w in _topic_words(question)
-        if w not in NON_TOPIC and _stemmer.stemWord(w) not in present
-    ]
-    candidates = _topic_words(text)
-    if not missing or not candidates:
-        return "", 1.0
-    closest = (scorer.vectors(missing) @ scorer.vectors(candidates).T).max(axis=1)
-    worst = int(np.argmin(closest))
-    return missing[worst], float(closest[worst])
-
-
-def decide(
-    scorer: EvidenceScorer, question: str, ranked: Sequence[Scored], rule: Rule = Rule()
-) -> Decision:
-    """Whether the ranked sentences hold enough evidence to answer `question`."""
-    if not ranked:
-        return Decision(False, 0.0, "nothing retrieved")
-    score = ranked[0].score
-    if score < rule.min_score:
-        return Decision(False, score, f"best evidence {score:.2f} < {rule.min_score}")
-    term, closeness = closest_missing_term(scorer, question, ranked)
-    if rule.refuses(score, closeness):
-        return Decision(False, score, f"the documents do not mention '{term}'")
-    return Decision(True, score, "")

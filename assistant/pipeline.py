@@ -9,16 +9,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from assistant.answerability import (
+    Decision,
+    Policy,
+    after_generation,
+    features,
+    no_question,
+)
 from assistant.citations import strip_markers, verify
 from assistant.condense import condense, is_follow_up
 from assistant.errors import AssistantError, BadInput, GeneratorUnavailable
-from assistant.evidence import Decision, EvidenceScorer, Scored, decide, echoes
+from assistant.evidence import EvidenceScorer, Scored
 from assistant.generators import NOT_IN_DOCUMENTS, Generator, make_generator
 from assistant.guard import strip_instructions
-from assistant.retrieve import Retriever
+from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
 from index import Embedder, Store, StoreError
@@ -29,6 +37,7 @@ log = logging.getLogger("assistant")
 REFUSAL = "The documents do not cover this, so I cannot answer it from them."
 SHOWN_SENTENCES = 4  # sentences (from the top chunks) shown to a generator
 History = Sequence[tuple[str, str]]
+T = TypeVar("T")
 
 _embedder: Embedder | None = None
 _embedder_lock = threading.Lock()
@@ -70,8 +79,32 @@ def check_history(history: History | None) -> list[tuple[str, str]]:
 class _Prepared:
     question: str  # standalone
     passages: list[Passage]
+    features: dict[str, float]
     decision: Decision
     timings: dict[str, float]
+
+    def trace(self, decision: Decision, **extra: float) -> dict[str, Any]:
+        """What the answer was built from and why it was (not) refused."""
+        return {
+            "question": self.question,
+            "passages": [
+                {
+                    "number": p.number,
+                    "source": p.source,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": p.score,
+                }
+                for p in self.passages
+            ],
+            "features": {**{k: round(v, 6) for k, v in self.features.items()}, **extra},
+            "probability": round(decision.probability, 6),
+            "decision": {
+                "answerable": decision.answerable,
+                "stage": decision.stage,
+                "reason": decision.reason,
+            },
+        }
 
 
 class Pipeline:
@@ -86,7 +119,7 @@ class Pipeline:
         self.embedder = shared_embedder()
         self.retriever = Retriever(self.store, self.embedder)
         self.scorer = EvidenceScorer(self.embedder)
-        self.threshold = settings.refusal_threshold  # extra floor; 0 = the calibrated rule only
+        self.policy = Policy.for_settings(settings.answer_threshold, settings.calibrator)
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
@@ -110,11 +143,17 @@ class Pipeline:
             return gen
 
     # -- retrieval ------------------------------------------------------------------------
-    def retrieve(self, question: str, k: int) -> list[Passage]:
+    def search(self, question: str, k: int) -> list[Hit]:
         try:
-            hits = self.retriever.search(question, k)
+            return self.retriever.search(question, k)
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        return self.passages(self.search(question, k))
+
+    @staticmethod
+    def passages(hits: list[Hit]) -> list[Passage]:
         return [
             Passage(
                 i + 1,
@@ -128,13 +167,13 @@ class Pipeline:
             for i, h in enumerate(hits)
         ]
 
-    def focus(self, question: str, chunks: list[Passage]) -> tuple[list[Passage], Decision]:
-        """Keep the chunks holding the best sentences; their excerpt is those sentences."""
+    def focus(self, question: str, chunks: list[Passage]) -> tuple[list[Passage], list[Scored]]:
+        """Keep the chunks holding the best sentences; their excerpt is those sentences.
+        Also returns every sentence of the chunks, scored against the question."""
         sentences = EvidenceScorer.sentences([(p.start, p.text) for p in chunks])
         ranked = self.scorer.rank(question, sentences)
-        decision = decide(self.scorer, question, ranked)
         if not ranked:
-            return [], decision
+            return [], ranked
         top: list[Scored] = []
         budget = self.settings.excerpt_tokens
         for scored in ranked[:SHOWN_SENTENCES]:
@@ -163,14 +202,14 @@ class Pipeline:
                     excerpt="\n".join(s.text for s in picked),
                 )
             )
-        return passages, decision
+        return passages, ranked
 
     def prepare(self, question: str, history: History, k: int, gen: Generator) -> _Prepared:
         timings: dict[str, float] = {}
         t = time.perf_counter()
         standalone = strip_instructions(question)
         if not standalone:  # nothing but orders to the assistant: nothing to search for
-            return _Prepared(question, [], Decision(False, 0.0, "no question"), timings)
+            return _Prepared(question, [], {}, no_question(), timings)
         question = standalone
         if history and is_follow_up(question):
             rewritten = gen.condense(question, history)
@@ -181,13 +220,16 @@ class Pipeline:
         timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        chunks = self.retrieve(standalone, k)
+        hits = self.search(standalone, k)
         timings["retrieve"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        passages, decision = self.focus(standalone, chunks)
+        passages, ranked = self.focus(standalone, self.passages(hits))
+        values = features(self.scorer, standalone, ranked, hits)
+        probes = callable(getattr(gen, "refusal_probability", None))
+        decision = self.policy.before_model(gen.name, values, probes=probes)
         timings["evidence"] = time.perf_counter() - t
-        return _Prepared(standalone, passages, decision, timings)
+        return _Prepared(standalone, passages, values, decision, timings)
 
     # -- answering ------------------------------------------------------------------------
     def stream(
@@ -213,25 +255,37 @@ class Pipeline:
         prep = self.prepare(question, pairs, k, gen)
         timings = prep.timings
 
-        if not prep.decision.answerable or prep.decision.score < self.threshold:
+        def refusal(decision: Decision, **extra: float) -> Answer:
             timings["total"] = time.perf_counter() - started
+            trace = prep.trace(decision, **extra)
+            return Answer(REFUSAL, True, [], timings, gen.name, prep.question, trace=trace)
+
+        if not prep.decision.answerable:
             yield REFUSAL
-            yield Answer(REFUSAL, True, [], timings, gen.name, prep.question)
+            yield refusal(prep.decision)
             return
+
+        decision, extra = prep.decision, {}
+        probe = getattr(gen, "refusal_probability", None)
+        if callable(probe):  # the model's own "not covered" probability, before any text
+            t = time.perf_counter()
+            p_refuse = float(self._generate(gen, lambda: probe(prep.question, prep.passages)))
+            timings["probe"] = time.perf_counter() - t
+            extra = {"refusal_probability": round(p_refuse, 6)}
+            decision = self.policy.at_first_token(gen.name, prep.features, p_refuse)
+            if not decision.answerable:
+                yield REFUSAL
+                yield refusal(decision, **extra)
+                return
 
         t = time.perf_counter()
         pieces: list[str] = []
-        try:
-            for piece in gen.stream(prep.question, prep.passages, pairs):
-                if not pieces:
-                    timings["first_token"] = time.perf_counter() - t
-                pieces.append(piece)
-                yield piece
-        except AssistantError:
-            raise
-        except Exception as exc:
-            detail = str(exc).splitlines()[0] if str(exc) else repr(exc)
-            raise GeneratorUnavailable(f"the {gen.name} generator failed: {detail}") from exc
+        stream = self._generate(gen, lambda: gen.stream(prep.question, prep.passages, pairs))
+        for piece in self._pieces(gen, stream):
+            if not pieces:
+                timings["first_token"] = time.perf_counter() - t
+            pieces.append(piece)
+            yield piece
         timings["generate"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -241,16 +295,17 @@ class Pipeline:
             None if declined else verify(raw, prep.passages, self.scorer, question=prep.question)
         )
         timings["verify"] = time.perf_counter() - t
-        timings["total"] = time.perf_counter() - started
-        if (
-            verified is None
-            or not verified.citations
-            or echoes(strip_markers(verified.text), f"{question} {prep.question}")
-        ):
-            # Nothing the model said is backed by a shown passage, or it only repeats the
-            # question: do not pass it on.
-            yield Answer(REFUSAL, True, [], timings, gen.name, prep.question)
+        final = after_generation(
+            declined,
+            verified is not None and bool(verified.citations),
+            strip_markers(verified.text) if verified else "",
+            f"{question} {prep.question}",
+            decision.probability,
+        )
+        if verified is None or not final.answerable:
+            yield refusal(final, **extra)
             return
+        timings["total"] = time.perf_counter() - started
         yield Answer(
             verified.text,
             False,
@@ -259,7 +314,32 @@ class Pipeline:
             gen.name,
             prep.question,
             verified.flagged,
+            trace=prep.trace(final, **extra),
         )
+
+    @staticmethod
+    def _generate(gen: Generator, call: Callable[[], T]) -> T:
+        """`call()`, a generator's failure turned into one line."""
+        try:
+            return call()
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise _failed(gen, exc) from exc
+
+    @staticmethod
+    def _pieces(gen: Generator, stream: Iterator[str]) -> Iterator[str]:
+        try:
+            yield from stream
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise _failed(gen, exc) from exc
+
+
+def _failed(gen: Generator, exc: Exception) -> GeneratorUnavailable:
+    detail = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    return GeneratorUnavailable(f"the {gen.name} generator failed: {detail}")
 
 
 _pipelines: dict[str, Pipeline] = {}

@@ -34,6 +34,8 @@ class Hit:
     rrf: float
     dense: float  # cosine similarity with the question (0 when not in the dense candidates)
     bm25: float
+    dense_rank: int | None = None  # 0-based rank in each retriever's candidates (None: absent)
+    bm25_rank: int | None = None
 
 
 class _Bm25Index:
@@ -81,10 +83,18 @@ class Retriever:
 
         fused: dict[str, list] = {}
         for rank, chunk in enumerate(dense):
-            fused[chunk.id] = [chunk, 1.0 / (RRF_K + rank + 1), 1.0 - chunk.distance, 0.0]
+            fused[chunk.id] = [
+                chunk,
+                1.0 / (RRF_K + rank + 1),
+                1.0 - chunk.distance,
+                0.0,
+                rank,
+                None,
+            ]
         for rank, (chunk, score) in enumerate(sparse):
-            entry = fused.setdefault(chunk.id, [chunk, 0.0, 0.0, 0.0])
+            entry = fused.setdefault(chunk.id, [chunk, 0.0, 0.0, 0.0, None, None])
             entry[1] += 1.0 / (RRF_K + rank + 1)
             entry[3] = score
+            entry[5] = rank
         ranked = sorted(fused.values(), key=lambda e: e[1], reverse=True)[:k]
-        return [Hit(chunk=e[0], rrf=e[1], dense=e[2], bm25=e[3]) for e in ranked]
+        return [Hit(*e) for e in ranked]

@@ -38,8 +38,18 @@ class Settings(BaseSettings):
     generator: str = Field(
         "local", description="local (llama.cpp), extractive (no model) or openai."
     )
-    refusal_threshold: float = Field(
-        0.0, description="Extra minimum evidence score (0..1) on top of the calibrated rule."
+    answer_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Answer only when the calibrated probability of a right answer reaches "
+        "this (0..1); unset = the operating point in assistant/answerability.json; higher "
+        "refuses more, 0 never refuses on probability.",
+    )
+    calibrator: Path | None = Field(
+        None,
+        description="The answerability calibrator file; unset = assistant/answerability.json "
+        "(rebuild with `python -m eval.calibrate --write`).",
     )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
     threads: int = Field(2, ge=1, description="CPU threads for the local model.")

@@ -26,6 +26,9 @@ class Answer:
     generator: str = ""
     question: str = ""  # the standalone question that was searched (after condensing)
     flagged: list[str] = field(default_factory=list)  # sentences left without support
+    # How it was built: the searched question, the passages, the answerability signals, the
+    # calibrated probability and the decision (stage and reason). See assistant.pipeline.
+    trace: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -42,6 +42,15 @@ def settings(seeded_data_dir):
 
 
 @pytest.fixture(scope="session")
+def open_settings(seeded_data_dir):
+    """The seed index with the answerability gate off (`answer_threshold=0`): for tests of
+    what happens to an answer (citations, follow-ups), whatever the calibrated gate says."""
+    from assistant.settings import Settings
+
+    return Settings(data_dir=seeded_data_dir, generator="extractive", answer_threshold=0.0)
+
+
+@pytest.fixture(scope="session")
 def pipeline(settings):
     from assistant.pipeline import get_pipeline
 

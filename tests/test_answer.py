@@ -74,8 +74,8 @@ def _check_citations(result: Answer) -> None:
         ("Which news agency reported Borisov's statement?", "Tass"),
     ],
 )
-def test_answers_carry_valid_citations(settings, question, expected):
-    result = ask(settings, question)
+def test_answers_carry_valid_citations(open_settings, question, expected):
+    result = ask(open_settings, question)  # what an answer carries, whatever the gate says
     _check_citations(result)
     assert expected in result.text and not result.refused
 
@@ -157,7 +157,7 @@ def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
 
 
 def test_an_answer_that_only_repeats_the_question_says_nothing():
-    from assistant.evidence import echoes
+    from assistant.answerability import echoes
 
     assert echoes("Yuri Borisov.", "Who headed Roscosmos before Yuri Borisov?")
     assert not echoes("Vladimir Putin.", "To whom did Yuri Borisov announce the withdrawal?")

@@ -40,6 +40,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from assistant.errors import GeneratorUnavailable
+from assistant.generators import NOT_IN_DOCUMENTS
 from assistant.generators.llm import (
     CONDENSE_MAX_TOKENS,
     ChatModelGenerator,
@@ -266,6 +267,29 @@ def load_prefix_state(llama: Any, path: Path) -> bool:
     return True
 
 
+def _continuation_probability(llama: Any, tokens: list[int]) -> float:
+    """P(the next tokens are `tokens`) after the evaluated prompt in `llama`, which is left
+    as it was (the probe positions are dropped, the last prompt token is decoded again by
+    the next generation)."""
+    import llama_cpp
+
+    n_tokens, n_vocab = llama.n_tokens, llama.n_vocab()
+    probability = 1.0
+    try:
+        for i, token in enumerate(tokens):
+            logits = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(n_vocab,)
+            ).astype(np.float64)
+            logits -= logits.max()
+            probability *= float(np.exp(logits[token]) / np.exp(logits).sum())
+            if i + 1 < len(tokens):
+                llama.eval([token])
+    finally:
+        llama.n_tokens = n_tokens
+        llama._requires_eval = True  # the logits now belong to a probe position
+    return probability
+
+
 def _role(message: BaseMessage) -> str:
     if isinstance(message, SystemMessage):
         return "system"
@@ -406,6 +430,28 @@ class LocalGenerator(ChatModelGenerator):
         )
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         return self.model_path.parent / f"prefix-{digest}.state"
+
+    def refusal_probability(self, question: str, passages: Any) -> float:
+        """The model's probability of starting the "not in the documents" reply to this
+        prompt (its first two tokens), read from the logits of the evaluated prompt.
+
+        The prompt is evaluated by llama-cpp-python's own chat path (one sampled token, not
+        kept), so the answer that follows reuses it whole; the two probe positions cost two
+        single-token decodes and are rolled back.
+        """
+        messages = answer_messages(question, passages)
+        chat = [{"role": _role(m), "content": str(m.text)} for m in messages]
+        llama = self.shared.llama
+        with self.shared.lock:
+            for _ in llama.create_chat_completion(
+                messages=chat, stream=True, max_tokens=1, temperature=0.0
+            ):
+                pass
+            return _continuation_probability(llama, self._refusal_tokens())
+
+    def _refusal_tokens(self) -> list[int]:
+        tokens = self.shared.llama.tokenize(NOT_IN_DOCUMENTS.encode(), add_bos=False)
+        return list(tokens[:2])
 
     def answer_options(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens}
