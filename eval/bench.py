@@ -205,6 +205,7 @@ class Bench:
             for _ in self.pipeline.stream(sample[0]["question"], generator=name):
                 pass  # warm-up: first-call costs (model graph, caches) are not the median
             totals, firsts = [], []
+            self._answers: list[Answer] = []
             for _ in range(1 if name == "local" else (1 if self.args.quick else 3)):
                 for item in sample:
                     t = time.perf_counter()
@@ -214,8 +215,11 @@ class Bench:
                             first = time.perf_counter() - t
                         if isinstance(event, Answer):
                             totals.append(time.perf_counter() - t)
+                            self._answers.append(event)
                     firsts.append(first or 0.0)
+            probes = [e.timings["probe"] for e in self._answers if "probe" in e.timings]
             self.results[f"answer_{name}"] = {
+                "probe": _stats(probes) if probes else None,
                 "load_seconds": load,
                 # for `local`: reading the weights, and evaluating the fixed prompt prefix once
                 "model_load_seconds": getattr(gen, "load_seconds", 0.0),
@@ -226,6 +230,29 @@ class Bench:
             }
             if name == "local":
                 self.results["answer_local"].update(self._new_process_loads())
+                self.results["answer_local"]["without_probe"] = self._without_probe(gen, sample)
+
+    def _without_probe(self, gen: object, sample: list[dict]) -> dict:
+        """Whole-answer times of the same questions when the model is not asked for its
+        refusal probability first (what the answerability step costs)."""
+        from assistant.types import Answer
+
+        class NoProbe:  # the same generator, minus refusal_probability
+            name = gen.name  # type: ignore[attr-defined]
+
+            def stream(self, *args: object) -> object:
+                return gen.stream(*args)  # type: ignore[attr-defined]
+
+            def condense(self, *args: object) -> object:
+                return gen.condense(*args)  # type: ignore[attr-defined]
+
+        plain, totals = NoProbe(), []
+        for item in sample:
+            t = time.perf_counter()
+            for event in self.pipeline.stream(item["question"], generator=plain):  # type: ignore[arg-type]
+                if isinstance(event, Answer):
+                    totals.append(time.perf_counter() - t)
+        return _stats(totals)
 
     def _new_process_loads(self) -> dict:
         """Model load and saved-prefix restore in fresh processes (3 runs, medians)."""
@@ -481,6 +508,18 @@ def report(r: dict) -> str:
                 "-",
             )
         )
+        if a.get("probe"):
+            lines.append(row(f"{name}: answerability probe p50", _ms(a["probe"]["p50"]), "-", "-"))
+        if a.get("without_probe"):
+            bare = a["without_probe"]["p50"]
+            lines.append(
+                row(
+                    f"{name}: answer p50 without the probe (+probe)",
+                    _ms(bare),
+                    "-",
+                    f"{100 * (a['total']['p50'] / bare - 1):+.0f}%" if bare else "-",
+                )
+            )
         if name == "local":
             load = a.get("model_load_seconds", a["load_seconds"])
             lines.append(row("local: model load (this process)", f"{load:.2f} s", "-", "-"))

@@ -50,6 +50,8 @@ TYPES = (
     "unanswerable_offtopic",
     "unanswerable_nearmiss",
     "injection",
+    "squad_answerable",
+    "squad_unanswerable",
 )
 # The headline metrics, in display order. Every one is a mean over a fixed set of items.
 HEADLINE = (
@@ -68,10 +70,13 @@ HEADLINE = (
     "refusal_precision",
     "refusal_recall",
     "false_refusal_rate",
+    "coverage",
+    "selective_accuracy",
+    "aurc",
     "latency_p50_s",
     "latency_p95_s",
 )
-LOWER_IS_BETTER = frozenset({"false_refusal_rate", "latency_p50_s", "latency_p95_s"})
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "aurc", "latency_p50_s", "latency_p95_s"})
 BUCKETS = (
     "ok",
     "retrieval_miss",
@@ -99,6 +104,7 @@ class Item:
     evidence: list[str]
     history: list[tuple[str, str]]
     type: str
+    source: str = ""  # the document the question was written about (squad2-open)
 
 
 def load_suite(path: Path = SUITE_PATH) -> list[Item]:
@@ -139,6 +145,58 @@ def suite_digest(path: Path = SUITE_PATH) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+@dataclass
+class Suite:
+    """What one `assistant eval --suite` run asks, and what it is gated against."""
+
+    name: str
+    items: list[Item]
+    digest: str
+    thresholds: Path
+    baseline: Path
+    settings: Any  # the settings whose index the suite is asked against
+
+
+def squad_suite(settings: Any, part: str, *, progress: bool = False) -> Suite:
+    """The squad2-open sample of `part`, with its corpus ingested into its own index."""
+    from eval import squad
+
+    try:
+        questions = squad.sample(part)
+        suite_settings = squad.ensure_index(settings, progress=progress)
+    except squad.SuiteUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    items = [
+        Item(
+            id=q["id"],
+            question=q["question"],
+            answerable=bool(q["answerable"]),
+            answers=[str(a) for a in q["answers"]],
+            evidence=[],
+            history=[],
+            type="squad_answerable" if q["answerable"] else "squad_unanswerable",
+            source=f"{q['article']}.txt",
+        )
+        for q in questions
+    ]
+    digest = hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
+    name = f"{squad.NAME}" if part == "test" else f"{squad.NAME}-{part}"
+    return Suite(
+        name,
+        items,
+        digest,
+        EVAL_DIR / f"thresholds-{squad.NAME}.toml",
+        EVAL_DIR / f"baseline-{name}.json",
+        suite_settings,
+    )
+
+
+def seed_suite(settings: Any, path: Path = SUITE_PATH) -> Suite:
+    return Suite(
+        "seed", load_suite(path), suite_digest(path), THRESHOLDS_PATH, BASELINE_PATH, settings
+    )
+
+
 def spread(items: Sequence[Item], limit: int | None) -> list[Item]:
     """`limit` items spread evenly over the suite (so a short run still covers every type)."""
     if limit is None or limit >= len(items):
@@ -173,6 +231,7 @@ class ItemResult:
     citation_coverage: float = 0.0
     crag: int = -1
     bucket: str = "crash"
+    probability: float | None = None  # the calibrated answerability of the answer
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -193,8 +252,13 @@ def score_item(
     r = ItemResult(item.id, item.type, item.answerable, item.question, error=error)
     if ranked is not None:
         r.retrieved = [f"{p.source}:{p.start}-{p.end}" for p in ranked]
-        if item.answerable:
+        if item.answerable and item.evidence:
             r.gold_rank = m.first_gold_rank([p.text for p in ranked], item.evidence)
+        elif item.answerable:  # no evidence sentence: a chunk of its document with an answer
+            golds = [p.text if p.source == item.source else "" for p in ranked]
+            r.gold_rank = next(
+                (i for i, t in enumerate(golds, 1) if m.contains_answer(t, item.answers)), None
+            )
     if answer is None or error:
         r.crashed = True
         r.timings = {"wall": wall} if wall is not None else {}
@@ -207,6 +271,8 @@ def score_item(
     r.generator = getattr(answer, "generator", "") or ""
     r.standalone = getattr(answer, "question", "") or ""
     r.timings = {k: float(v) for k, v in (answer.timings or {}).items()}
+    trace = getattr(answer, "trace", None) or {}
+    r.probability = trace.get("probability")
     if wall is not None:
         r.timings["wall"] = wall
     passages = {c.number: c.text for c in answer.citations}
@@ -217,7 +283,12 @@ def score_item(
         r.exact_match = m.exact_match(answer.text, item.answers)
         r.f1 = m.token_f1(answer.text, item.answers)
         r.contains = m.contains_answer(answer.text, item.answers)
-        r.citation_support = m.citation_support(answer.text, passages, item.evidence)
+        if item.evidence:
+            r.citation_support = m.citation_support(answer.text, passages, item.evidence)
+        else:  # the dataset's rule: a cited passage holds an answer the text gives
+            golds = [g for g in item.answers if m.contains_answer(answer.text, [g])]
+            r.citation_support = float(any(m.contains_answer(t, golds) for t in passages.values()))
+            r.contains = r.contains and r.citation_support == 1.0
     r.correct = r.refused if not item.answerable else (not r.refused and r.contains)
     r.crag = m.crag_score(item.answerable, r.refused, r.correct)
     r.bucket = bucket(r, k_shown)
@@ -272,6 +343,11 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, Any]:
         "citation_coverage": _mean([r.citation_coverage for r in answered]),
     }
     headline.update(m.refusal_scores((r.answerable, r.refused and not r.crashed) for r in results))
+    headline.update(
+        m.selective_scores(
+            [(not r.refused or r.crashed, r.correct, r.probability) for r in results]
+        )
+    )
 
     def total(r: ItemResult) -> float | None:
         return r.timings.get("total", r.timings.get("wall"))
@@ -445,6 +521,7 @@ def gate(
 
 @dataclass
 class Run:
+    suite: str
     generator: str
     k: int
     started: str
@@ -532,6 +609,7 @@ def evaluate(
     *,
     progress: bool = True,
     warmup: bool = True,
+    suite: str = "seed",
 ) -> Run:
     """Run the suite for one generator through the real pipeline."""
     from assistant import answer
@@ -551,7 +629,7 @@ def evaluate(
         retrieve_fn=retrieve_for_eval,
         progress=progress,
     )
-    return Run(generator, k, started, _now(), results, aggregate(results))
+    return Run(suite, generator, k, started, _now(), results, aggregate(results))
 
 
 def _now() -> str:
@@ -601,7 +679,7 @@ def terminal_table(run: Run, color: bool = False) -> str:
     lines = []
     counts = run.summary["counts"]
     lines.append(
-        f"== {run.generator} (k={run.k}): {counts['items']} questions, "
+        f"== {run.suite} suite, {run.generator} (k={run.k}): {counts['items']} questions, "
         f"{counts['answerable']} answerable, {counts['crashed']} crashed =="
     )
     for i, row in enumerate(rows):
@@ -634,7 +712,7 @@ def _md_escape(text: str, limit: int = 160) -> str:
 def markdown_report(run: Run) -> str:
     counts = run.summary["counts"]
     out = [
-        f"# Eval report: `{run.generator}`",
+        f"# Eval report: `{run.generator}` on the {run.suite} suite",
         "",
         f"- started {run.started}, finished {run.finished}; k = {run.k}",
         f"- {counts['items']} questions ({counts['answerable']} answerable, "
@@ -765,12 +843,40 @@ def write_chart(path: Path, runs: Sequence[Run], baseline: dict[str, Any]) -> No
     plt.close(fig)
 
 
-def write_reports(root: Path, runs: Sequence[Run], baseline: dict[str, Any], stamp: str) -> None:
+def write_risk_coverage(path: Path, runs: Sequence[Run]) -> None:
+    """The risk-coverage curve of each generator of the run (AURC in the legend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
     for run in runs:
-        folder = root / f"{stamp}-{run.generator}"
+        outcomes = [(not r.refused or r.crashed, r.correct, r.probability) for r in run.results]
+        curve = m.risk_coverage(outcomes)
+        aurc = run.summary["headline"].get("aurc")
+        label = f"{run.generator} (AURC {_fmt(aurc)})"
+        ax.plot([c for c, _ in curve], [r for _, r in curve], marker=".", label=label)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("coverage (share of questions answered)")
+    ax.set_ylabel("risk (share of answers that are wrong)")
+    ax.set_title(f"Risk-coverage, {runs[0].suite} suite" if runs else "Risk-coverage")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_reports(
+    root: Path, runs: Sequence[Run], baseline: dict[str, Any], stamp: str, suite: Suite
+) -> None:
+    prefix = stamp if suite.name == "seed" else f"{stamp}-{suite.name}"
+    for run in runs:
+        folder = root / f"{prefix}-{run.generator}"
         n = 2
         while folder.exists():
-            folder = root / f"{stamp}-{run.generator}-{n}"
+            folder = root / f"{prefix}-{run.generator}-{n}"
             n += 1
         folder.mkdir(parents=True)
         run.folder = folder
@@ -779,7 +885,7 @@ def write_reports(root: Path, runs: Sequence[Run], baseline: dict[str, Any], sta
             "k": run.k,
             "started": run.started,
             "finished": run.finished,
-            "suite": {"path": str(SUITE_PATH.name), "sha256_16": suite_digest()},
+            "suite": {"name": suite.name, "sha256_16": suite.digest},
             "gate": {
                 "pass": all(c.ok for c in run.checks),
                 "checks": [asdict(c) for c in run.checks],
@@ -794,6 +900,7 @@ def write_reports(root: Path, runs: Sequence[Run], baseline: dict[str, Any], sta
         (folder / "report.md").write_text(markdown_report(run), encoding="utf-8")
         write_questions_csv(folder / "questions.csv", run.results)
         write_chart(folder / "chart.png", runs, baseline)
+        write_risk_coverage(folder / "risk_coverage.png", runs)
 
 
 # --- the command -------------------------------------------------------------------------
@@ -823,9 +930,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="store this run's headline metrics in eval/baseline.json",
     )
-    p.add_argument("--suite", type=Path, default=SUITE_PATH, help=argparse.SUPPRESS)
-    p.add_argument("--thresholds", type=Path, default=THRESHOLDS_PATH, help=argparse.SUPPRESS)
-    p.add_argument("--baseline", type=Path, default=BASELINE_PATH, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--suite",
+        default="seed",
+        metavar="NAME",
+        help="seed (eval/qa.jsonl, the default), squad2-open (real SQuAD 2.0 questions over "
+        "35 articles, ingested into their own index; see eval/squad2_open.toml), or a .jsonl "
+        "file in the seed suite's format",
+    )
+    p.add_argument(
+        "--part",
+        choices=("test", "calibration"),
+        default="test",
+        help="squad2-open: the test part (the headline, default) or the calibration part",
+    )
+    p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -867,17 +987,28 @@ def _main(args: argparse.Namespace) -> int:
     if not 1 <= k <= 20:
         raise UsageError("--k must be between 1 and 20")
 
-    suite = load_suite(args.suite)
-    thresholds = load_thresholds(args.thresholds)
-    baseline = load_baseline(args.baseline)
-    digest = suite_digest(args.suite)
-    items = spread(suite, args.limit)
-    partial = len(items) < len(suite)
+    if args.suite == "squad2-open":
+        suite = squad_suite(settings, args.part, progress=not args.quiet)
+    elif args.suite == "seed":
+        suite = seed_suite(settings)
+    elif args.suite.endswith(".jsonl"):
+        suite = seed_suite(settings, Path(args.suite))
+    else:
+        raise UsageError(f"unknown suite {args.suite!r}; use seed, squad2-open or a .jsonl file")
+    thresholds_path = args.thresholds or suite.thresholds
+    baseline_path = args.baseline or suite.baseline
+    thresholds = load_thresholds(thresholds_path)
+    baseline = load_baseline(baseline_path)
+    digest = suite.digest
+    items = spread(suite.items, args.limit)
+    partial = len(items) < len(suite.items)
 
     runs: list[Run] = []
     for name in generators:
         try:
-            run = evaluate(items, name, settings, k, progress=not args.quiet)
+            run = evaluate(
+                items, name, suite.settings, k, progress=not args.quiet, suite=suite.name
+            )
         except AssistantError as exc:
             raise GeneratorFailed(str(exc)) from exc
         base = baseline["generators"].get(name)
@@ -885,7 +1016,8 @@ def _main(args: argparse.Namespace) -> int:
         compare = not partial and not args.write_baseline
         if partial:
             run.notes.append(
-                f"partial run ({len(items)} of {len(suite)} items): baseline shown, not gated"
+                f"partial run ({len(items)} of {len(suite.items)} items): baseline shown, "
+                "not compared"
             )
         if base is None:
             run.notes.append(f"no baseline for {name!r} yet (--write-baseline stores one)")
@@ -897,9 +1029,9 @@ def _main(args: argparse.Namespace) -> int:
         runs.append(run)
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    write_reports(args.results, runs, baseline, stamp)
+    write_reports(args.results, runs, baseline, stamp, suite)
     if args.write_baseline:
-        write_baseline(args.baseline, runs, digest)
+        write_baseline(baseline_path, runs, digest)
 
     color = sys.stdout.isatty()
     for run in runs:
@@ -908,7 +1040,7 @@ def _main(args: argparse.Namespace) -> int:
         print()
     failed = [(run.generator, c) for run in runs for c in run.checks if not c.ok]
     if args.write_baseline:
-        print(f"baseline written to {args.baseline} for {', '.join(generators)}")
+        print(f"baseline written to {baseline_path} for {', '.join(generators)}")
     if not failed:
         print("gate: pass")
         return 0

@@ -247,6 +247,44 @@ def crag_score(answerable: bool, refused: bool, correct: bool, crashed: bool = F
     return 1 if correct else -1
 
 
+# --- selective answering ---
+
+
+def risk_coverage(
+    outcomes: Sequence[tuple[bool, bool, float | None]],
+) -> list[tuple[float, float]]:
+    """The risk-coverage curve of a run: (coverage, risk) after each answered item, answered
+    items taken from the most to the least confident.
+
+    `outcomes` holds (answered, correct, confidence) per item; coverage is the share of all
+    items answered so far, risk the share of those answers that are wrong. The curve stops at
+    the run's own coverage (a refused item has no answer to score).
+    """
+    answered = sorted(
+        ((c if c is not None else 0.0, ok) for a, ok, c in outcomes if a),
+        key=lambda x: -x[0],
+    )
+    curve, wrong = [], 0
+    for i, (_, ok) in enumerate(answered, start=1):
+        wrong += not ok
+        curve.append((i / len(outcomes), wrong / i))
+    return curve
+
+
+def selective_scores(
+    outcomes: Sequence[tuple[bool, bool, float | None]],
+) -> dict[str, float | None]:
+    """Coverage (share answered), selective accuracy (share of the answers that are right)
+    and AURC (mean risk over the risk-coverage curve; lower is better)."""
+    answered = [ok for a, ok, _ in outcomes if a]
+    curve = risk_coverage(outcomes)
+    return {
+        "coverage": len(answered) / len(outcomes) if outcomes else None,
+        "selective_accuracy": sum(answered) / len(answered) if answered else None,
+        "aurc": sum(r for _, r in curve) / len(curve) if curve else None,
+    }
+
+
 # --- summaries ---
 
 

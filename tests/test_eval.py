@@ -216,7 +216,7 @@ def _squash(text: str) -> str:
 def test_suite_size_and_coverage_of_question_kinds():
     assert len(SUITE) >= 60
     kinds = {item.type for item in SUITE}
-    assert kinds == set(harness.TYPES)
+    assert kinds == set(harness.TYPES) - {"squad_answerable", "squad_unanswerable"}
     unanswerable = [i for i in SUITE if not i.answerable]
     assert len(unanswerable) >= 15
     assert sum(i.type == "unanswerable_offtopic" for i in SUITE) >= 5
@@ -495,6 +495,7 @@ def test_harness_end_to_end_with_the_extractive_generator(seeded_data_dir, tmp_p
         "report.md",
         "questions.csv",
         "chart.png",
+        "risk_coverage.png",
     }
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert report["counts"]["items"] == 8 and len(report["items"]) == 8
@@ -550,3 +551,48 @@ def test_write_baseline_then_compare(seeded_data_dir, tmp_path, monkeypatch):
     data["generators"]["extractive"]["metrics"]["accuracy"] = 1.5
     baseline.write_text(json.dumps(data), encoding="utf-8")
     assert harness.main(argv) == 1
+
+
+TINY_DOCS = {
+    "Normans.txt": "The Normans gave their name to Normandy, a region in France. They "
+    "descended from Norse raiders led by Rollo, who swore fealty to King Charles III in 911.",
+    "Rhine.txt": "The Rhine rises in the Swiss Alps and flows into the North Sea near "
+    "Rotterdam. It is about 1,230 kilometres long.",
+    "Lighthouse.txt": "The lighthouse keeper lit the lamp every evening at six o'clock.",
+}
+TINY_QUESTIONS = [
+    ("Normans", "Who led the Norse raiders?", True, ["Rollo"]),
+    ("Normans", "To which king did Rollo swear fealty?", True, ["King Charles III"]),
+    ("Normans", "Who led the Roman raiders in 911?", False, []),
+    ("Rhine", "Where does the Rhine rise?", True, ["Swiss Alps"]),
+    ("Rhine", "How deep is the Rhine near Rotterdam?", False, []),
+]
+
+
+@needs_pipeline
+def test_the_squad2_open_suite_runs_over_its_own_corpus(tmp_path, monkeypatch):
+    """`--suite squad2-open` ingests the dataset's documents into an index of its own, asks
+    the test part's sample (articles of the split file) and reports selective figures."""
+    dataset = tmp_path / "squad2-open"
+    (dataset / "docs").mkdir(parents=True)
+    for name, text in TINY_DOCS.items():
+        (dataset / "docs" / name).write_text(text, encoding="utf-8")
+    rows = [
+        {"id": f"q{i}", "article": a, "question": q, "answerable": ok, "answers": ans}
+        for i, (a, q, ok, ans) in enumerate(TINY_QUESTIONS)
+    ]
+    (dataset / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setenv("ASSISTANT_SQUAD2_DIR", str(dataset))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    results = tmp_path / "results"
+    argv = ["--suite", "squad2-open", "--generator", "extractive", "--quiet", "--no-gate"]
+    assert harness.main([*argv, "--results", str(results)]) == 0
+    (folder,) = results.iterdir()
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    asked = {i["id"] for i in report["items"]}
+    headline = report["headline"]
+    # Normans is in the test part, Rhine in the calibration part (eval/squad2_open.toml)
+    assert (asked, report["suite"]["name"]) == ({"q0", "q1", "q2"}, "squad2-open")
+    assert headline["coverage"] is not None and headline["crag"] is not None
+    assert (folder / "risk_coverage.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "data" / "suites" / "squad2-open" / "chroma").is_dir()

@@ -1,0 +1,145 @@
+"""The squad2-open suite: real SQuAD 2.0 questions over 35 Wikipedia articles.
+
+The data lives outside the repository (`../shared/datasets/squad2-open`, or
+`ASSISTANT_SQUAD2_DIR`); the split into a calibration and a test part and the fixed sample
+are written down in `eval/squad2_open.toml`. The corpus is ingested into its own data
+directory (`<ASSISTANT_DATA_DIR>/suites/squad2-open`), kept between runs and brought up to
+date when the files change (ingestion is incremental).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EVAL_DIR = Path(__file__).resolve().parent
+SPLIT_PATH = EVAL_DIR / "squad2_open.toml"
+DEFAULT_DIR = EVAL_DIR.parent.parent / "shared" / "datasets" / "squad2-open"
+NAME = "squad2-open"
+PARTS = ("calibration", "test")
+
+
+class SuiteUnavailable(Exception):
+    """The dataset or its split file cannot be read (one line: what and where)."""
+
+
+def dataset_dir() -> Path:
+    return Path(os.environ.get("ASSISTANT_SQUAD2_DIR") or DEFAULT_DIR)
+
+
+@dataclass(frozen=True)
+class Split:
+    seed: int
+    per_article: dict[str, int]
+    articles: dict[str, list[str]]  # part -> article names
+
+    def part_of(self, article: str) -> str | None:
+        return next((p for p, names in self.articles.items() if article in names), None)
+
+
+def load_split(path: Path = SPLIT_PATH) -> Split:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        split = Split(
+            int(data["seed"]),
+            {p: int(data["per_article"][p]) for p in PARTS},
+            {p: [str(a) for a in data[p]] for p in PARTS},
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise SuiteUnavailable(f"cannot read the squad2-open split {path}: {exc!r}") from None
+    overlap = set(split.articles["calibration"]) & set(split.articles["test"])
+    if overlap:
+        raise SuiteUnavailable(f"{path.name}: articles in both parts: {sorted(overlap)}")
+    return split
+
+
+def load_questions(folder: Path | None = None) -> list[dict[str, Any]]:
+    path = (folder or dataset_dir()) / "questions.jsonl"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SuiteUnavailable(
+            f"cannot read {path} ({type(exc).__name__}); the squad2-open suite needs "
+            "../shared/datasets/squad2-open beside the project or ASSISTANT_SQUAD2_DIR"
+        ) from None
+
+
+def sample(
+    part: str, split: Split | None = None, questions: Sequence[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The fixed sample of one part: per article, `per_article` answerable and as many
+    unanswerable questions, in a stable order (article by article)."""
+    if part not in PARTS:
+        raise SuiteUnavailable(f"unknown part {part!r}; one of {', '.join(PARTS)}")
+    split = split or load_split()
+    questions = questions if questions is not None else load_questions()
+    n = split.per_article[part]
+    chosen: list[dict[str, Any]] = []
+    for article in split.articles[part]:
+        rng = random.Random(f"{split.seed}-{article}")
+        for answerable in (True, False):
+            pool = [
+                q for q in questions if q["article"] == article and q["answerable"] is answerable
+            ]
+            chosen += rng.sample(pool, min(n, len(pool)))
+    return chosen
+
+
+def data_dir(settings: Any) -> Path:
+    return Path(settings.data_dir) / "suites" / NAME
+
+
+def share_models(models: Path, link: Path) -> None:
+    """Let the suite's data directory use the main one's assembled model (1.1 GB) instead
+    of assembling its own copy."""
+    models.mkdir(parents=True, exist_ok=True)
+    if not link.exists() and not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(models.resolve(), target_is_directory=True)
+
+
+def ensure_index(settings: Any, *, progress: bool = False) -> Any:
+    """Settings pointing at the suite's own index, ingested (or brought up to date) first."""
+    from assistant.pipeline import forget_pipelines, shared_embedder
+    from index import Store, ingest
+
+    docs = dataset_dir() / "docs"
+    if not docs.is_dir():
+        raise SuiteUnavailable(f"no folder {docs}: the squad2-open corpus is missing")
+    suite_settings = settings.model_copy(
+        update={"data_dir": data_dir(settings), "chroma_url": None}
+    )
+    share_models(Path(settings.data_dir) / "models", suite_settings.data_dir / "models")
+    store = Store(suite_settings.data_dir, None, suite_settings.collection)
+    report = ingest(
+        [docs],
+        store,
+        shared_embedder(),
+        chunk_size=settings.chunk_size,
+        overlap=settings.chunk_overlap,
+        progress=progress,
+    )
+    if report.added or report.updated or report.removed:
+        forget_pipelines()
+    return suite_settings
+
+
+def is_correct(question: dict[str, Any], answer: Any) -> bool:
+    """The dataset's scoring: an unanswerable question is right when refused; an answerable
+    one when the answer is not a refusal, contains a gold answer on token boundaries (SQuAD
+    normalisation), and one of its cited passages contains that answer too."""
+    from eval import metrics as m
+
+    if not question["answerable"]:
+        return bool(answer.refused)
+    if answer.refused:
+        return False
+    golds = [g for g in question["answers"] if m.contains_answer(answer.text, [g])]
+    return any(m.contains_answer(c.text, golds) for c in answer.citations)
