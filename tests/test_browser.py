@@ -443,7 +443,7 @@ def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
     url, model = local_app
     open_chat(page, url)
     box = page.locator("#ca-question textarea")
-    box.fill("Why is Russia leaving the ISS, and what will it build instead?")
+    box.fill("Who is the new head of Roscosmos and what did he announce?")
     box.press("Enter")
     progress = page.locator("#ca-chat .ca-progress")
     progress.first.wait_for()
