@@ -227,6 +227,13 @@ class Policy:
     def _pre_threshold(self, model: LogisticModel) -> float:
         return model.pre_threshold if self.threshold != 0 else 0.0
 
+    def probes(self, generator: str) -> bool:
+        """Whether the decision wants the generator's own refusal probability: when its
+        fitted model uses it, and while collecting signals with the gate off."""
+        if self.calibrator is None:
+            return True
+        return MODEL_FEATURE in self.calibrator.model_for(generator).features
+
     def before_model(
         self, generator: str, values: Mapping[str, float], *, probes: bool
     ) -> Decision:

@@ -226,7 +226,7 @@ class Pipeline:
         t = time.perf_counter()
         passages, ranked = self.focus(standalone, self.passages(hits))
         values = features(self.scorer, standalone, ranked, hits)
-        probes = callable(getattr(gen, "refusal_probability", None))
+        probes = self._probe(gen) is not None
         decision = self.policy.before_model(gen.name, values, probes=probes)
         timings["evidence"] = time.perf_counter() - t
         return _Prepared(standalone, passages, values, decision, timings)
@@ -266,8 +266,8 @@ class Pipeline:
             return
 
         decision, extra = prep.decision, {}
-        probe = getattr(gen, "refusal_probability", None)
-        if callable(probe):  # the model's own "not covered" probability, before any text
+        probe = self._probe(gen)
+        if probe is not None:  # the model's own "not covered" probability, before any text
             t = time.perf_counter()
             p_refuse = float(self._generate(gen, lambda: probe(prep.question, prep.passages)))
             timings["probe"] = time.perf_counter() - t
@@ -316,6 +316,11 @@ class Pipeline:
             verified.flagged,
             trace=prep.trace(final, **extra),
         )
+
+    def _probe(self, gen: Generator) -> Callable[..., float] | None:
+        """The generator's refusal-probability probe, when it has one and the policy uses it."""
+        probe = getattr(gen, "refusal_probability", None)
+        return probe if callable(probe) and self.policy.probes(gen.name) else None
 
     @staticmethod
     def _generate(gen: Generator, call: Callable[[], T]) -> T:

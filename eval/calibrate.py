@@ -7,8 +7,10 @@
    `Answer.trace`, whether the generator answered, and whether that answer was right (SQuAD
    scoring, eval/squad.py). One file per generator: `eval/calibration/<generator>.jsonl`.
 2. **Fit** a logistic model of P(right | answered, signals): `evidence` on the extractive
-   outcomes with the signals every generator has, `local` on the local outcomes with those
-   plus the model's own refusal log-odds. Standardised features, L2 (C=1).
+   outcomes with the signals every generator has, `local` on the local outcomes with those,
+   and once more with the model's own refusal log-odds added; the probe (which costs time
+   on every answer) is kept only when it raises the out-of-fold CRAG by TOLERANCE or more.
+   Standardised features, L2 (C=1).
 3. **Choose the operating points** for the best mean CRAG-style score (+1 right, -1 wrong,
    0 an answerable question refused, +1 an unanswerable one refused) on out-of-fold
    probabilities (each article predicted by a model fitted on the other eight), so the
@@ -276,8 +278,16 @@ def main(argv: list[str] | None = None) -> int:
     if "local" in data:
         rows = data["local"]
         pre = predict(models["evidence"], matrix(rows, EVIDENCE_FEATURES))
-        models["local"], _ = calibrate_model(
-            "local", rows, (*EVIDENCE_FEATURES, MODEL_FEATURE), pre, share
+        plain, _ = calibrate_model("local, without the probe", rows, EVIDENCE_FEATURES, None, share)
+        probed, _ = calibrate_model(
+            "local, with the probe", rows, (*EVIDENCE_FEATURES, MODEL_FEATURE), pre, share
+        )
+        # The probe costs time on every answer: use it only when it measurably helps.
+        gain = probed["calibration_crag_out_of_fold"] - plain["calibration_crag_out_of_fold"]
+        models["local"] = probed if gain >= TOLERANCE else plain
+        print(
+            f"local: the probe changes the out-of-fold CRAG by {gain:+.3f}; "
+            f"{'using' if gain >= TOLERANCE else 'not using'} it"
         )
     if args.write:
         existing: dict[str, Any] = {}

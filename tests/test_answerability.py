@@ -91,6 +91,12 @@ def test_before_a_probing_model_only_the_pre_threshold_refuses(tmp_path):
     assert policy.before_model("local", values, probes=True).answerable
 
 
+def test_the_generator_is_probed_only_when_its_model_uses_the_probe(tmp_path):
+    calibrator = load_calibrator(_calibrator_file(tmp_path))
+    probed = [Policy(calibrator).probes(g) for g in ("local", "extractive")]
+    assert probed == [True, False]
+
+
 def test_a_setting_overrides_the_operating_point(tmp_path):
     calibrator = load_calibrator(_calibrator_file(tmp_path, threshold=0.5))
     values = {**STRONG, "best_score": 0.55}

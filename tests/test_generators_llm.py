@@ -262,6 +262,19 @@ def test_local_generator_answers_with_a_citation(local_generator) -> None:
 
 
 @pytest.mark.slow
+def test_the_model_own_refusal_probability_is_higher_when_the_passages_miss(
+    local_generator,
+) -> None:
+    passages = _passages(OTHER, FACT)
+    answered = local_generator.refusal_probability(QUESTION, passages)
+    missed = local_generator.refusal_probability(
+        "Who painted the Zorbian royal portrait?", passages
+    )
+    after = "".join(local_generator.stream(QUESTION, passages, []))  # the probe left no trace
+    assert (0 <= answered < missed <= 1, "Ostrigan" in after) == (True, True)
+
+
+@pytest.mark.slow
 def test_local_generator_condenses_a_follow_up(local_generator) -> None:
     assert local_generator.condense("Why?", []) is None
     history = [("What did the Zorbian council decide in 2031?", "It moved the capital [1].")]
