@@ -142,6 +142,18 @@ class Pipeline:
             self._generators[name] = gen
             return gen
 
+    def cancel(self, thread_id: int) -> bool:
+        """Abort the model work of the answer that thread `thread_id` is streaming (a local
+        model stops even while it evaluates the prompt); False when nothing was running."""
+        with self._lock:
+            generators = list(self._generators.values())
+        cancelled = False
+        for gen in generators:
+            cancel = getattr(gen, "cancel", None)
+            if callable(cancel):
+                cancelled = bool(cancel(thread_id)) or cancelled
+        return cancelled
+
     # -- retrieval ------------------------------------------------------------------------
     def search(self, question: str, k: int) -> list[Hit]:
         try:

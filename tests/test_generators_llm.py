@@ -362,6 +362,35 @@ def test_a_stream_given_up_early_frees_the_model(local_generator) -> None:
     assert "Ostrigan" in "".join(local_generator.stream(QUESTION, _passages(FACT), []))
 
 
+@pytest.mark.slow
+def test_cancel_stops_the_model_while_it_still_reads_the_prompt(local_generator) -> None:
+    """Stop during prompt evaluation (seconds of llama_decode, no token loop to break):
+    llama.cpp's abort callback ends it, and the model answers the next question."""
+    filler = [
+        f"Record {i}: the Zorbian archive lists {i * 37} ledgers, {i * 11} maps and "
+        f"{i * 5} letters from the years {1700 + i * 13} to {1790 + i * 7}, kept in hall {i}."
+        for i in range(1, 25)
+    ]
+    passages = _passages(*filler, FACT)
+    outcome: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcome.append("".join(local_generator.stream(QUESTION, passages, [])))
+        except Exception as exc:  # the aborted decode
+            outcome.append(exc)
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    while local_generator.shared.owner != worker.ident and worker.is_alive():
+        time.sleep(0.01)
+    time.sleep(0.2)  # inside the prompt's evaluation (about 700 new tokens)
+    assert local_generator.cancel(worker.ident)
+    worker.join(timeout=60)
+    after = "".join(local_generator.stream(QUESTION, _passages(FACT), []))
+    assert (isinstance(outcome[0], Exception), "Ostrigan" in after) == (True, True)
+
+
 # -- the OpenAI-compatible generator ---------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ is being written) is turned away with a note instead of racing the first for the
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -169,3 +170,8 @@ def run(
         yield Event("stopped", raw, elapsed=time.perf_counter() - started)
     finally:
         worker.cancel.set()  # stopped, or the page went away: the worker ends the generation
+        if worker.ident is not None:  # and the model stops now, even inside a prompt
+            from assistant.pipeline import get_pipeline
+
+            with contextlib.suppress(Exception):
+                get_pipeline(settings).cancel(worker.ident)

@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,40 @@ class SharedLlama:
     lock: threading.Lock
     load_seconds: float
     warmed: bool = False
+    # Stopping an answer: llama.cpp asks `abort` between its compute steps (also while it
+    # evaluates a prompt, which no token loop can interrupt) whether to give up.
+    abort: threading.Event = field(default_factory=threading.Event)
+    owner: int | None = None  # the thread whose generation holds the model
+    _owner_lock: threading.Lock = field(default_factory=threading.Lock)
+    _callback: Any = None  # keeps the ctypes callback alive
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[Any]:
+        """The model, for this thread alone; a `cancel` for this thread aborts its work."""
+        with self.lock:
+            self._own(threading.get_ident())
+            try:
+                yield self.llama
+            finally:
+                self._own(None)
+
+    def _own(self, owner: int | None) -> None:
+        with self._owner_lock:
+            self.owner = owner
+            self.abort.clear()
+
+    def cancel(self, thread_id: int) -> bool:
+        """Abort what the thread `thread_id` is running on the model now (a prompt being
+        evaluated or tokens being generated); False when it holds no model."""
+        with self._owner_lock:
+            if self.owner != thread_id:
+                return False
+            self.abort.set()
+            return True
+
+    def watch_abort(self, llama_cpp: Any) -> None:
+        self._callback = llama_cpp.ggml_abort_callback(lambda _data: self.abort.is_set())
+        llama_cpp.llama_set_abort_callback(self.llama.ctx, self._callback, None)
 
 
 _MODELS: dict[tuple[str, int, int], SharedLlama] = {}
@@ -128,7 +162,9 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> SharedLlama:
         releaser.join()
     release_file_pages(model_path)
     llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=STATE_CACHE_BYTES))
-    return SharedLlama(llama, threading.Lock(), time.perf_counter() - start)
+    shared = SharedLlama(llama, threading.Lock(), time.perf_counter() - start)
+    shared.watch_abort(llama_cpp)
+    return shared
 
 
 _MADV_DONTNEED = 4
@@ -344,8 +380,8 @@ class ChatLlamaCpp(BaseChatModel):
         chat = [{"role": _role(m), "content": str(m.text)} for m in messages]
         shared = self.shared()
         finish_reason = None
-        with shared.lock:
-            chunks = shared.llama.create_chat_completion(
+        with shared.hold() as llama:
+            chunks = llama.create_chat_completion(
                 messages=chat,
                 stream=True,
                 temperature=kwargs.get("temperature", self.temperature),
@@ -441,13 +477,16 @@ class LocalGenerator(ChatModelGenerator):
         """
         messages = answer_messages(question, passages)
         chat = [{"role": _role(m), "content": str(m.text)} for m in messages]
-        llama = self.shared.llama
-        with self.shared.lock:
+        with self.shared.hold() as llama:
             for _ in llama.create_chat_completion(
                 messages=chat, stream=True, max_tokens=1, temperature=0.0
             ):
                 pass
             return _continuation_probability(llama, self._refusal_tokens())
+
+    def cancel(self, thread_id: int) -> bool:
+        """Stop the generation (or prompt evaluation) that thread `thread_id` runs now."""
+        return self.shared.cancel(thread_id)
 
     def _refusal_tokens(self) -> list[int]:
         tokens = self.shared.llama.tokenize(NOT_IN_DOCUMENTS.encode(), add_bos=False)
