@@ -252,7 +252,11 @@ class Pipeline:
         generator: str | Generator | None = None,
         k: int | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer text as it is generated, then the verified `Answer`."""
+        """Yield answer text as it is generated, then the verified `Answer`.
+
+        An empty piece marks the moment the generator starts (it then reads the passages
+        before its first word), for progress displays; it adds no text.
+        """
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         pairs = check_history(history)
@@ -290,6 +294,7 @@ class Pipeline:
                 yield refusal(decision, **extra)
                 return
 
+        yield ""  # the generator starts reading the passages
         t = time.perf_counter()
         pieces: list[str] = []
         stream = self._generate(gen, lambda: gen.stream(prep.question, prep.passages, pairs))

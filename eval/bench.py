@@ -211,7 +211,7 @@ class Bench:
                     t = time.perf_counter()
                     first = None
                     for event in self.pipeline.stream(item["question"], generator=name):
-                        if first is None:
+                        if first is None and event != "":  # "": the model starts reading
                             first = time.perf_counter() - t
                         if isinstance(event, Answer):
                             totals.append(time.perf_counter() - t)

@@ -450,7 +450,10 @@ def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
     page.wait_for_function(  # the stage and the seconds, updated as they pass
         "() => /\\d+\\.\\d s$/.test(document.querySelector('#ca-chat .ca-progress').innerText)"
     )
-    assert re.match(r"(Searching the documents|Writing the answer)", progress.first.inner_text())
+    assert re.match(
+        r"(Searching the documents|Reading the passages|Writing the answer)",
+        progress.first.inner_text(),
+    )
     page.locator("#ca-stop").click()
     stopped = page.locator("#ca-chat [data-testid=bot]").last.locator(".ca-stopped")
     stopped.wait_for()

@@ -26,6 +26,7 @@ from assistant.types import Answer
 K_MIN, K_MAX = 1, 20  # the page's k range
 TICK = 0.25  # seconds between progress updates
 STAGE_SEARCH = "Searching the documents\u2026"
+STAGE_READ = "Reading the passages\u2026"
 STAGE_WRITE = "Writing the answer\u2026"
 
 
@@ -165,7 +166,7 @@ def run(
             if item is _DONE:
                 return
             if isinstance(item, str):
-                raw, stage = raw + item, STAGE_WRITE
+                raw, stage = raw + item, STAGE_WRITE if raw + item else STAGE_READ
             yield _event(item, raw, stage, time.perf_counter() - started)
         yield Event("stopped", raw, elapsed=time.perf_counter() - started)
     finally:
