@@ -563,3 +563,10 @@ def test_the_viewer_shows_an_html_upload_as_its_extracted_text(own_settings, tmp
     assert "no longer in the index" in Handlers(own_settings).show_source(
         json.dumps({**pick, "source": "uploads/gone.md"})
     )
+
+
+def test_the_model_own_refusal_reply_is_not_shown_while_it_streams():
+    from assistant.chat.answering import visible
+
+    shown = [visible(t) for t in ("The documents do not", "The tower was", "The")]
+    assert shown == ["", "The tower was", ""]

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.generators import NOT_IN_DOCUMENTS
 from assistant.settings import Settings
 from assistant.types import Answer
 
@@ -134,12 +135,19 @@ class _Worker(threading.Thread):
             self.events.put(_DONE)
 
 
+def visible(raw: str) -> str:
+    """What of the streamed text to show: nothing while it may still be the model's "not in
+    the documents" reply, which the refusal box replaces anyway."""
+    text = " ".join(raw.split()).casefold()
+    return "" if text and NOT_IN_DOCUMENTS.casefold().startswith(text) else raw
+
+
 def _event(item: object, raw: str, stage: str, elapsed: float) -> Event:
     if isinstance(item, Answer):
         return Event("answer", raw, elapsed=elapsed, answer=item)
     if isinstance(item, BaseException):
         return Event("error", raw, elapsed=elapsed, error=item)
-    return Event("text", raw, stage, elapsed)
+    return Event("text", visible(raw), stage, elapsed)
 
 
 def run(
@@ -161,7 +169,7 @@ def run(
             try:
                 item = worker.events.get(timeout=TICK)
             except queue.Empty:
-                yield Event("progress", raw, stage, time.perf_counter() - started)
+                yield Event("progress", visible(raw), stage, time.perf_counter() - started)
                 continue
             if item is _DONE:
                 return
