@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.evidence import EvidenceScorer, Scored, content_stems, topic_words
+from assistant.evidence import EvidenceScorer, Scored, content_stems, coverage, topic_words
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 1
@@ -106,17 +106,12 @@ def features(
         "best_score": ranked[0].score,
         "best_cosine": max(s.cosine for s in ranked),
         "best_coverage": max(s.coverage for s in ranked[:TOP_SENTENCES]),
-        "shown_coverage": _coverage(question, shown),
+        "shown_coverage": coverage(question, shown),
         "closeness": closeness(scorer, question, shown),
         "dense_top": max(h.dense for h in hits),
         "rrf_top": top.rrf * 61 / 2,  # 1.0 = first in both rankings (RRF constant 60)
         "agreement": agreement,
     }
-
-
-def _coverage(question: str, text: str) -> float:
-    wanted = content_stems(question)
-    return len(wanted & content_stems(text)) / len(wanted) if wanted else 1.0
 
 
 def refusal_logit(probability: float) -> float:
@@ -224,9 +219,6 @@ class Policy:
     def _threshold(self, model: LogisticModel) -> float:
         return model.threshold if self.threshold is None else self.threshold
 
-    def _pre_threshold(self, model: LogisticModel) -> float:
-        return model.pre_threshold if self.threshold != 0 else 0.0
-
     def probes(self, generator: str) -> bool:
         """Whether the decision wants the generator's own refusal probability: when its
         fitted model uses it, and while collecting signals with the gate off."""
@@ -247,7 +239,7 @@ class Policy:
         if MODEL_FEATURE in model.features:  # a model that needs the generator's own signal
             evidence = self.calibrator.models["evidence"]
             if probes:
-                return self._check(evidence, values, "before model", self._pre_threshold(model))
+                return self._check(evidence, values, "before model", model.pre_threshold)
             model = evidence
         return self._check(model, values, "before model", self._threshold(model))
 

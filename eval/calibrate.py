@@ -211,7 +211,7 @@ def calibrate_model(
     names: Sequence[str],
     pre: np.ndarray | None,
     share: float,
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> dict[str, Any]:
     answered = [r for r in rows if r["answered"]]
     x = matrix(answered, names)
     y = np.array([r["correct"] for r in answered], dtype=int)
@@ -238,10 +238,7 @@ def calibrate_model(
         "aim": f"CRAG-style score with {share:.0%} of questions unanswerable",
         "calibration_crag_out_of_fold": round(chosen["crag"], 4),
     }
-    full = np.full(len(rows), np.nan)
-    idx = [i for i, r in enumerate(rows) if r["answered"]]
-    full[idx] = predict(params, x)
-    return model, full
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,14 +269,14 @@ def main(argv: list[str] | None = None) -> int:
         data["extractive"] = load_outcomes("extractive")
 
     models: dict[str, Any] = {}
-    models["evidence"], _ = calibrate_model(
+    models["evidence"] = calibrate_model(
         "evidence (extractive)", data["extractive"], EVIDENCE_FEATURES, None, share
     )
     if "local" in data:
         rows = data["local"]
         pre = predict(models["evidence"], matrix(rows, EVIDENCE_FEATURES))
-        plain, _ = calibrate_model("local, without the probe", rows, EVIDENCE_FEATURES, None, share)
-        probed, _ = calibrate_model(
+        plain = calibrate_model("local, without the probe", rows, EVIDENCE_FEATURES, None, share)
+        probed = calibrate_model(
             "local, with the probe", rows, (*EVIDENCE_FEATURES, MODEL_FEATURE), pre, share
         )
         # The probe costs time on every answer: use it only when it measurably helps.
