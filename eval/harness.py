@@ -180,7 +180,7 @@ def squad_suite(settings: Any, part: str, *, progress: bool = False) -> Suite:
         for q in questions
     ]
     digest = hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
-    name = f"{squad.NAME}" if part == "test" else f"{squad.NAME}-{part}"
+    name = squad.NAME if part == "test" else f"{squad.NAME}-{part}"
     return Suite(
         name,
         items,
@@ -286,8 +286,8 @@ def score_item(
         if item.evidence:
             r.citation_support = m.citation_support(answer.text, passages, item.evidence)
         else:  # the dataset's rule: a cited passage holds an answer the text gives
-            golds = [g for g in item.answers if m.contains_answer(answer.text, [g])]
-            r.citation_support = float(any(m.contains_answer(t, golds) for t in passages.values()))
+            cited = m.cited_answer(answer.text, passages.values(), item.answers)
+            r.citation_support = float(cited)
             r.contains = r.contains and r.citation_support == 1.0
     r.correct = r.refused if not item.answerable else (not r.refused and r.contains)
     r.crag = m.crag_score(item.answerable, r.refused, r.correct)

@@ -86,6 +86,13 @@ def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
     return any(_contains_run(pred, answer_tokens(g)) for g in golds)
 
 
+def cited_answer(prediction: str, cited: Iterable[str], golds: Sequence[str]) -> bool:
+    """SQuAD-style scoring with citations: a gold answer the prediction contains is also
+    contained in one of its cited passages (`contains_answer` on both)."""
+    given = [g for g in golds if contains_answer(prediction, [g])]
+    return bool(given) and any(contains_answer(text, given) for text in cited)
+
+
 # --- gold passages: overlap with the evidence sentences ---
 
 _WORD = re.compile(r"\w+")

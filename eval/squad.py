@@ -141,5 +141,4 @@ def is_correct(question: dict[str, Any], answer: Any) -> bool:
         return bool(answer.refused)
     if answer.refused:
         return False
-    golds = [g for g in question["answers"] if m.contains_answer(answer.text, [g])]
-    return any(m.contains_answer(c.text, golds) for c in answer.citations)
+    return m.cited_answer(answer.text, [c.text for c in answer.citations], question["answers"])

@@ -596,3 +596,13 @@ def test_the_squad2_open_suite_runs_over_its_own_corpus(tmp_path, monkeypatch):
     assert headline["coverage"] is not None and headline["crag"] is not None
     assert (folder / "risk_coverage.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "data" / "suites" / "squad2-open" / "chroma").is_dir()
+
+
+def test_a_squad_answer_counts_only_when_a_cited_passage_holds_it_too():
+    golds = ["Rollo", "King Charles III"]
+    verdicts = [
+        m.cited_answer("Rollo led them [1].", ["Norse raiders led by Rollo."], golds),
+        m.cited_answer("Rollo led them [1].", ["The Normans gave their name."], golds),
+        m.cited_answer("Nobody led them [1].", ["Norse raiders led by Rollo."], golds),
+    ]
+    assert verdicts == [True, False, False]
