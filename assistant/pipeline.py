@@ -6,12 +6,13 @@ is shared per process; `answer()` in `assistant.api` is the public face.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from assistant.answerability import (
     Decision,
@@ -37,7 +38,6 @@ log = logging.getLogger("assistant")
 REFUSAL = "The documents do not cover this, so I cannot answer it from them."
 SHOWN_SENTENCES = 4  # sentences (from the top chunks) shown to a generator
 History = Sequence[tuple[str, str]]
-T = TypeVar("T")
 
 _embedder: Embedder | None = None
 _embedder_lock = threading.Lock()
@@ -285,7 +285,8 @@ class Pipeline:
         probe = self._probe(gen)
         if probe is not None:  # the model's own "not covered" probability, before any text
             t = time.perf_counter()
-            p_refuse = float(self._generate(gen, lambda: probe(prep.question, prep.passages)))
+            with _failures(gen):
+                p_refuse = float(probe(prep.question, prep.passages))
             timings["probe"] = time.perf_counter() - t
             extra = {"refusal_probability": round(p_refuse, 6)}
             decision = self.policy.at_first_token(gen.name, prep.features, p_refuse)
@@ -297,12 +298,12 @@ class Pipeline:
         yield ""  # the generator starts reading the passages
         t = time.perf_counter()
         pieces: list[str] = []
-        stream = self._generate(gen, lambda: gen.stream(prep.question, prep.passages, pairs))
-        for piece in self._pieces(gen, stream):
-            if not pieces:
-                timings["first_token"] = time.perf_counter() - t
-            pieces.append(piece)
-            yield piece
+        with _failures(gen):
+            for piece in gen.stream(prep.question, prep.passages, pairs):
+                if not pieces:
+                    timings["first_token"] = time.perf_counter() - t
+                pieces.append(piece)
+                yield piece
         timings["generate"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -339,29 +340,17 @@ class Pipeline:
         probe = getattr(gen, "refusal_probability", None)
         return probe if callable(probe) and self.policy.probes(gen.name) else None
 
-    @staticmethod
-    def _generate(gen: Generator, call: Callable[[], T]) -> T:
-        """`call()`, a generator's failure turned into one line."""
-        try:
-            return call()
-        except AssistantError:
-            raise
-        except Exception as exc:
-            raise _failed(gen, exc) from exc
 
-    @staticmethod
-    def _pieces(gen: Generator, stream: Iterator[str]) -> Iterator[str]:
-        try:
-            yield from stream
-        except AssistantError:
-            raise
-        except Exception as exc:
-            raise _failed(gen, exc) from exc
-
-
-def _failed(gen: Generator, exc: Exception) -> GeneratorUnavailable:
-    detail = str(exc).splitlines()[0] if str(exc) else repr(exc)
-    return GeneratorUnavailable(f"the {gen.name} generator failed: {detail}")
+@contextlib.contextmanager
+def _failures(gen: Generator) -> Iterator[None]:
+    """Any failure of the generator's own (not one of ours) as one line."""
+    try:
+        yield
+    except AssistantError:
+        raise
+    except Exception as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise GeneratorUnavailable(f"the {gen.name} generator failed: {detail}") from exc
 
 
 _pipelines: dict[str, Pipeline] = {}
