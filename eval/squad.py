@@ -107,8 +107,8 @@ def share_models(models: Path, link: Path) -> None:
 
 def ensure_index(settings: Any, *, progress: bool = False) -> Any:
     """Settings pointing at the suite's own index, ingested (or brought up to date) first."""
-    from assistant.pipeline import forget_pipelines, shared_embedder
-    from index import Store, ingest
+    from assistant.corpus import ingest_paths
+    from assistant.pipeline import forget_pipelines
 
     docs = dataset_dir() / "docs"
     if not docs.is_dir():
@@ -117,15 +117,7 @@ def ensure_index(settings: Any, *, progress: bool = False) -> Any:
         update={"data_dir": data_dir(settings), "chroma_url": None}
     )
     share_models(Path(settings.data_dir) / "models", suite_settings.data_dir / "models")
-    store = Store(suite_settings.data_dir, None, suite_settings.collection)
-    report = ingest(
-        [docs],
-        store,
-        shared_embedder(),
-        chunk_size=settings.chunk_size,
-        overlap=settings.chunk_overlap,
-        progress=progress,
-    )
+    report = ingest_paths(suite_settings, [docs], progress=progress)
     if report.added or report.updated or report.removed:
         forget_pipelines()
     return suite_settings
