@@ -91,6 +91,14 @@ def ensure_model(cache_dir: Path) -> Path:
     )
 
 
+def link_models(models: Path, link: Path) -> None:
+    """Make the folder `link` (another data directory's `models/`) point at `models`, so
+    that the 1.1 GB model is assembled and kept once; nothing when `link` exists."""
+    if not link.exists() and not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(models.resolve(), target_is_directory=True)
+
+
 def ensure_file(
     dest: Path,
     parts: Callable[[], Sequence[Path]] | Sequence[Path],

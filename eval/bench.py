@@ -391,14 +391,12 @@ def cpu_gflops() -> float:
 def share_models(data_dir: Path) -> None:
     """Let a bench index use the model already assembled under the configured data folder
     (assembling 1.1 GB again is install work, not what the bench measures)."""
-    from assistant.model_file import MODEL_FILENAME
+    from assistant.model_file import MODEL_FILENAME, link_models
     from assistant.settings import Settings
 
     models = Settings().data_dir / "models"
-    link = Path(data_dir) / "models"
-    if (models / MODEL_FILENAME).is_file() and not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(models.resolve(), target_is_directory=True)
+    if (models / MODEL_FILENAME).is_file():
+        link_models(models, Path(data_dir) / "models")
 
 
 def load_worker(data_dir: Path) -> dict:

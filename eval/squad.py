@@ -96,18 +96,10 @@ def data_dir(settings: Any) -> Path:
     return Path(settings.data_dir) / "suites" / NAME
 
 
-def share_models(models: Path, link: Path) -> None:
-    """Let the suite's data directory use the main one's assembled model (1.1 GB) instead
-    of assembling its own copy."""
-    models.mkdir(parents=True, exist_ok=True)
-    if not link.exists() and not link.is_symlink():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(models.resolve(), target_is_directory=True)
-
-
 def ensure_index(settings: Any, *, progress: bool = False) -> Any:
     """Settings pointing at the suite's own index, ingested (or brought up to date) first."""
     from assistant.corpus import ingest_paths
+    from assistant.model_file import link_models
     from assistant.pipeline import forget_pipelines
 
     docs = dataset_dir() / "docs"
@@ -116,7 +108,9 @@ def ensure_index(settings: Any, *, progress: bool = False) -> Any:
     suite_settings = settings.model_copy(
         update={"data_dir": data_dir(settings), "chroma_url": None}
     )
-    share_models(Path(settings.data_dir) / "models", suite_settings.data_dir / "models")
+    models = Path(settings.data_dir) / "models"  # assembled there once, shared here
+    models.mkdir(parents=True, exist_ok=True)
+    link_models(models, suite_settings.data_dir / "models")
     report = ingest_paths(suite_settings, [docs], progress=progress)
     if report.added or report.updated or report.removed:
         forget_pipelines()
