@@ -19,7 +19,6 @@ from assistant.answerability import grounded
 from assistant.evidence import EvidenceScorer, content_stems
 from assistant.types import Citation, Passage
 
-SUPPORT_THRESHOLD = 0.55
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -83,84 +82,112 @@ def verify(
     answer_text: str,
     passages: Sequence[Passage],
     scorer: EvidenceScorer,
+    *,
+    threshold: float,
     skip: str = "",
     question: str = "",
 ) -> Verified:
     """Verify, repair and renumber the citations of `answer_text`.
 
-    `skip` is a sentence that needs no citation (the generator's "not covered" reply);
-    `question`, when given, lets an answer cite the passage holding the question's premise.
+    A passage supports a sentence when its support score reaches `threshold`
+    (`Settings.support_threshold`). `skip` is a sentence that needs no citation (the
+    generator's "not covered" reply); `question`, when given, lets an answer cite the
+    passage holding the question's premise.
     """
-    by_number = {p.number: p for p in passages}
-    order: dict[int, int] = {}  # passage number -> citation number
-    quotes: dict[int, tuple[float, str]] = {}
-    out_sentences: list[str] = []
-    flagged: list[str] = []
+    checker = _Checker(passages, scorer, threshold)
+    checked = [
+        checker.check(sentence, skip)
+        for sentence in split_sentences(answer_text)
+        if strip_markers(sentence)
+    ]
+    cited = [checker.by_number[n] for _, kept in checked for n in dict.fromkeys(kept)]
+    premise = premise_passage(question, cited, passages) if question and cited else None
+    if premise is not None:  # the first cited sentence carries the premise
+        first = next(kept for _, kept in checked if kept)
+        first.append(premise.number)
+        checker.quotes[premise.number] = scorer.support(question, premise.text)
+    return checker.renumber(checked)
 
-    def best_passage(claim: str) -> tuple[Passage | None, float, str, str]:
-        best: tuple[Passage | None, float, str, str] = (None, 0.0, "", claim)
-        for p in passages:
-            score, quote, worded = support(scorer, claim, p.text)
-            if score > best[1]:
-                best = (p, score, quote, worded)
-        return best
 
-    checked: list[tuple[str, list[int]]] = []  # each sentence and its supporting passages
-    for sentence in split_sentences(answer_text):
+class _Checker:
+    """The support of each answer sentence by the shown passages, and the best quotes."""
+
+    def __init__(self, passages: Sequence[Passage], scorer: EvidenceScorer, threshold: float):
+        self.passages = passages
+        self.scorer = scorer
+        self.threshold = threshold
+        self.by_number = {p.number: p for p in passages}
+        self.quotes: dict[int, tuple[float, str]] = {}  # passage number -> (score, quote)
+        self.flagged: list[str] = []
+
+    def check(self, sentence: str, skip: str) -> tuple[str, list[int]]:
+        """The sentence in the passages' words and the passages that support it: its own
+        citations that hold, else the best shown passage; none flags it."""
         claim = strip_markers(sentence)
-        if not claim:
-            continue
         if (skip and claim == skip) or not content_stems(claim):
-            checked.append((claim, []))
-            continue
+            return claim, []
         kept: list[int] = []
         worded = claim
         for n in dict.fromkeys(cited_numbers(sentence)):
-            p = by_number.get(n)
-            if p is None:
-                continue
-            score, quote, reworded = support(scorer, claim, p.text)
-            if score >= SUPPORT_THRESHOLD:
+            reworded = self._supports(n, claim) if n in self.by_number else ""
+            if reworded:
+                worded = worded if kept else reworded
                 kept.append(n)
-                worded = reworded if len(kept) == 1 else worded
-                if score > quotes.get(n, (-1.0, ""))[0]:
-                    quotes[n] = (score, quote)
         if not kept:
-            p, score, quote, reworded = best_passage(claim)
-            if p is not None and score >= SUPPORT_THRESHOLD:
-                kept.append(p.number)
-                worded = reworded
-                if score > quotes.get(p.number, (-1.0, ""))[0]:
-                    quotes[p.number] = (score, quote)
-        claim = worded
+            best = self._best(claim)
+            if best is not None:
+                kept.append(best[0])
+                worded = best[1]
         if not kept:
-            flagged.append(claim)
-        checked.append((claim, kept))
+            self.flagged.append(worded)
+        return worded, kept
 
-    cited = [by_number[n] for _, kept in checked for n in dict.fromkeys(kept)]
-    premise = premise_passage(question, cited, passages) if question and cited else None
-    for claim, kept in checked:
-        if premise is not None and kept:  # the first cited sentence carries the premise
-            kept.append(premise.number)
-            quotes[premise.number] = scorer.support(question, premise.text)
-            premise = None
-        for n in kept:
-            order.setdefault(n, len(order) + 1)
-        out_sentences.append(" ".join([claim, "".join(f"[{order[n]}]" for n in kept)]).strip())
+    def _supports(self, number: int, claim: str) -> str:
+        """The claim as the passage words it when passage `number` supports it, else ""."""
+        return self._keep(number, *self._support(number, claim))
 
-    citations = []
-    for n, number in sorted(order.items(), key=lambda kv: kv[1]):
-        p = by_number[n]
-        score, quote = quotes[n]
-        citations.append(
-            Citation(
-                number=number,
-                source=p.source,
-                start=p.start,
-                end=p.end,
-                text=p.text,
-                quote=quote,
-                score=round(score, 4),
-            )
+    def _keep(self, number: int, score: float, quote: str, worded: str) -> str:
+        if score < self.threshold:
+            return ""
+        if score > self.quotes.get(number, (-1.0, ""))[0]:
+            self.quotes[number] = (score, quote)
+        return worded
+
+    def _best(self, claim: str) -> tuple[int, str] | None:
+        """The shown passage that supports the claim best, when one supports it at all."""
+        best: tuple[int | None, float, str, str] = (None, 0.0, "", claim)
+        for p in self.passages:
+            score, quote, worded = self._support(p.number, claim)
+            if score > best[1]:
+                best = (p.number, score, quote, worded)
+        number = best[0]
+        if number is None or not self._keep(number, *best[1:]):
+            return None
+        return number, best[3]
+
+    def _support(self, number: int, claim: str) -> tuple[float, str, str]:
+        return support(self.scorer, claim, self.by_number[number].text)
+
+    def renumber(self, checked: list[tuple[str, list[int]]]) -> Verified:
+        """Number the cited passages 1, 2, ... in order of first use."""
+        order: dict[int, int] = {}  # passage number -> citation number
+        sentences = []
+        for claim, kept in checked:
+            for n in kept:
+                order.setdefault(n, len(order) + 1)
+            sentences.append(" ".join([claim, "".join(f"[{order[n]}]" for n in kept)]).strip())
+        citations = [self._citation(n, number) for n, number in order.items()]
+        return Verified(text=" ".join(sentences), citations=citations, flagged=self.flagged)
+
+    def _citation(self, n: int, number: int) -> Citation:
+        p = self.by_number[n]
+        score, quote = self.quotes[n]
+        return Citation(
+            number=number,
+            source=p.source,
+            start=p.start,
+            end=p.end,
+            text=p.text,
+            quote=quote,
+            score=round(score, 4),
         )
-    return Verified(text=" ".join(out_sentences), citations=citations, flagged=flagged)

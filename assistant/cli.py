@@ -68,8 +68,9 @@ def _print_sources(answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.checks import check_question
     from assistant.errors import BadInput
-    from assistant.pipeline import check_question, get_pipeline
+    from assistant.pipeline import get_pipeline
     from assistant.types import Answer
 
     settings = _settings(generator=args.generator, k=args.k)

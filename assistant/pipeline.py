@@ -10,34 +10,27 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
-from assistant.answerability import (
-    Decision,
-    Policy,
-    after_generation,
-    features,
-    no_question,
-)
-from assistant.citations import strip_markers, verify
+from assistant.answerability import Decision, Policy, after_generation, features, no_question
+from assistant.checks import History, check_history, check_k, check_question
+from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up
-from assistant.errors import AssistantError, BadInput, GeneratorUnavailable
-from assistant.evidence import EvidenceScorer, Scored
+from assistant.errors import AssistantError, GeneratorUnavailable
+from assistant.evidence import EvidenceScorer
+from assistant.focus import focus
 from assistant.generators import NOT_IN_DOCUMENTS, Generator, make_generator
 from assistant.guard import strip_instructions
 from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
+from assistant.trace import Prepared
 from assistant.types import Answer, Passage
 from index import Embedder, Store, StoreError
-from index.tokens import count_tokens
 
 log = logging.getLogger("assistant")
 
 REFUSAL = "The documents do not cover this, so I cannot answer it from them."
-SHOWN_SENTENCES = 4  # sentences (from the top chunks) shown to a generator
-History = Sequence[tuple[str, str]]
 
 _embedder: Embedder | None = None
 _embedder_lock = threading.Lock()
@@ -49,62 +42,6 @@ def shared_embedder() -> Embedder:
         if _embedder is None:
             _embedder = Embedder()
         return _embedder
-
-
-def check_question(question: object, limit: int) -> str:
-    if isinstance(question, bytes):
-        raise BadInput("the question is binary data, not text")
-    if not isinstance(question, str):
-        raise BadInput("the question must be a string")
-    if "\x00" in question or sum(not (c.isprintable() or c.isspace()) for c in question) > 3:
-        raise BadInput("the question contains binary data; send plain text")
-    question = question.strip()
-    if not question:
-        raise BadInput("the question is empty; ask something about the documents")
-    if len(question) > limit:
-        raise BadInput(
-            f"the question is too long ({len(question):,} characters; the limit is {limit:,})"
-        )
-    return question
-
-
-def check_history(history: History | None) -> list[tuple[str, str]]:
-    try:
-        return [(str(u), str(a)) for u, a in (history or [])]
-    except (TypeError, ValueError):
-        raise BadInput("history must be a list of (user, assistant) string pairs") from None
-
-
-@dataclass
-class _Prepared:
-    question: str  # standalone
-    passages: list[Passage]
-    features: dict[str, float]
-    decision: Decision
-    timings: dict[str, float]
-
-    def trace(self, decision: Decision, **extra: float) -> dict[str, Any]:
-        """What the answer was built from and why it was (not) refused."""
-        return {
-            "question": self.question,
-            "passages": [
-                {
-                    "number": p.number,
-                    "source": p.source,
-                    "start": p.start,
-                    "end": p.end,
-                    "score": p.score,
-                }
-                for p in self.passages
-            ],
-            "features": {**{k: round(v, 6) for k, v in self.features.items()}, **extra},
-            "probability": round(decision.probability, 6),
-            "decision": {
-                "answerable": decision.answerable,
-                "stage": decision.stage,
-                "reason": decision.reason,
-            },
-        }
 
 
 class Pipeline:
@@ -179,69 +116,45 @@ class Pipeline:
             for i, h in enumerate(hits)
         ]
 
-    def focus(self, question: str, chunks: list[Passage]) -> tuple[list[Passage], list[Scored]]:
-        """Keep the chunks holding the best sentences; their excerpt is those sentences.
-        Also returns every sentence of the chunks, scored against the question."""
-        sentences = EvidenceScorer.sentences([(p.start, p.text) for p in chunks])
-        ranked = self.scorer.rank(question, sentences)
-        if not ranked:
-            return [], ranked
-        top: list[Scored] = []
-        budget = self.settings.excerpt_tokens
-        for scored in ranked[:SHOWN_SENTENCES]:
-            cost = count_tokens(scored.sentence.text)
-            if top and cost > budget:
-                continue  # a shorter, lower-ranked sentence may still fit
-            top.append(scored)
-            budget -= cost
-        order: list[int] = list(dict.fromkeys(s.sentence.chunk_index for s in top))
-        passages = []
-        for number, idx in enumerate(order, start=1):
-            chunk = chunks[idx]
-            picked = sorted(
-                (s.sentence for s in top if s.sentence.chunk_index == idx), key=lambda s: s.start
-            )
-            best = max(s.score for s in top if s.sentence.chunk_index == idx)
-            passages.append(
-                Passage(
-                    number,
-                    chunk.id,
-                    chunk.source,
-                    chunk.start,
-                    chunk.end,
-                    chunk.text,
-                    round(best, 4),
-                    excerpt="\n".join(s.text for s in picked),
-                )
-            )
-        return passages, ranked
-
-    def prepare(self, question: str, history: History, k: int, gen: Generator) -> _Prepared:
+    def prepare(self, question: str, history: History, k: int, gen: Generator) -> Prepared:
+        """Condense, retrieve, focus and decide: everything before the generator writes."""
         timings: dict[str, float] = {}
         t = time.perf_counter()
         standalone = strip_instructions(question)
         if not standalone:  # nothing but orders to the assistant: nothing to search for
-            return _Prepared(question, [], {}, no_question(), timings)
-        question = standalone
-        if history and is_follow_up(question):
-            rewritten = gen.condense(question, history)
-            # A model may hand the question back unchanged, or still leaning on the chat.
-            if not rewritten or is_follow_up(rewritten) or rewritten.strip() == question:
-                rewritten = condense(question, history)
-            standalone = rewritten
+            return Prepared(question, [], {}, no_question(), timings)
+        if history and is_follow_up(standalone):
+            standalone = self._rewrite(standalone, history, gen)
         timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        hits = self.search(standalone, k)
+        # Fusion keeps the same order for any depth, so the first k of a deeper search are
+        # the k passages; the deeper ranking is kept in the trace for the eval's hit@k.
+        retrieved = self.search(standalone, max(k, self.settings.trace_depth))
+        hits = retrieved[:k]
         timings["retrieve"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        passages, ranked = self.focus(standalone, self.passages(hits))
+        passages, ranked = focus(
+            self.scorer,
+            standalone,
+            self.passages(hits),
+            sentences=self.settings.shown_sentences,
+            budget=self.settings.excerpt_tokens,
+        )
         values = features(self.scorer, standalone, ranked, hits)
-        probes = self._probe(gen) is not None
-        decision = self.policy.before_model(gen.name, values, probes=probes)
+        decision = self.policy.before_model(gen.name, values, probes=self._probe(gen) is not None)
         timings["evidence"] = time.perf_counter() - t
-        return _Prepared(standalone, passages, values, decision, timings)
+        return Prepared(standalone, passages, values, decision, timings, retrieved)
+
+    @staticmethod
+    def _rewrite(question: str, history: History, gen: Generator) -> str:
+        """The follow-up as a standalone question: the generator's rewrite, or the rules'."""
+        rewritten = gen.condense(question, history)
+        # A model may hand the question back unchanged, or still leaning on the chat.
+        if not rewritten or is_follow_up(rewritten) or rewritten.strip() == question:
+            return condense(question, history)
+        return rewritten
 
     # -- answering ------------------------------------------------------------------------
     def stream(
@@ -260,85 +173,111 @@ class Pipeline:
         started = time.perf_counter()
         question = check_question(question, self.settings.max_question_chars)
         pairs = check_history(history)
-        k = self.settings.k if k is None else k
-        if not isinstance(k, int) or not 1 <= k <= 50:
-            raise BadInput("k must be between 1 and 50")
+        k = check_k(self.settings.k if k is None else k)
         gen = (
-            generator
-            if generator is not None and not isinstance(generator, str)
-            else (self.generator(generator))
+            self.generator(generator)
+            if generator is None or isinstance(generator, str)
+            else generator
         )
         prep = self.prepare(question, pairs, k, gen)
-        timings = prep.timings
+        run = _Run(prep, gen, started)
 
-        def refusal(decision: Decision, **extra: float) -> Answer:
-            timings["total"] = time.perf_counter() - started
-            trace = prep.trace(decision, **extra)
-            return Answer(REFUSAL, True, [], timings, gen.name, prep.question, trace=trace)
-
-        if not prep.decision.answerable:
+        decision = prep.decision
+        if decision.answerable:
+            decision = self._first_token(run)
+        if not decision.answerable:
             yield REFUSAL
-            yield refusal(prep.decision)
+            yield run.refusal(decision)
             return
 
-        decision, extra = prep.decision, {}
-        probe = self._probe(gen)
-        if probe is not None:  # the model's own "not covered" probability, before any text
-            t = time.perf_counter()
-            with _failures(gen):
-                p_refuse = float(probe(prep.question, prep.passages))
-            timings["probe"] = time.perf_counter() - t
-            extra = {"refusal_probability": round(p_refuse, 6)}
-            decision = self.policy.at_first_token(gen.name, prep.features, p_refuse)
-            if not decision.answerable:
-                yield REFUSAL
-                yield refusal(decision, **extra)
-                return
-
         yield ""  # the generator starts reading the passages
-        t = time.perf_counter()
         pieces: list[str] = []
+        t = time.perf_counter()
         with _failures(gen):
             for piece in gen.stream(prep.question, prep.passages, pairs):
                 if not pieces:
-                    timings["first_token"] = time.perf_counter() - t
+                    run.timings["first_token"] = time.perf_counter() - t
                 pieces.append(piece)
                 yield piece
-        timings["generate"] = time.perf_counter() - t
+        run.timings["generate"] = time.perf_counter() - t
+        yield self._finish(run, question, "".join(pieces).strip(), decision)
 
+    def _first_token(self, run: _Run) -> Decision:
+        """The decision once the model's own "not covered" probability is known (when the
+        policy uses it); the decision before the model otherwise."""
+        probe = self._probe(run.gen)
+        if probe is None:
+            return run.prep.decision
         t = time.perf_counter()
-        raw = "".join(pieces).strip()
+        with _failures(run.gen):
+            p_refuse = float(probe(run.prep.question, run.prep.passages))
+        run.timings["probe"] = time.perf_counter() - t
+        run.extra["refusal_probability"] = round(p_refuse, 6)
+        return self.policy.at_first_token(run.gen.name, run.prep.features, p_refuse)
+
+    def _finish(self, run: _Run, question: str, raw: str, decision: Decision) -> Answer:
+        """Verify the generated text's citations and take the decision after generation."""
+        t = time.perf_counter()
         declined = not raw or NOT_IN_DOCUMENTS.rstrip(".").lower() in raw.lower()
-        verified = (
-            None if declined else verify(raw, prep.passages, self.scorer, question=prep.question)
-        )
-        timings["verify"] = time.perf_counter() - t
+        verified: Verified | None = None
+        if not declined:
+            verified = verify(
+                raw,
+                run.prep.passages,
+                self.scorer,
+                question=run.prep.question,
+                threshold=self.settings.support_threshold,
+            )
+        run.timings["verify"] = time.perf_counter() - t
         final = after_generation(
             declined,
             verified is not None and bool(verified.citations),
             strip_markers(verified.text) if verified else "",
-            f"{question} {prep.question}",
+            f"{question} {run.prep.question}",
             decision.probability,
         )
         if verified is None or not final.answerable:
-            yield refusal(final, **extra)
-            return
-        timings["total"] = time.perf_counter() - started
-        yield Answer(
-            verified.text,
-            False,
-            verified.citations,
-            timings,
-            gen.name,
-            prep.question,
-            verified.flagged,
-            trace=prep.trace(final, **extra),
-        )
+            return run.refusal(final)
+        return run.answer(verified, final)
 
     def _probe(self, gen: Generator) -> Callable[..., float] | None:
         """The generator's refusal-probability probe, when it has one and the policy uses it."""
         probe = getattr(gen, "refusal_probability", None)
         return probe if callable(probe) and self.policy.probes(gen.name) else None
+
+
+@dataclass
+class _Run:
+    """One answer in the making: its preparation, its generator, its clock."""
+
+    prep: Prepared
+    gen: Generator
+    started: float
+    extra: dict[str, float] = field(default_factory=dict)  # signals found while answering
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.prep.timings
+
+    def refusal(self, decision: Decision) -> Answer:
+        self.timings["total"] = time.perf_counter() - self.started
+        trace = self.prep.trace(decision, **self.extra)
+        return Answer(
+            REFUSAL, True, [], self.timings, self.gen.name, self.prep.question, trace=trace
+        )
+
+    def answer(self, verified: Verified, decision: Decision) -> Answer:
+        self.timings["total"] = time.perf_counter() - self.started
+        return Answer(
+            verified.text,
+            False,
+            verified.citations,
+            self.timings,
+            self.gen.name,
+            self.prep.question,
+            verified.flagged,
+            trace=self.prep.trace(decision, **self.extra),
+        )
 
 
 @contextlib.contextmanager
@@ -372,13 +311,3 @@ def forget_pipelines() -> None:
     """Drop cached pipelines (after the index location or settings change)."""
     with _pipelines_lock:
         _pipelines.clear()
-
-
-def retrieve_for_eval(
-    question: str, history: History | None, k: int, settings: Settings | None = None
-) -> list[Passage]:
-    """The ranked chunks retrieval finds for a (possibly follow-up) question."""
-    pipeline = get_pipeline(settings)
-    pairs = check_history(history)
-    standalone = condense(question, pairs) if pairs else question
-    return pipeline.retrieve(standalone, k)

@@ -35,6 +35,21 @@ class Settings(BaseSettings):
         description="Document tokens shown to a generator: the best sentences up to this "
         "many (at least one); fewer tokens, faster local answers.",
     )
+    shown_sentences: int = Field(
+        4, ge=1, description="Best sentences of the retrieved chunks shown to a generator."
+    )
+    support_threshold: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="Support score a passage needs to back an answer sentence (its citation).",
+    )
+    trace_depth: int = Field(
+        10,
+        ge=1,
+        le=50,
+        description="Ranked chunks kept in Answer.trace (the eval's hit@k, MRR@10).",
+    )
     generator: str = Field(
         "local", description="local (llama.cpp), extractive (no model) or openai."
     )

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from eval import metrics as m
@@ -539,7 +540,13 @@ class GeneratorFailed(Exception):
 
 
 AnswerFn = Callable[..., Any]
-RetrieveFn = Callable[..., Sequence[Any]]
+
+
+def ranked_from_trace(answer: Any) -> list[SimpleNamespace]:
+    """The ranked retrieval `answer()` itself ran (`Answer.trace["retrieved"]`), best first,
+    as passage-like objects (`.text`, `.source`, `.start`, `.end`)."""
+    trace = getattr(answer, "trace", None) or {}
+    return [SimpleNamespace(**hit) for hit in trace.get("retrieved", [])][:RETRIEVE_DEPTH]
 
 
 def run_generator(
@@ -549,7 +556,6 @@ def run_generator(
     k: int,
     *,
     answer_fn: AnswerFn,
-    retrieve_fn: RetrieveFn,
     progress: bool = True,
 ) -> list[ItemResult]:
     """Ask every item; an exception on one item makes it a crash, never drops it.
@@ -578,8 +584,8 @@ def run_generator(
         error = ""
         started = time.perf_counter()
         try:
-            ranked = retrieve_fn(item.question, history, RETRIEVE_DEPTH, settings)
             answer = answer_fn(item.question, history, generator=generator, k=k, settings=settings)
+            ranked = ranked_from_trace(answer)
         except GeneratorUnavailable as exc:
             if not succeeded:
                 raise GeneratorFailed(f"generator {generator!r} is unavailable: {exc}") from exc
@@ -613,7 +619,6 @@ def evaluate(
 ) -> Run:
     """Run the suite for one generator through the real pipeline."""
     from assistant import answer
-    from assistant.pipeline import retrieve_for_eval
 
     if warmup:  # load the embedder, index and model outside the timed items
         first = next((i for i in items if i.answerable), items[0])
@@ -626,7 +631,6 @@ def evaluate(
         settings,
         k,
         answer_fn=answer,
-        retrieve_fn=retrieve_for_eval,
         progress=progress,
     )
     return Run(suite, generator, k, started, _now(), results, aggregate(results))

@@ -130,8 +130,7 @@ def test_bad_questions_get_a_clear_error(settings, question):
 
 # -- citation verification, on passages from the article ----------------------------------
 def _passages(pipeline, question):
-    chunks = pipeline.retrieve(question, 4)
-    return pipeline.focus(question, chunks)[0]
+    return pipeline.prepare(question, [], 4, pipeline.generator("extractive")).passages
 
 
 def test_wrong_citation_number_is_repointed(pipeline):
@@ -146,13 +145,19 @@ def test_wrong_citation_number_is_repointed(pipeline):
         f"The first element of the ISS was launched in 1998 [{wrong.number}].",
         passages,
         pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
     )
     assert [c.text for c in result.citations] == [right.text]
 
 
 def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
-    result = verify("Paris is the capital of France [1].", passages, pipeline.scorer)
+    result = verify(
+        "Paris is the capital of France [1].",
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
+    )
     assert (result.flagged, result.citations) == (["Paris is the capital of France."], [])
 
 
@@ -166,13 +171,23 @@ def test_an_answer_that_only_repeats_the_question_says_nothing():
 def test_a_number_the_passages_do_not_hold_is_unsupported(pipeline):
     passages = _passages(pipeline, "Why did Russia decide to leave the ISS?")
     assert any("invasion of Ukraine" in p.text for p in passages)
-    result = verify("Russia invaded Ukraine in 2022 [1].", passages, pipeline.scorer)
+    result = verify(
+        "Russia invaded Ukraine in 2022 [1].",
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
+    )
     assert (result.flagged, result.citations) == (["Russia invaded Ukraine in 2022."], [])
 
 
 def test_uncited_sentence_gets_its_passage(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
-    result = verify("The first element of the ISS was launched in 1998.", passages, pipeline.scorer)
+    result = verify(
+        "The first element of the ISS was launched in 1998.",
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
+    )
     assert result.text.endswith("[1]") and "1998" in result.citations[0].quote
 
 
@@ -182,7 +197,13 @@ def test_answer_also_cites_the_passage_holding_the_premise_of_the_question(pipel
     step = next(p for p in passages if "next step" in p.text)
     assert "head of" not in step.text  # the answer's own passage does not name who "He" is
     answer = f"He added that the next step was to build their own space station [{step.number}]."
-    result = verify(answer, passages, pipeline.scorer, question=question)
+    result = verify(
+        answer,
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
+        question=question,
+    )
     cited = " ".join(c.text for c in result.citations)
     assert "next step" in cited and "head of the Russian space agency Roscosmos" in cited
 
@@ -190,7 +211,10 @@ def test_answer_also_cites_the_passage_holding_the_premise_of_the_question(pipel
 def test_citation_to_a_passage_never_shown_is_dropped(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
     result = verify(
-        "The first element of the ISS was launched in 1998 [7].", passages, pipeline.scorer
+        "The first element of the ISS was launched in 1998 [7].",
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
     )
     assert all(c.text in {p.text for p in passages} for c in result.citations)
 

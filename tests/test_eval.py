@@ -453,17 +453,6 @@ def test_bench_rejects_an_unknown_stage_in_one_line(capsys):
 
 # --- end to end --------------------------------------------------------------------------
 
-try:
-    from assistant.pipeline import retrieve_for_eval  # noqa: F401
-
-    HAVE_PIPELINE = True
-except ImportError:
-    HAVE_PIPELINE = False
-
-needs_pipeline = pytest.mark.skipif(
-    not HAVE_PIPELINE, reason="assistant.pipeline.retrieve_for_eval is not available yet"
-)
-
 
 @pytest.fixture(scope="module")
 def seeded_data_dir(tmp_path_factory):
@@ -477,7 +466,6 @@ def seeded_data_dir(tmp_path_factory):
     return data_dir
 
 
-@needs_pipeline
 def test_harness_end_to_end_with_the_extractive_generator(seeded_data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(seeded_data_dir))
     results = tmp_path / "results"
@@ -514,7 +502,6 @@ def test_harness_end_to_end_with_the_extractive_generator(seeded_data_dir, tmp_p
     assert len(list(results.iterdir())) == 2  # every run keeps its own folder
 
 
-@needs_pipeline
 def test_write_baseline_then_compare(seeded_data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(seeded_data_dir))
     suite = tmp_path / "qa.jsonl"
@@ -569,7 +556,6 @@ TINY_QUESTIONS = [
 ]
 
 
-@needs_pipeline
 def test_the_squad2_open_suite_runs_over_its_own_corpus(tmp_path, monkeypatch):
     """`--suite squad2-open` ingests the dataset's documents into an index of its own, asks
     the test part's sample (articles of the split file) and reports selective figures."""

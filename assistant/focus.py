@@ -1,0 +1,50 @@
+"""Which words of the retrieved chunks a generator is shown: the best sentences, in order.
+
+A short prompt keeps the local model fast; the chunk stays whole for citations and offsets.
+"""
+
+from __future__ import annotations
+
+from assistant.evidence import EvidenceScorer, Scored
+from assistant.types import Passage
+from index.tokens import count_tokens
+
+
+def focus(
+    scorer: EvidenceScorer, question: str, chunks: list[Passage], *, sentences: int, budget: int
+) -> tuple[list[Passage], list[Scored]]:
+    """Keep the chunks holding the `sentences` best sentences (within `budget` tokens, at
+    least one); each kept chunk's excerpt is its picked sentences in document order.
+    Also returns every sentence of the chunks, scored against the question, best first."""
+    ranked = scorer.rank(question, EvidenceScorer.sentences([(p.start, p.text) for p in chunks]))
+    top = _pick(ranked[:sentences], budget)
+    order: list[int] = list(dict.fromkeys(s.sentence.chunk_index for s in top))
+    passages = []
+    for number, idx in enumerate(order, start=1):
+        chunk = chunks[idx]
+        mine = [s for s in top if s.sentence.chunk_index == idx]
+        picked = sorted((s.sentence for s in mine), key=lambda s: s.start)
+        passages.append(
+            Passage(
+                number,
+                chunk.id,
+                chunk.source,
+                chunk.start,
+                chunk.end,
+                chunk.text,
+                round(max(s.score for s in mine), 4),
+                excerpt="\n".join(s.text for s in picked),
+            )
+        )
+    return passages, ranked
+
+
+def _pick(candidates: list[Scored], budget: int) -> list[Scored]:
+    top: list[Scored] = []
+    for scored in candidates:
+        cost = count_tokens(scored.sentence.text)
+        if top and cost > budget:
+            continue  # a shorter, lower-ranked sentence may still fit
+        top.append(scored)
+        budget -= cost
+    return top
