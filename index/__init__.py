@@ -1,13 +1,34 @@
 """The document side: load files, split them into token-sized chunks, embed, store in Chroma.
 
 Nothing here imports `assistant` or `prompts`; callers pass every setting explicitly.
+Importing the package loads nothing heavy: each name below is imported on first use, so
+`index.offline.go_offline()` can run before any library that might reach the network.
 """
 
-from index.embed import Embedder
-from index.ingest import IngestReport, ingest
-from index.load import Document, LoadProblem, load_documents
-from index.split import Chunk, split_document
-from index.store import Store, StoreError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
+    from index.ingest import IngestReport, ingest
+    from index.load import Document, LoadProblem, load_documents
+    from index.split import Chunk, split_document
+    from index.store import Store, StoreError
+
+_WHERE = {
+    "Chunk": "index.split",
+    "Document": "index.load",
+    "Embedder": "index.embed",
+    "IngestReport": "index.ingest",
+    "LoadProblem": "index.load",
+    "Store": "index.store",
+    "StoreError": "index.store",
+    "ingest": "index.ingest",
+    "load_documents": "index.load",
+    "split_document": "index.split",
+}
 
 __all__ = [
     "Chunk",
@@ -21,3 +42,11 @@ __all__ = [
     "load_documents",
     "split_document",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'index' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
