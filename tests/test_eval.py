@@ -16,11 +16,16 @@ import pytest
 from assistant.types import Answer, Citation
 from eval import harness
 from eval import metrics as m
+from eval.aggregate import HEADLINE, aggregate
+from eval.errors import UsageError
+from eval.gate import Thresholds, gate, load_thresholds
+from eval.scoring import score_item
+from eval.suite import SUITE_PATH, THRESHOLDS_PATH, TYPES, Item, load_suite, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_PATH = ROOT / "seeds" / "russia-iss-withdrawal.txt"
 ARTICLE = ARTICLE_PATH.read_text(encoding="utf-8")
-SUITE = harness.load_suite()
+SUITE = load_suite()
 
 
 # --- answer metrics ----------------------------------------------------------------------
@@ -216,7 +221,7 @@ def _squash(text: str) -> str:
 def test_suite_size_and_coverage_of_question_kinds():
     assert len(SUITE) >= 60
     kinds = {item.type for item in SUITE}
-    assert kinds == set(harness.TYPES) - {"squad_answerable", "squad_unanswerable"}
+    assert kinds == set(TYPES) - {"squad_answerable", "squad_unanswerable"}
     unanswerable = [i for i in SUITE if not i.answerable]
     assert len(unanswerable) >= 15
     assert sum(i.type == "unanswerable_offtopic" for i in SUITE) >= 5
@@ -230,7 +235,7 @@ def test_suite_size_and_coverage_of_question_kinds():
 
 def test_every_line_of_the_suite_has_exactly_the_documented_fields():
     fields = {"id", "question", "answerable", "answers", "evidence", "history", "type"}
-    for line in harness.SUITE_PATH.read_text(encoding="utf-8").splitlines():
+    for line in SUITE_PATH.read_text(encoding="utf-8").splitlines():
         assert set(json.loads(line)) == fields
 
 
@@ -264,7 +269,7 @@ def test_follow_ups_carry_a_history_of_pairs():
 
 
 def test_load_suite_rejects_bad_items(tmp_path):
-    good = json.loads(harness.SUITE_PATH.read_text(encoding="utf-8").splitlines()[0])
+    good = json.loads(SUITE_PATH.read_text(encoding="utf-8").splitlines()[0])
     cases = {
         "missing field": {k: v for k, v in good.items() if k != "evidence"},
         "unknown type": {**good, "type": "trivia"},
@@ -273,25 +278,25 @@ def test_load_suite_rejects_bad_items(tmp_path):
     for why, raw in cases.items():
         path = tmp_path / "qa.jsonl"
         path.write_text(json.dumps(raw) + "\n", encoding="utf-8")
-        with pytest.raises(harness.UsageError):
-            harness.load_suite(path)
+        with pytest.raises(UsageError):
+            load_suite(path)
         assert why
     path.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n", encoding="utf-8")
-    with pytest.raises(harness.UsageError, match="duplicate"):
-        harness.load_suite(path)
+    with pytest.raises(UsageError, match="duplicate"):
+        load_suite(path)
 
 
 def test_spread_picks_items_over_the_whole_suite():
-    picked = harness.spread(SUITE, 10)
+    picked = spread(SUITE, 10)
     assert len(picked) == 10 and len({i.id for i in picked}) == 10
     assert len({i.type for i in picked}) >= 6
-    assert harness.spread(SUITE, None) == SUITE
+    assert spread(SUITE, None) == SUITE
 
 
 # --- scoring items -----------------------------------------------------------------------
 
 
-def _item(item_id: str) -> harness.Item:
+def _item(item_id: str) -> Item:
     return next(i for i in SUITE if i.id == item_id)
 
 
@@ -316,7 +321,7 @@ def test_score_item_correct_and_cited():
         {"total": 0.2},
         "extractive",
     )
-    r = harness.score_item(item, answer, [_passage("other"), _passage(passage)], k_shown=4)
+    r = score_item(item, answer, [_passage("other"), _passage(passage)], k_shown=4)
     assert (r.gold_rank, r.contains, r.correct, r.crag, r.bucket) == (2, True, True, 1, "ok")
     assert (r.citations_valid, r.citation_support, r.citation_coverage) == (True, 1.0, 1.0)
 
@@ -328,7 +333,7 @@ def test_score_item_buckets():
 
     def bucket(text, refused=False, ranked=(gold,), citations=cite):
         answer = Answer(text, refused, list(citations), {"total": 0.1}, "extractive")
-        return harness.score_item(item, answer, list(ranked), k_shown=4).bucket
+        return score_item(item, answer, list(ranked), k_shown=4).bucket
 
     assert bucket("In 1998 [1].") == "ok"
     assert bucket("In 1998 [2].") == "uncited_or_miscited"  # points to no shown passage
@@ -340,9 +345,9 @@ def test_score_item_buckets():
 
     off = _item("offtopic-01")
     refusal = Answer("The documents do not cover this.", True, [], {}, "extractive")
-    assert harness.score_item(off, refusal, None, k_shown=4).bucket == "ok"
+    assert score_item(off, refusal, None, k_shown=4).bucket == "ok"
     answered = Answer("Paris [1].", False, cite, {}, "extractive")
-    r = harness.score_item(off, answered, None, k_shown=4)
+    r = score_item(off, answered, None, k_shown=4)
     assert (r.bucket, r.crag, r.correct) == ("answered_unanswerable", -1, False)
 
 
@@ -351,13 +356,13 @@ def test_a_crashed_item_is_wrong_and_stays_in_every_denominator():
     ok = Answer("In 1998 [1].", False, [_citation(1, answerable.evidence[0])], {"total": 1.0})
     refused = Answer("The documents do not cover this.", True, [], {"total": 1.0})
     results = [
-        harness.score_item(answerable, ok, [_passage(answerable.evidence[0])], k_shown=4),
-        harness.score_item(answerable, None, None, k_shown=4, error="boom", wall=3.0),
-        harness.score_item(unanswerable, refused, None, k_shown=4),
-        harness.score_item(unanswerable, None, None, k_shown=4, error="boom", wall=3.0),
+        score_item(answerable, ok, [_passage(answerable.evidence[0])], k_shown=4),
+        score_item(answerable, None, None, k_shown=4, error="boom", wall=3.0),
+        score_item(unanswerable, refused, None, k_shown=4),
+        score_item(unanswerable, None, None, k_shown=4, error="boom", wall=3.0),
     ]
     assert [r.bucket for r in results] == ["ok", "crash", "ok", "crash"]
-    summary = harness.aggregate(results)
+    summary = aggregate(results)
     h = summary["headline"]
     assert h["accuracy"] == 0.5
     assert h["contains"] == 0.5 and h["hit@1"] == 0.5 and h["citation_support"] == 0.5
@@ -377,10 +382,10 @@ def test_a_crashed_item_is_wrong_and_stays_in_every_denominator():
 def test_the_thresholds_file_documents_every_metric_and_loads():
     import tomllib
 
-    data = tomllib.loads(harness.THRESHOLDS_PATH.read_text(encoding="utf-8"))
-    assert set(data["metrics"]) == set(harness.HEADLINE)
+    data = tomllib.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
+    assert set(data["metrics"]) == set(HEADLINE)
     assert all(cfg.get("doc") for cfg in data["metrics"].values())
-    t = harness.load_thresholds()
+    t = load_thresholds()
     assert {"extractive", "local", "default"} <= set(t.bounds)
     assert t.for_generator("openai") == t.bounds["default"]
 
@@ -388,17 +393,17 @@ def test_the_thresholds_file_documents_every_metric_and_loads():
 def test_load_thresholds_rejects_unknown_metrics(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text('[generators.extractive]\n"hit@2" = { min = 0.5 }\n', encoding="utf-8")
-    with pytest.raises(harness.UsageError, match="hit@2"):
-        harness.load_thresholds(path)
+    with pytest.raises(UsageError, match="hit@2"):
+        load_thresholds(path)
     path.write_text("[generators.extractive]\nf1 = 0.5\n", encoding="utf-8")
-    with pytest.raises(harness.UsageError, match="min"):
-        harness.load_thresholds(path)
+    with pytest.raises(UsageError, match="min"):
+        load_thresholds(path)
 
 
-def _thresholds(tmp_path, text: str) -> harness.Thresholds:
+def _thresholds(tmp_path, text: str) -> Thresholds:
     path = tmp_path / "t.toml"
     path.write_text(text, encoding="utf-8")
-    return harness.load_thresholds(path)
+    return load_thresholds(path)
 
 
 def test_gate_bounds_and_baseline_drops(tmp_path):
@@ -417,7 +422,7 @@ def test_gate_bounds_and_baseline_drops(tmp_path):
         "latency_p95_s": 2.5,  # more than double
         "false_refusal_rate": 0.2,  # above its maximum
     }
-    checks = {c.metric: c for c in harness.gate("x", headline, t, base)}
+    checks = {c.metric: c for c in gate("x", headline, t, base)}
     assert checks["contains"].ok
     assert not checks["hit@1"].ok and "dropped" in checks["hit@1"].reasons[0]
     assert checks["f1"].ok
@@ -425,8 +430,8 @@ def test_gate_bounds_and_baseline_drops(tmp_path):
     assert not checks["false_refusal_rate"].ok
     assert checks["accuracy"].ok and checks["accuracy"].value is None  # n/a is not gated
     headline["contains"] = 0.6
-    assert not {c.metric: c for c in harness.gate("x", headline, t, None)}["contains"].ok
-    relaxed = harness.gate("x", {"hit@1": 0.1}, t, base, compare=False)
+    assert not {c.metric: c for c in gate("x", headline, t, None)}["contains"].ok
+    relaxed = gate("x", {"hit@1": 0.1}, t, base, compare=False)
     assert all(c.ok for c in relaxed)
 
 
@@ -488,7 +493,7 @@ def test_harness_end_to_end_with_the_extractive_generator(seeded_data_dir, tmp_p
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert report["counts"]["items"] == 8 and len(report["items"]) == 8
     assert report["counts"]["crashed"] == 0
-    assert set(report["headline"]) == set(harness.HEADLINE)
+    assert set(report["headline"]) == set(HEADLINE)
     assert all(i["generator"] == "extractive" for i in report["items"])
     assert any(i["answerable"] and i["correct"] for i in report["items"])
     assert sum(report["buckets"].values()) == 8
@@ -505,7 +510,7 @@ def test_harness_end_to_end_with_the_extractive_generator(seeded_data_dir, tmp_p
 def test_write_baseline_then_compare(seeded_data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(seeded_data_dir))
     suite = tmp_path / "qa.jsonl"
-    lines = harness.SUITE_PATH.read_text(encoding="utf-8").splitlines()
+    lines = SUITE_PATH.read_text(encoding="utf-8").splitlines()
     suite.write_text("\n".join(lines[::12]) + "\n", encoding="utf-8")  # a small, whole suite
     baseline = tmp_path / "baseline.json"
     lenient = tmp_path / "t.toml"
@@ -530,7 +535,7 @@ def test_write_baseline_then_compare(seeded_data_dir, tmp_path, monkeypatch):
     assert harness.main([*argv, "--write-baseline"]) == 0
     stored = json.loads(baseline.read_text(encoding="utf-8"))["generators"]["extractive"]
     assert stored["items"] == len(lines[::12])
-    assert set(stored["metrics"]) == set(harness.HEADLINE)
+    assert set(stored["metrics"]) == set(HEADLINE)
 
     # the same system against its own baseline passes; a baseline it cannot reach fails
     assert harness.main(argv) == 0

@@ -1,0 +1,160 @@
+"""What `assistant eval` asks: the seed suite (eval/qa.jsonl), the squad2-open sample, or a
+.jsonl file in the seed suite's format, each with the thresholds and baseline it is gated on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eval.errors import UsageError
+
+EVAL_DIR = Path(__file__).resolve().parent
+SUITE_PATH = EVAL_DIR / "qa.jsonl"
+THRESHOLDS_PATH = EVAL_DIR / "thresholds.toml"
+BASELINE_PATH = EVAL_DIR / "baseline.json"
+RESULTS_DIR = EVAL_DIR / "results"
+
+TYPES = (
+    "date",
+    "number",
+    "person",
+    "organization",
+    "paraphrase",
+    "multi_sentence",
+    "followup",
+    "unanswerable_offtopic",
+    "unanswerable_nearmiss",
+    "injection",
+    "squad_answerable",
+    "squad_unanswerable",
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    question: str
+    answerable: bool
+    answers: list[str]
+    evidence: list[str]
+    history: list[tuple[str, str]]
+    type: str
+    source: str = ""  # the document the question was written about (squad2-open)
+
+
+def _parse_item(line: str, where: str) -> Item:
+    try:
+        raw = json.loads(line)
+        return Item(
+            id=str(raw["id"]),
+            question=str(raw["question"]),
+            answerable=bool(raw["answerable"]),
+            answers=[str(a) for a in raw["answers"]],
+            evidence=[str(e) for e in raw["evidence"]],
+            history=[(str(u), str(a)) for u, a in raw["history"]],
+            type=str(raw["type"]),
+        )
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{where}: not a valid suite item ({exc!r})") from None
+
+
+def load_suite(path: Path = SUITE_PATH) -> list[Item]:
+    """Read and check the suite: one JSON object a line, every field present and typed."""
+    items: list[Item] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{lineno}"
+        item = _parse_item(line, where)
+        if item.id in seen:
+            raise UsageError(f"{where}: duplicate id {item.id!r}")
+        if item.type not in TYPES:
+            raise UsageError(f"{where}: unknown type {item.type!r} (one of {', '.join(TYPES)})")
+        if item.answerable and (not item.answers or not item.evidence):
+            raise UsageError(f"{where}: an answerable item needs answers and evidence")
+        seen.add(item.id)
+        items.append(item)
+    if not items:
+        raise UsageError(f"{path}: the suite is empty")
+    return items
+
+
+def suite_digest(path: Path = SUITE_PATH) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+@dataclass
+class Suite:
+    """What one `assistant eval --suite` run asks, and what it is gated against."""
+
+    name: str
+    items: list[Item]
+    digest: str
+    thresholds: Path
+    baseline: Path
+    settings: Any  # the settings whose index the suite is asked against
+
+
+def squad_suite(settings: Any, part: str, *, progress: bool = False) -> Suite:
+    """The squad2-open sample of `part`, with its corpus ingested into its own index."""
+    from eval import squad
+
+    try:
+        questions = squad.sample(part)
+        suite_settings = squad.ensure_index(settings, progress=progress)
+    except squad.SuiteUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    items = [
+        Item(
+            id=q["id"],
+            question=q["question"],
+            answerable=bool(q["answerable"]),
+            answers=[str(a) for a in q["answers"]],
+            evidence=[],
+            history=[],
+            type="squad_answerable" if q["answerable"] else "squad_unanswerable",
+            source=f"{q['article']}.txt",
+        )
+        for q in questions
+    ]
+    digest = hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
+    name = squad.NAME if part == "test" else f"{squad.NAME}-{part}"
+    return Suite(
+        name,
+        items,
+        digest,
+        EVAL_DIR / f"thresholds-{squad.NAME}.toml",
+        EVAL_DIR / f"baseline-{name}.json",
+        suite_settings,
+    )
+
+
+def seed_suite(settings: Any, path: Path = SUITE_PATH) -> Suite:
+    return Suite(
+        "seed", load_suite(path), suite_digest(path), THRESHOLDS_PATH, BASELINE_PATH, settings
+    )
+
+
+def pick_suite(name: str, settings: Any, part: str, *, progress: bool) -> Suite:
+    """The suite `--suite NAME` names: seed, squad2-open (its `part`) or a .jsonl file."""
+    if name == "squad2-open":
+        return squad_suite(settings, part, progress=progress)
+    if name == "seed":
+        return seed_suite(settings)
+    if name.endswith(".jsonl"):
+        return seed_suite(settings, Path(name))
+    raise UsageError(f"unknown suite {name!r}; use seed, squad2-open or a .jsonl file")
+
+
+def spread(items: Sequence[Item], limit: int | None) -> list[Item]:
+    """`limit` items spread evenly over the suite (so a short run still covers every type)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
