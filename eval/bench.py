@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from eval import metrics as m
 from eval.corpus import sentence, write_corpus
-from eval.harness import SUITE_PATH
+from eval.suite import SUITE_PATH
 from index.offline import go_offline
 
 if TYPE_CHECKING:
