@@ -438,7 +438,8 @@ def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
     import re
     import time
 
-    from assistant.generators.local import shared_llama
+    from assistant.generators.llama_runtime import shared_llama
+    from assistant.settings import Settings
 
     url, model = local_app
     open_chat(page, url)
@@ -460,7 +461,8 @@ def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
     clicked = time.perf_counter()
     assert stopped.inner_text().startswith("Stopped.")
 
-    lock = shared_llama(str(model)).lock
+    defaults = Settings()
+    lock = shared_llama(str(model), n_ctx=defaults.local_context, n_threads=defaults.threads).lock
     while lock.locked() and time.perf_counter() - clicked < 30:
         time.sleep(0.02)
     print(f"model free {time.perf_counter() - clicked:.2f} s after the stopped mark showed")

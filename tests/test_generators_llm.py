@@ -300,7 +300,7 @@ def _resident_kb(path: Path) -> int:
 def test_released_pages_of_a_mapped_file_leave_memory_and_read_back_the_same(tmp_path) -> None:
     import mmap
 
-    from assistant.generators.local import release_file_pages
+    from assistant.generators.llama_runtime import release_file_pages
 
     path = tmp_path / "weights.bin"
     data = os.urandom(8 * 1024 * 1024)
@@ -316,8 +316,8 @@ def test_released_pages_of_a_mapped_file_leave_memory_and_read_back_the_same(tmp
 
 @pytest.mark.slow
 def test_the_evaluated_prompt_prefix_is_saved_and_restored(local_generator, tmp_path) -> None:
+    from assistant.generators.llama_runtime import load_prefix_state
     from assistant.generators.llm import answer_messages
-    from assistant.generators.local import load_prefix_state
 
     path = local_generator.prefix_state_path(answer_messages("", []))
     damaged = tmp_path / "damaged.state"

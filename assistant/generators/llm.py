@@ -149,7 +149,9 @@ class ChatModelGenerator:
                     if text:
                         yield text
         finally:
-            chunks.close()  # a consumer that stops early stops the model (and frees it)
+            close = getattr(chunks, "close", None)  # a generator: stop the model early
+            if close is not None:
+                close()  # a consumer that stops early stops the model (and frees it)
 
     def condense(self, question: str, history: History) -> str | None:
         """The follow-up `question` rewritten to stand alone; None without history, or when
