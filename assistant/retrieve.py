@@ -16,9 +16,6 @@ import Stemmer
 from index import Embedder, Store
 from index.store import StoredChunk
 
-RRF_K = 60  # the usual reciprocal-rank-fusion constant
-CANDIDATES = 20  # ranks taken from each retriever before fusion
-
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -58,9 +55,11 @@ class _Bm25Index:
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Store, embedder: Embedder, *, candidates: int, rrf_k: int) -> None:
         self.store = store
         self.embedder = embedder
+        self.candidates = candidates  # ranks taken from each retriever before fusion
+        self.rrf_k = rrf_k
         self._bm25: _Bm25Index | None = None
         self._generation: float | None = None
         self._lock = threading.Lock()
@@ -76,7 +75,7 @@ class Retriever:
         """The `k` best chunks for `question`, best first."""
         if query_vector is None:
             query_vector = self.embedder.encode([question])[0]
-        n = max(CANDIDATES, k)
+        n = max(self.candidates, k)
         generation = self.store.generation()  # one read of the index state per question
         dense = self.store.query(query_vector, n, generation)
         sparse = self._bm25_index(generation).search(question, n)
@@ -85,7 +84,7 @@ class Retriever:
         for rank, chunk in enumerate(dense):
             fused[chunk.id] = [
                 chunk,
-                1.0 / (RRF_K + rank + 1),
+                1.0 / (self.rrf_k + rank + 1),
                 1.0 - chunk.distance,
                 0.0,
                 rank,
@@ -93,7 +92,7 @@ class Retriever:
             ]
         for rank, (chunk, score) in enumerate(sparse):
             entry = fused.setdefault(chunk.id, [chunk, 0.0, 0.0, 0.0, None, None])
-            entry[1] += 1.0 / (RRF_K + rank + 1)
+            entry[1] += 1.0 / (self.rrf_k + rank + 1)
             entry[3] = score
             entry[5] = rank
         ranked = sorted(fused.values(), key=lambda e: e[1], reverse=True)[:k]

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         description="Document tokens shown to a generator: the best sentences up to this "
         "many (at least one); fewer tokens, faster local answers.",
     )
+    retrieval_candidates: int = Field(
+        20, ge=1, description="Chunks each retriever (dense, BM25) ranks before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (the usual 60).")
     shown_sentences: int = Field(
         4, ge=1, description="Best sentences of the retrieved chunks shown to a generator."
     )
@@ -44,11 +48,11 @@ class Settings(BaseSettings):
         le=1,
         description="Support score a passage needs to back an answer sentence (its citation).",
     )
+    second_sentence_margin: float = Field(
+        0.08, ge=0, le=1, description="extractive adds the runner-up sentence this close."
+    )
     trace_depth: int = Field(
-        10,
-        ge=1,
-        le=50,
-        description="Ranked chunks kept in Answer.trace (the eval's hit@k, MRR@10).",
+        10, ge=1, le=50, description="Ranked chunks kept in Answer.trace (eval hit@k, MRR@10)."
     )
     generator: str = Field(
         "local", description="local (llama.cpp), extractive (no model) or openai."
@@ -68,6 +72,9 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
     threads: int = Field(2, ge=1, description="CPU threads for the local model.")
+    local_context: int = Field(
+        2048, ge=512, description="Context window of the local model, in its tokens."
+    )
     local_max_tokens: int = Field(200, ge=16, description="Answer length cap for `local`.")
     openai_base_url: str = Field(
         "http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint for `openai`."
@@ -75,3 +82,36 @@ class Settings(BaseSettings):
     openai_model: str = Field("local", description="Model name sent to the endpoint.")
     openai_api_key: str = Field("not-needed", description="API key for the endpoint.")
     openai_timeout: float = Field(60.0, gt=0, description="Seconds before an endpoint call fails.")
+    # -- the web chat ------------------------------------------------------------------
+    auth: str | None = Field(
+        None,
+        description="user:password the chat asks for (required when it listens beyond "
+        "loopback; `assistant chat --auth FILE` reads user:password lines).",
+    )
+    chat_concurrency: int = Field(4, ge=1, description="Answers the chat writes at once.")
+    saved_turns: int = Field(
+        50, ge=1, description="Exchanges of a conversation kept in the browser's storage."
+    )
+    max_upload_file_mb: float = Field(20.0, gt=0, description="Largest uploaded file, in MB.")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest upload (all files), in MB.")
+    max_upload_files: int = Field(20, ge=1, description="Most files in one upload.")
+
+
+def settings_table() -> str:
+    """The README's settings table, made from the fields above (a test keeps them equal)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        rows.append(f"| `ASSISTANT_{name.upper()}` | {_shown(info.default)} | {info.description} |")
+    return "\n".join(rows)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, Path):
+        return (
+            f"`./{value.relative_to(PROJECT_ROOT)}`"
+            if value.is_relative_to(PROJECT_ROOT)
+            else f"`{value}`"
+        )
+    return f"`{value}`"

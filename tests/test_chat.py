@@ -361,7 +361,7 @@ def test_unsafe_names_and_mismatched_content_are_refused():
 
 def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settings, tmp_path):
     from assistant.api import answer as ask
-    from assistant.chat.documents import UploadLimits, add_documents, remove_document
+    from assistant.chat.documents import add_documents, remove_document
     from assistant.corpus import documents
 
     good = tmp_path / "zorblax.txt"
@@ -398,8 +398,8 @@ def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settin
     assert not (own_settings.data_dir / "uploads" / "zorblax.txt").exists()
     assert ask(ZORBLAX_Q, generator="extractive", settings=own_settings).refused
 
-    tiny = UploadLimits(max_upload_file_mb=0.00001, max_upload_mb=1)
-    over = add_documents(own_settings, [("zorblax.txt", good)], tiny)
+    tiny = own_settings.model_copy(update={"max_upload_file_mb": 0.00001, "max_upload_mb": 1})
+    over = add_documents(tiny, [("zorblax.txt", good)])
     assert over.problems == [
         "skipped uploads/zorblax.txt: 0.0 MB is over the 1e-05 MB limit per file"
     ]
@@ -440,6 +440,7 @@ def test_add_documents_endpoint_takes_files_and_returns_the_summary_and_list(
 def test_a_non_loopback_host_needs_credentials_or_an_explicit_no_auth(tmp_path, monkeypatch):
     from assistant.chat import resolve_auth
     from assistant.errors import BadInput
+    from assistant.settings import Settings
 
     monkeypatch.delenv("ASSISTANT_AUTH", raising=False)
     assert resolve_auth("127.0.0.1") is None and resolve_auth("localhost") is None
@@ -450,7 +451,7 @@ def test_a_non_loopback_host_needs_credentials_or_an_explicit_no_auth(tmp_path, 
     listed = tmp_path / "users"
     listed.write_text("# who may sign in\nann:one\nbob:two\n", encoding="utf-8")
     monkeypatch.setenv("ASSISTANT_AUTH", str(listed))
-    assert resolve_auth("192.168.1.5") == [("ann", "one"), ("bob", "two")]
+    assert resolve_auth("192.168.1.5", Settings().auth) == [("ann", "one"), ("bob", "two")]
     with pytest.raises(BadInput, match="line 1 .* is not user:password"):
         resolve_auth("0.0.0.0", "no-colon")
 

@@ -22,10 +22,9 @@ from assistant.chat.render import (
     render_viewer,
     renumber_markers,
 )
-from assistant.chat.server import CONCURRENCY, ensure_index, launch, resolve_auth, theme, warm_up
+from assistant.chat.server import ensure_index, launch, resolve_auth, theme, warm_up
 
 __all__ = [
-    "CONCURRENCY",
     "EXAMPLES",
     "build_app",
     "ensure_index",

@@ -20,9 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from assistant import corpus
 from assistant.errors import BadInput
 from assistant.settings import Settings
@@ -43,16 +40,6 @@ _BINARY_MAGIC = {
     b"\x1f\x8b": "a gzip archive",
     b"\xd0\xcf\x11\xe0": "an old Office document",
 }
-
-
-class UploadLimits(BaseSettings):
-    """Upload limits (environment: ASSISTANT_MAX_UPLOAD_FILE_MB, ..._MB, ..._FILES)."""
-
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
-
-    max_upload_file_mb: float = Field(20.0, gt=0, description="Largest file accepted, in MB.")
-    max_upload_mb: float = Field(50.0, gt=0, description="Largest upload (all files), in MB.")
-    max_upload_files: int = Field(20, ge=1, description="Most files in one upload.")
 
 
 @dataclass
@@ -108,30 +95,29 @@ def _mb(size: float) -> str:
 def add_documents(
     settings: Settings,
     files: Sequence[tuple[str, Path]],
-    limits: UploadLimits | None = None,
     on_step: Callable[[int, int, str], None] | None = None,
 ) -> UploadResult:
     """Check, copy and index uploaded files, given as (name, path of the uploaded copy).
 
     Raises BadInput (nothing written) when the upload as a whole is over its limits.
     """
-    limits = limits or UploadLimits()
     if not files:
         raise BadInput("no file in the upload")
-    if len(files) > limits.max_upload_files:
-        raise BadInput(f"{len(files)} files in one upload; the limit is {limits.max_upload_files}")
+    if len(files) > settings.max_upload_files:
+        raise BadInput(
+            f"{len(files)} files in one upload; the limit is {settings.max_upload_files}"
+        )
     total = sum(os.path.getsize(p) for _, p in files)
-    if total > limits.max_upload_mb * _MB:
-        raise BadInput(f"the upload is {_mb(total)}; the limit is {limits.max_upload_mb:g} MB")
+    if total > settings.max_upload_mb * _MB:
+        raise BadInput(f"the upload is {_mb(total)}; the limit is {settings.max_upload_mb:g} MB")
 
     with _one_upload:
-        return _add(settings, files, limits, on_step)
+        return _add(settings, files, on_step)
 
 
 def _add(
     settings: Settings,
     files: Sequence[tuple[str, Path]],
-    limits: UploadLimits,
     on_step: Callable[[int, int, str], None] | None,
 ) -> UploadResult:
     folder = uploads_dir(settings)
@@ -150,9 +136,9 @@ def _add(
                 if name.lower() in taken:
                     raise BadInput("the same name twice in one upload")
                 size = os.path.getsize(path)
-                if size > limits.max_upload_file_mb * _MB:
+                if size > settings.max_upload_file_mb * _MB:
                     raise BadInput(
-                        f"{_mb(size)} is over the {limits.max_upload_file_mb:g} MB limit per file"
+                        f"{_mb(size)} is over the {settings.max_upload_file_mb:g} MB limit per file"
                     )
                 staged = staging / name
                 shutil.copyfile(path, staged)

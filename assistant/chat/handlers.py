@@ -50,7 +50,6 @@ EXAMPLES = {
     ],
 }
 SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
-SAVED_TURNS = 50  # exchanges kept in the browser's storage
 STORAGE_KEY = "cited-assistant-conversation"
 BUSY = "An answer is still being written: wait for it, or press Stop."
 Pairs = list[tuple[str, str]]
@@ -140,12 +139,12 @@ def _answer_from(data: dict) -> Answer:
     return Answer(**{**fields, "citations": cites})
 
 
-def restore(saved: Any) -> tuple[list[dict], Pairs]:
+def restore(saved: Any, keep: int) -> tuple[list[dict], Pairs]:
     """The chat and the history pairs from the browser's saved turns (bad ones are skipped)."""
     chat: list[dict] = []
     pairs: Pairs = []
     turns = saved.get("turns", []) if isinstance(saved, dict) else []
-    for turn in turns[-SAVED_TURNS:]:
+    for turn in turns[-keep:]:
         try:
             question = str(turn["q"])
             if "a" in turn:
@@ -256,7 +255,7 @@ class Handlers:
         finally:
             answering.end(session)
         saved = saved if isinstance(saved, dict) else {}
-        turns = [*saved.get("turns", []), record][-SAVED_TURNS:]
+        turns = [*saved.get("turns", []), record][-self.settings.saved_turns :]
         saved = {**saved, "turns": turns, "generator": generator, "k": k_used}
         yield chat, pairs, render_status(self.settings, generator), saved, skip
 
@@ -302,7 +301,7 @@ class Handlers:
 
     # -- the conversation in the browser ---------------------------------------------------
     def load_saved(self, saved: Any) -> tuple[Any, ...]:
-        chat, pairs = restore(saved)
+        chat, pairs = restore(saved, self.settings.saved_turns)
         saved = saved if isinstance(saved, dict) else {}
         gen = saved.get("generator")
         k_saved = saved.get("k")
@@ -354,7 +353,7 @@ class Handlers:
         self,
         files: list[str] | None,
         request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008 (Gradio's way)
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
     ) -> tuple[str, list[list]]:
         """Add .txt .md .html .pdf files to the index (the same ingestion as `assistant
         ingest`). Returns the summary line (and one line per skipped file) and the list of

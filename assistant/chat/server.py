@@ -9,14 +9,12 @@ add and remove documents.
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import corpus
 from assistant.chat.answering import K_MAX
-from assistant.chat.documents import UploadLimits
 from assistant.errors import AssistantError, BadInput
 from assistant.settings import Settings
 from index.offline import go_offline
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
 
 # Answers running at once (the rest wait in Gradio's queue). The extractive generator and
 # retrieval are thread-safe; the local model serialises its own calls with a lock.
-CONCURRENCY = 4
 STYLES = Path(__file__).with_name("page.css")
 SCRIPT = Path(__file__).with_name("page.js")
 Credentials = list[tuple[str, str]]
@@ -72,7 +69,6 @@ def resolve_auth(host: str, value: str | None = None, no_auth: bool = False) -> 
     Raises BadInput when `host` is not a loopback address and no credentials are set,
     unless `no_auth`.
     """
-    value = value or os.environ.get("ASSISTANT_AUTH") or None
     if value:
         return parse_credentials(value)
     if no_auth or is_loopback(host):
@@ -166,8 +162,7 @@ def launch(
         ensure_index(settings)
     warm_up(settings)
     demo = build_app(settings, auth_required=bool(auth))
-    demo.queue(default_concurrency_limit=CONCURRENCY)
-    limits = UploadLimits()
+    demo.queue(default_concurrency_limit=settings.chat_concurrency)
     try:
         demo.launch(
             server_name=host,
@@ -184,7 +179,7 @@ def launch(
             auth=auth or None,
             auth_message="Sign in to ask the documents." if auth else None,
             # Uploads bigger than a whole upload may be are refused before they are stored.
-            max_file_size=int(limits.max_upload_mb * 1024 * 1024),
+            max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         )
     except OSError as exc:
         if "empty port" in str(exc):
@@ -198,4 +193,4 @@ def launch(
     return demo
 
 
-__all__ = ["CONCURRENCY", "K_MAX", "ensure_index", "launch", "resolve_auth", "theme", "warm_up"]
+__all__ = ["K_MAX", "ensure_index", "launch", "resolve_auth", "theme", "warm_up"]

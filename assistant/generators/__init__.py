@@ -44,7 +44,7 @@ def make_generator(
         case "extractive":
             from assistant.generators.extractive import ExtractiveGenerator
 
-            return ExtractiveGenerator(embedder, scorer)
+            return ExtractiveGenerator(embedder, scorer, margin=settings.second_sentence_margin)
         case "local":
             from assistant.generators.local import LocalGenerator
 

@@ -11,14 +11,15 @@ from assistant.evidence import EvidenceScorer, Sentence
 from assistant.types import Passage
 from index import Embedder
 
-SECOND_SENTENCE_MARGIN = 0.08  # add the runner-up sentence when it scores this close
-
 
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, scorer: EvidenceScorer | None = None) -> None:
+    def __init__(
+        self, embedder: Embedder, scorer: EvidenceScorer | None = None, *, margin: float
+    ) -> None:
         self.scorer = scorer or EvidenceScorer(embedder)
+        self.margin = margin  # add the runner-up sentence when it scores this close
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[tuple[str, str]]
@@ -30,7 +31,7 @@ class ExtractiveGenerator:
         chosen = [ranked[0]]
         for candidate in ranked[1:3]:
             if (
-                chosen[0].score - candidate.score <= SECOND_SENTENCE_MARGIN
+                chosen[0].score - candidate.score <= self.margin
                 and candidate.sentence.text not in chosen[0].sentence.text
             ):
                 chosen.append(candidate)
