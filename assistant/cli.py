@@ -12,11 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from index.offline import go_offline
 
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from assistant.types import Answer
 
-def _settings(**overrides):
+
+def _settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
 
     from assistant.errors import BadInput
@@ -57,7 +62,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_sources(answer) -> None:
+def _print_sources(answer: Answer) -> None:
     if not answer.citations:
         return
     print("\nSources:")
@@ -112,8 +117,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.chat import launch, resolve_auth
 
-    auth = resolve_auth(args.host, args.auth, args.no_auth)  # before any model loads
-    launch(_settings(), host=args.host, port=args.port, ingest_if_empty=args.ingest, auth=auth)
+    settings = _settings()
+    # before any model loads
+    auth = resolve_auth(args.host, args.auth or settings.auth, args.no_auth)
+    launch(settings, host=args.host, port=args.port, ingest_if_empty=args.ingest, auth=auth)
     return 0
 
 
@@ -129,15 +136,46 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_main(args.rest))
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = _settings()
+    for name, info in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        if name in {"auth", "openai_api_key"} and value and value != info.default:
+            value = "(set)"  # never print a secret
+        print(f"ASSISTANT_{name.upper():<30} {value}")
+    return 0
+
+
+def _default(name: str) -> object:
+    from assistant.settings import Settings
+
+    return Settings.model_fields[name].default
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
         description="Offline assistant that answers questions about your documents with cited "
         "passages, and says so when the documents do not hold the answer.",
-        epilog="Settings come from ASSISTANT_* environment variables (see README).",
+        epilog="Settings come from ASSISTANT_* environment variables (see README, or "
+        "`assistant settings`).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_ingest(sub)
+    _add_ask(sub)
+    _add_chat(sub)
+    p = sub.add_parser("settings", help="print the settings in force (ASSISTANT_* variables)")
+    p.set_defaults(func=cmd_settings)
+    p = sub.add_parser("eval", help="score the fixed question-answer suite", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("bench", help="measure speed, scale and memory", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+    return parser
 
+
+def _add_ingest(sub: Any) -> None:
     p = sub.add_parser(
         "ingest",
         help="index documents (.txt .md .html .pdf)",
@@ -154,23 +192,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--root",
         help="folder that sources are named relative to (default: the common parent of PATHs)",
     )
-    p.add_argument("--chunk-size", type=int, help="tokens per chunk (default 128)")
-    p.add_argument("--chunk-overlap", type=int, help="overlap tokens (default 32)")
+    size, overlap = _default("chunk_size"), _default("chunk_overlap")
+    p.add_argument("--chunk-size", type=int, help=f"tokens per chunk (default {size})")
+    p.add_argument("--chunk-overlap", type=int, help=f"overlap tokens (default {overlap})")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
+
+def _add_ask(sub: Any) -> None:
     p = sub.add_parser("ask", help="answer one question with cited sources")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as one JSON object")
     p.add_argument(
         "--generator",
         choices=["local", "extractive", "openai"],
-        help="answer backend (default: ASSISTANT_GENERATOR or local)",
+        help=f"answer backend (default: ASSISTANT_GENERATOR or {_default('generator')})",
     )
-    p.add_argument("--k", type=int, help="chunks to retrieve (default 4)")
+    p.add_argument("--k", type=int, help=f"chunks to retrieve (default {_default('k')})")
     p.add_argument("--history", help='earlier turns as JSON: [["question", "answer"], ...]')
     p.set_defaults(func=cmd_ask)
 
+
+def _add_chat(sub: Any) -> None:
     p = sub.add_parser("chat", help="open the web chat")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -190,15 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
         "and remove documents)",
     )
     p.set_defaults(func=cmd_chat)
-
-    p = sub.add_parser("eval", help="score the fixed question-answer suite", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("bench", help="measure speed, scale and memory", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_bench)
-    return parser
 
 
 _PASSTHROUGH = {"eval": cmd_eval, "bench": cmd_bench}  # these parse their own options

@@ -10,6 +10,7 @@ Endpoints for `gradio_client`: `chat` (question, generator, k; unchanged), `add_
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from assistant.chat import answering, documents
@@ -29,6 +30,8 @@ from index.offline import go_offline
 go_offline()  # before Gradio is imported: no analytics, no telemetry
 import gradio as gr  # noqa: E402
 
+PRIVATE: dict[str, Any] = {"api_visibility": "undocumented"}  # events, not API endpoints
+
 
 def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
     """The chat page for these settings (not launched; see `assistant.chat.server.launch`).
@@ -37,215 +40,235 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
     """
     sample = examples_for(indexed_sources(settings))
     h = Handlers(settings, auth_required=auth_required, examples=len(sample))
+    c = SimpleNamespace(sample=sample)  # the page's components, by name
 
     with gr.Blocks(title="Cited assistant", fill_height=True) as demo:
         gr.HTML("<h2 style='margin:0'>Ask the documents</h2>", elem_id="ca-title", padding=False)
-        status = gr.HTML(render_status(settings), elem_id="ca-status", padding=False)
-        pairs = gr.State([])
-        question_state = gr.State(None)
-        saved = gr.BrowserState(
+        c.status = gr.HTML(render_status(settings), elem_id="ca-status", padding=False)
+        c.pairs = gr.State([])
+        c.question_state = gr.State(None)
+        c.saved = gr.BrowserState(
             {"turns": []}, storage_key=STORAGE_KEY, secret=storage_secret(settings)
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    elem_id="ca-chat",
-                    label="Chat",
-                    show_label=False,
-                    height=520,
-                    render_markdown=False,  # our HTML, escaped here; no Markdown or LaTeX
-                    sanitize_html=True,
-                    latex_delimiters=[],
-                    buttons=["copy", "copy_all"],  # no share link
-                    placeholder="Ask a question about the indexed documents. Every claim "
-                    "comes with its source passage; if the documents do not cover it, "
-                    "the assistant says so.",
-                )
-                with gr.Row(equal_height=True):
-                    textbox = gr.Textbox(
-                        elem_id="ca-question",
-                        label="Question",
-                        placeholder="Ask about the documents and press Enter",
-                        show_label=False,
-                        lines=1,
-                        max_lines=6,
-                        submit_btn=True,
-                        autofocus=True,
-                        scale=6,
-                    )
-                    stop_btn = gr.Button(
-                        "Stop",
-                        elem_id="ca-stop",
-                        variant="stop",
-                        visible=False,
-                        scale=1,
-                        min_width=80,
-                    )
-                example_buttons: list[gr.Button] = []
-                if sample:
-                    with gr.Column(elem_id="ca-examples"):
-                        gr.Markdown("Example questions", elem_classes=["ca-examples-title"])
-                        for q in sample:
-                            example_buttons.append(gr.Button(q, size="sm", variant="secondary"))
+                _chat_column(c)
             with gr.Column(scale=2, min_width=260):
-                with gr.Accordion("Source", open=True, elem_id="ca-viewer-panel"):
-                    viewer = gr.HTML(
-                        render_viewer_message(VIEWER_HINT), elem_id="source-viewer", padding=False
-                    )
-                with gr.Accordion("Documents", open=False, elem_id="ca-documents-panel"):
-                    upload = gr.File(
-                        label="Add documents (.txt .md .html .pdf)",
-                        file_count="multiple",
-                        type="filepath",
-                        elem_id="upload",
-                    )
-                    upload_summary = gr.Textbox(
-                        label="Result",
-                        elem_id="ca-upload-summary",
-                        interactive=False,
-                        lines=1,
-                        max_lines=8,
-                    )
-                    doc_table = gr.Dataframe(
-                        value=documents.document_rows(settings),
-                        headers=["document", "chunks"],
-                        label="Indexed documents",
-                        elem_id="ca-documents",
-                        interactive=False,
-                    )
-                    with gr.Row(equal_height=True):
-                        to_remove = gr.Dropdown(
-                            indexed_sources(settings),
-                            value=None,
-                            label="Document to remove",
-                            elem_id="ca-remove-choice",
-                            allow_custom_value=True,  # the list changes; removal checks the name
-                            scale=3,
-                        )
-                        remove_btn = gr.Button(
-                            "Remove", elem_id="ca-remove", variant="secondary", scale=1
-                        )
-                generator = gr.Dropdown(
-                    list(GENERATORS),
-                    value=settings.generator if settings.generator in GENERATORS else None,
-                    label="Generator",
-                    info="local: the bundled LLM; extractive: quotes the best sentences, "
-                    "no model; openai: an OpenAI-compatible server",
-                )
-                k = gr.Slider(
-                    answering.K_MIN,
-                    answering.K_MAX,
-                    value=settings.k,
-                    step=1,
-                    label="k",
-                    elem_id="ca-k",
-                    info=f"passages retrieved per question ({answering.K_MIN}-{answering.K_MAX})",
-                )
-                new_chat = gr.Button("New conversation", variant="secondary", elem_id="ca-new")
-                # The API endpoint: its own event so callers get the Answer as data.
-                api_answer = gr.JSON(visible=False, label="answer")
-                api_button = gr.Button(visible=False)
-                # The source viewer's trigger: the page's script clicks it with the pick.
-                picked = gr.Textbox(elem_classes=["ca-hidden"], show_label=False, container=False)
-                open_source = gr.Button(elem_id="ca-open-source", elem_classes=["ca-hidden"])
-
-        private: dict[str, Any] = {"api_visibility": "undocumented"}
-        locks = [stop_btn, new_chat, upload, *example_buttons]
-        answer_event = dict(
-            fn=h.respond,
-            inputs=[question_state, chatbot, pairs, generator, k, saved],
-            outputs=[chatbot, pairs, status, saved, k],
-            show_progress="hidden",
-            concurrency_id="answer",
-            **private,
-        )
-        unlock_event = dict(
-            fn=h.unlock,
-            outputs=[textbox, stop_btn, new_chat, *example_buttons],
-            queue=False,
-            **private,
-        )
-        take_outputs = [textbox, chatbot, question_state, *locks]
-        textbox.submit(
-            h.take, inputs=[textbox, chatbot], outputs=take_outputs, queue=False, **private
-        ).then(**answer_event).then(**unlock_event)  # type: ignore[arg-type]
-        for button, q in zip(example_buttons, sample, strict=True):
-            button.click(
-                h.take_example(q),
-                inputs=[chatbot],
-                outputs=take_outputs,
-                queue=False,
-                **private,
-            ).then(**answer_event).then(**unlock_event)  # type: ignore[arg-type]
-        stop_btn.click(h.stop, queue=False, **private)
-        reset = dict(
-            fn=h.clear,
-            inputs=[saved],
-            outputs=[chatbot, pairs, saved, textbox, viewer],
-            queue=False,
-            **private,
-        )
-        new_chat.click(**reset)  # type: ignore[arg-type]
-        chatbot.clear(**reset)  # type: ignore[arg-type]
-        status_update = dict(
-            fn=lambda g: render_status(settings, g),
-            inputs=[generator],
-            outputs=[status],
-            queue=False,
-            **private,
-        )
-        generator.change(**status_update)  # type: ignore[arg-type]
-        demo.load(**status_update)  # type: ignore[arg-type]
-        demo.load(
-            h.load_saved,
-            inputs=[saved],
-            outputs=[chatbot, pairs, generator, k],
-            queue=False,
-            **private,
-        )
-        for control in (generator, k):
-            control.change(
-                h.remember, inputs=[saved, generator, k], outputs=[saved], queue=False, **private
-            )
-        open_source.click(
-            h.show_source,
-            inputs=[picked],
-            outputs=[viewer],
-            js="(x) => window.caPicked()",
-            queue=False,
-            **private,
-        )
-
-        after_docs = dict(
-            fn=lambda g: (render_status(settings, g), h.doc_choices()),
-            inputs=[generator],
-            outputs=[status, to_remove],
-            queue=False,
-            **private,
-        )
-        # One change to the documents at a time (uploads and removals share the limit).
-        docs_event: dict[str, Any] = dict(
-            outputs=[upload_summary, doc_table], concurrency_limit=1, concurrency_id="documents"
-        )
-        upload.upload(
-            h.add_documents,
-            inputs=[upload],
-            api_name="add_documents",
-            show_progress="full",
-            **docs_event,
-        ).then(**after_docs)  # type: ignore[arg-type]
-        remove_btn.click(
-            h.remove_document, inputs=[to_remove], api_name="remove_document", **docs_event
-        ).then(**after_docs)  # type: ignore[arg-type]
-
-        api_button.click(
-            h.api_chat,
-            inputs=[textbox, pairs, generator, k],
-            outputs=[api_answer, pairs],
-            api_name="chat",
-            concurrency_id="answer",
-            api_description="Answer a question from the indexed documents. Returns the "
-            "Answer as a dict: text (with [n] markers), refused, citations, timings, "
-            "generator. Streams {'text': ..., 'partial': True} while generating.",
-        )
+                _side_column(c, settings)
+        _wire_answering(c, h)
+        _wire_conversation(c, h, settings, demo)
+        _wire_documents(c, h, settings)
+        _wire_api(c, h)
     return demo
+
+
+def _chat_column(c: SimpleNamespace) -> None:
+    """The chat, the question box with Stop, and the example questions."""
+    c.chatbot = gr.Chatbot(
+        elem_id="ca-chat",
+        label="Chat",
+        show_label=False,
+        height=520,
+        render_markdown=False,  # our HTML, escaped here; no Markdown or LaTeX
+        sanitize_html=True,
+        latex_delimiters=[],
+        buttons=["copy", "copy_all"],  # no share link
+        placeholder="Ask a question about the indexed documents. Every claim "
+        "comes with its source passage; if the documents do not cover it, "
+        "the assistant says so.",
+    )
+    with gr.Row(equal_height=True):
+        c.textbox = gr.Textbox(
+            elem_id="ca-question",
+            label="Question",
+            placeholder="Ask about the documents and press Enter",
+            show_label=False,
+            lines=1,
+            max_lines=6,
+            submit_btn=True,
+            autofocus=True,
+            scale=6,
+        )
+        c.stop_btn = gr.Button(
+            "Stop", elem_id="ca-stop", variant="stop", visible=False, scale=1, min_width=80
+        )
+    c.example_buttons = []
+    if c.sample:
+        with gr.Column(elem_id="ca-examples"):
+            gr.Markdown("Example questions", elem_classes=["ca-examples-title"])
+            for q in c.sample:
+                c.example_buttons.append(gr.Button(q, size="sm", variant="secondary"))
+
+
+def _side_column(c: SimpleNamespace, settings: Settings) -> None:
+    """The source viewer, the documents panel, the generator and k, New conversation."""
+    with gr.Accordion("Source", open=True, elem_id="ca-viewer-panel"):
+        c.viewer = gr.HTML(
+            render_viewer_message(VIEWER_HINT), elem_id="source-viewer", padding=False
+        )
+    with gr.Accordion("Documents", open=False, elem_id="ca-documents-panel"):
+        _documents_panel(c, settings)
+    c.generator = gr.Dropdown(
+        list(GENERATORS),
+        value=settings.generator if settings.generator in GENERATORS else None,
+        label="Generator",
+        info="local: the bundled LLM; extractive: quotes the best sentences, "
+        "no model; openai: an OpenAI-compatible server",
+    )
+    c.k = gr.Slider(
+        answering.K_MIN,
+        answering.K_MAX,
+        value=settings.k,
+        step=1,
+        label="k",
+        elem_id="ca-k",
+        info=f"passages retrieved per question ({answering.K_MIN}-{answering.K_MAX})",
+    )
+    c.new_chat = gr.Button("New conversation", variant="secondary", elem_id="ca-new")
+    # The API endpoint: its own event so callers get the Answer as data.
+    c.api_answer = gr.JSON(visible=False, label="answer")
+    c.api_button = gr.Button(visible=False)
+    # The source viewer's trigger: the page's script clicks it with the pick.
+    c.picked = gr.Textbox(elem_classes=["ca-hidden"], show_label=False, container=False)
+    c.open_source = gr.Button(elem_id="ca-open-source", elem_classes=["ca-hidden"])
+
+
+def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
+    c.upload = gr.File(
+        label="Add documents (.txt .md .html .pdf)",
+        file_count="multiple",
+        type="filepath",
+        elem_id="upload",
+    )
+    c.upload_summary = gr.Textbox(
+        label="Result", elem_id="ca-upload-summary", interactive=False, lines=1, max_lines=8
+    )
+    c.doc_table = gr.Dataframe(
+        value=documents.document_rows(settings),
+        headers=["document", "chunks"],
+        label="Indexed documents",
+        elem_id="ca-documents",
+        interactive=False,
+    )
+    with gr.Row(equal_height=True):
+        c.to_remove = gr.Dropdown(
+            indexed_sources(settings),
+            value=None,
+            label="Document to remove",
+            elem_id="ca-remove-choice",
+            allow_custom_value=True,  # the list changes; removal checks the name
+            scale=3,
+        )
+        c.remove_btn = gr.Button("Remove", elem_id="ca-remove", variant="secondary", scale=1)
+
+
+def _wire_answering(c: SimpleNamespace, h: Handlers) -> None:
+    """Enter or an example takes the question, the answer streams, then the page unlocks."""
+    locks = [c.stop_btn, c.new_chat, c.upload, *c.example_buttons]
+    answer_event = dict(
+        fn=h.respond,
+        inputs=[c.question_state, c.chatbot, c.pairs, c.generator, c.k, c.saved],
+        outputs=[c.chatbot, c.pairs, c.status, c.saved, c.k],
+        show_progress="hidden",
+        concurrency_id="answer",
+        **PRIVATE,
+    )
+    unlock_event = dict(
+        fn=h.unlock,
+        outputs=[c.textbox, c.stop_btn, c.new_chat, *c.example_buttons],
+        queue=False,
+        **PRIVATE,
+    )
+    take_outputs = [c.textbox, c.chatbot, c.question_state, *locks]
+    c.textbox.submit(
+        h.take, inputs=[c.textbox, c.chatbot], outputs=take_outputs, queue=False, **PRIVATE
+    ).then(**answer_event).then(**unlock_event)
+    for button, q in zip(c.example_buttons, c.sample, strict=True):
+        button.click(
+            h.take_example(q), inputs=[c.chatbot], outputs=take_outputs, queue=False, **PRIVATE
+        ).then(**answer_event).then(**unlock_event)
+    c.stop_btn.click(h.stop, queue=False, **PRIVATE)
+
+
+def _wire_conversation(
+    c: SimpleNamespace, h: Handlers, settings: Settings, demo: gr.Blocks
+) -> None:
+    """New conversation, the saved conversation, the status line, the source viewer."""
+    reset = dict(
+        fn=h.clear,
+        inputs=[c.saved],
+        outputs=[c.chatbot, c.pairs, c.saved, c.textbox, c.viewer],
+        queue=False,
+        **PRIVATE,
+    )
+    c.new_chat.click(**reset)
+    c.chatbot.clear(**reset)
+    status_update = dict(
+        fn=lambda g: render_status(settings, g),
+        inputs=[c.generator],
+        outputs=[c.status],
+        queue=False,
+        **PRIVATE,
+    )
+    c.generator.change(**status_update)
+    demo.load(**status_update)
+    demo.load(
+        h.load_saved,
+        inputs=[c.saved],
+        outputs=[c.chatbot, c.pairs, c.generator, c.k],
+        queue=False,
+        **PRIVATE,
+    )
+    for control in (c.generator, c.k):
+        control.change(
+            h.remember,
+            inputs=[c.saved, c.generator, c.k],
+            outputs=[c.saved],
+            queue=False,
+            **PRIVATE,
+        )
+    c.open_source.click(
+        h.show_source,
+        inputs=[c.picked],
+        outputs=[c.viewer],
+        js="(x) => window.caPicked()",
+        queue=False,
+        **PRIVATE,
+    )
+
+
+def _wire_documents(c: SimpleNamespace, h: Handlers, settings: Settings) -> None:
+    after_docs = dict(
+        fn=lambda g: (render_status(settings, g), h.doc_choices()),
+        inputs=[c.generator],
+        outputs=[c.status, c.to_remove],
+        queue=False,
+        **PRIVATE,
+    )
+    # One change to the documents at a time (uploads and removals share the limit).
+    docs_event: dict[str, Any] = dict(
+        outputs=[c.upload_summary, c.doc_table], concurrency_limit=1, concurrency_id="documents"
+    )
+    c.upload.upload(
+        h.add_documents,
+        inputs=[c.upload],
+        api_name="add_documents",
+        show_progress="full",
+        **docs_event,
+    ).then(**after_docs)
+    c.remove_btn.click(
+        h.remove_document, inputs=[c.to_remove], api_name="remove_document", **docs_event
+    ).then(**after_docs)
+
+
+def _wire_api(c: SimpleNamespace, h: Handlers) -> None:
+    c.api_button.click(
+        h.api_chat,
+        inputs=[c.textbox, c.pairs, c.generator, c.k],
+        outputs=[c.api_answer, c.pairs],
+        api_name="chat",
+        concurrency_id="answer",
+        api_description="Answer a question from the indexed documents. Returns the "
+        "Answer as a dict: text (with [n] markers), refused, citations, timings, "
+        "generator. Streams {'text': ..., 'partial': True} while generating.",
+    )
