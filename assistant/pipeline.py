@@ -54,7 +54,12 @@ class Pipeline:
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
         self.embedder = shared_embedder()
-        self.retriever = Retriever(self.store, self.embedder)
+        self.retriever = Retriever(
+            self.store,
+            self.embedder,
+            candidates=settings.retrieval_candidates,
+            rrf_k=settings.rrf_k,
+        )
         self.scorer = EvidenceScorer(self.embedder)
         self.policy = Policy.for_settings(settings.answer_threshold, settings.calibrator)
         self.notices: list[str] = []
