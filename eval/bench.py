@@ -55,9 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scale-embedded",
         type=int,
-        default=5000,
+        default=None,
         help="scale chunks embedded for real; the rest re-use those vectors "
-        "plus noise (default 5,000)",
+        "plus noise (default 5,000; 500 with --quick)",
     )
     parser.add_argument("--no-local", action="store_true", help="skip the local LLM")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(load_worker(args.load_worker)))
         return 0
     args.scale = args.scale or (5000 if args.quick else 100_000)
-    args.scale_embedded = args.scale_embedded or (500 if args.quick else 2000)
+    if args.scale_embedded is None:
+        args.scale_embedded = 500 if args.quick else 5000
+    if args.scale_embedded < 1:
+        parser.error("--scale-embedded must be at least 1")
     results = run(args, stages)
     print(report(results))
     if args.json:
