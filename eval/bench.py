@@ -4,9 +4,10 @@ Every figure is a median (and p95) over repeated runs after a warm-up, measured 
 next to the same figure for a plain LangChain pipeline built from the same parts
 (`eval.langchain_baseline`) where one exists, and printed as a ratio to it.
 
-Stages: ingestion throughput on a generated corpus (eval/bench_ingest.py), retrieval
-latency and hit@1/hit@5 on the eval suite (eval/bench_retrieval.py), answer latency and time
-to first token per generator and cold start to a first answer in a new process
+Stages: ingestion throughput (chunks, corpus bytes and tiktoken tokens per second) on a
+generated corpus and on the squad2-open documents (eval/bench_ingest.py), retrieval latency
+and hit@1/hit@5 on the eval suite (eval/bench_retrieval.py), answer latency and time to first
+token per generator and cold start to a first answer in a new process
 (eval/bench_answers.py), hybrid query latency with a 100,000-chunk store, and peak memory
 (eval/bench_scale.py). The table: eval/bench_report.py.
 """

@@ -1,0 +1,94 @@
+"""The bench's ingestion figures (issue 14): chunks, corpus bytes and tiktoken tokens per
+second, ours and the LangChain baseline's, with their ratio, per corpus; and the table's rows
+for them. The measuring test ingests a tiny corpus for real (real embedder, embedded Chroma,
+LangChain's Chroma)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from eval.bench_ingest import corpus_size, measure
+from eval.bench_report import ingest_rows, report
+from eval.bench_tools import Context
+from index.tokens import count_tokens
+
+TEXTS = {
+    "a.txt": "The crew at Kourou confirmed the launch window. The pilot approved it.\n",
+    "sub/b.md": "# Notes\n\nThe station tested the solar array repair in 1999.\n",
+}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    for name, text in TEXTS.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "ignored.bin").write_bytes(b"\x00\x01")  # not a supported document
+    return folder
+
+
+def test_corpus_size_counts_the_supported_files_in_bytes_and_tiktoken_tokens(corpus):
+    size = corpus_size(corpus)
+    assert size == {
+        "files": 2,
+        "bytes": sum(len(t.encode("utf-8")) for t in TEXTS.values()),
+        "tokens": sum(count_tokens(t) for t in TEXTS.values()),
+    }
+
+
+def test_measure_gives_both_pipelines_per_second_of_chunks_bytes_and_tokens(corpus, tmp_path):
+    args = argparse.Namespace(quick=True)
+    ctx = Context(args, tmp_path / "work")
+    figures = measure(ctx, "tiny corpus", corpus, again=True)
+    assert figures["files"] == 2 and figures["chunks"] >= 2 and figures["baseline_chunks"] >= 2
+    for prefix in ("", "baseline_"):
+        seconds = figures[prefix + "seconds"]
+        assert figures[prefix + "bytes_per_s"] == pytest.approx(figures["bytes"] / seconds)
+        assert figures[prefix + "tokens_per_s"] == pytest.approx(figures["tokens"] / seconds)
+    ratio = figures["ratio"]
+    # one corpus, two timings: bytes/s and tokens/s give the same ratio (the time's inverse)
+    assert ratio["bytes_per_s"] == pytest.approx(figures["baseline_seconds"] / figures["seconds"])
+    assert ratio["tokens_per_s"] == pytest.approx(ratio["bytes_per_s"])
+    assert figures["no_change_seconds"] >= 0
+
+
+FIGURES = {
+    "corpus": "generated corpus",
+    "files": 20,
+    "bytes": 250_000,
+    "tokens": 50_000,
+    "chunks": 500,
+    "seconds": 10.0,
+    "chunks_per_s": 50.0,
+    "bytes_per_s": 25_000.0,
+    "tokens_per_s": 5_000.0,
+    "no_change_seconds": 0.05,
+    "baseline_chunks": 600,
+    "baseline_seconds": 8.0,
+    "baseline_chunks_per_s": 75.0,
+    "baseline_bytes_per_s": 31_250.0,
+    "baseline_tokens_per_s": 6_250.0,
+}
+
+
+def test_ingest_rows_show_each_unit_with_the_ratio_ours_over_baseline():
+    rows = ingest_rows(FIGURES)
+    assert "500 / 600 chunks" in rows[0] and rows[0].endswith("0.67x")
+    assert "25.0 kB/s" in rows[1] and "31.2 kB/s" in rows[1] and rows[1].endswith("0.80x")
+    assert "5,000 tokens/s" in rows[2] and "6,250 tokens/s" in rows[2]
+    assert rows[2].endswith("0.80x")
+    assert "second ingest" in rows[3]
+    missing = {"corpus": "squad2-open docs", "missing": "/nowhere/docs"}
+    (row,) = ingest_rows(missing)
+    assert "squad2-open docs" in row and "not found" in row
+
+
+def test_report_prints_both_corpora():
+    squad = {**FIGURES, "corpus": "squad2-open docs"}
+    del squad["no_change_seconds"]
+    text = report({"ingest": FIGURES, "ingest_squad2_open": squad})
+    assert text.count("tiktoken tokens/s") == 2 and text.count("second ingest") == 1
+    assert text.index("generated corpus") < text.index("squad2-open docs")
