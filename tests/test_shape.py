@@ -40,3 +40,21 @@ def test_file_is_short(path: Path) -> None:
 def test_no_long_functions() -> None:
     long = [entry for path in _sources() for entry in _long_functions(path)]
     assert not long, "functions over 60 lines:\n" + "\n".join(long)
+
+
+def test_how_it_works_names_each_module_once():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    modules = [
+        p
+        for pkg in ("assistant", "index")
+        for p in (ROOT / pkg).rglob("*.py")
+        if p.name not in {"__init__.py", "__main__.py"}
+    ]
+    counts = {
+        str(p.relative_to(ROOT)): len(re.findall(rf"\b{re.escape(p.name)}\b", section))
+        for p in modules
+    }
+    assert {m: n for m, n in counts.items() if n != 1} == {}
