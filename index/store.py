@@ -15,12 +15,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import numpy as np
 
 from index.offline import go_offline
 from index.split import Chunk
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 _STATE_ID = "\u0000state"
 _WRITE_BATCH = 1000
@@ -73,7 +77,7 @@ def _translated(action: str) -> Iterator[None]:
         raise StoreError(f"Chroma failed while {action}: {message}") from exc
 
 
-def _client(data_dir: Path | None, url: str | None):
+def _client(data_dir: Path | None, url: str | None) -> ClientAPI:
     go_offline()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -181,7 +185,7 @@ class Store:
     def _bump(self) -> None:
         self._docs.upsert(
             ids=[_STATE_ID],
-            embeddings=[[0.0]],
+            embeddings=np.zeros((1, 1), dtype=np.float32),
             metadatas=[{"generation": time.time()}],
             documents=[""],
         )
@@ -221,7 +225,7 @@ class Store:
                 part = commits[i : i + _WRITE_BATCH]
                 self._docs.upsert(
                     ids=[c.source for c in part],
-                    embeddings=[[1.0]] * len(part),
+                    embeddings=np.ones((len(part), 1), dtype=np.float32),
                     metadatas=[
                         {
                             "version": c.version,
@@ -234,12 +238,12 @@ class Store:
                     documents=[c.text for c in part],
                 )
             self._bump()
-            stale = [
+            stale: list[dict[str, Any]] = [
                 {"$and": [{"source": c.source}, {"version": {"$ne": c.version}}]} for c in commits
             ]
             for i in range(0, len(stale), 100):
-                part = stale[i : i + 100]
-                self._chunks.delete(where=part[0] if len(part) == 1 else {"$or": part})
+                where = stale[i : i + 100]
+                self._chunks.delete(where=where[0] if len(where) == 1 else {"$or": where})
 
     def remove_document(self, source: str) -> None:
         with _translated("removing a document"):
@@ -278,7 +282,14 @@ class Store:
             cached = self._manifest_cache = (generation, self.manifest())
         return cached[1]
 
-    def _visible(self, ids, metas, docs, distances, generation: float) -> list[StoredChunk]:
+    def _visible(
+        self,
+        ids: Sequence[str],
+        metas: Sequence[Any],
+        docs: Sequence[str],
+        distances: Sequence[float],
+        generation: float,
+    ) -> list[StoredChunk]:
         manifest = self._live_manifest(generation)
         out = []
         for id_, meta, doc, dist in zip(ids, metas, docs, distances, strict=False):
@@ -305,28 +316,29 @@ class Store:
             # Chroma 1.x returns what it holds when asked for more (or for anything from an
             # empty collection), so no count is read first.
             got = self._chunks.query(
-                query_embeddings=[list(map(float, embedding))],
+                query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
                 n_results=n * 2 + 8,
                 include=["documents", "metadatas", "distances"],
             )
+        first = 0  # the results for our one query embedding
         hits = self._visible(
-            got["ids"][0],
-            got["metadatas"][0],
-            got["documents"][0],
-            got["distances"][0],  # type: ignore[index]
+            got["ids"][first],
+            (got["metadatas"] or [[]])[first],
+            (got["documents"] or [[]])[first],
+            (got["distances"] or [[]])[first],
             generation,
         )
         return hits[:n]
 
-    def _get_all(self, include: list) -> dict[str, list]:
+    def _get_all(self, include: list[Any]) -> dict[str, list[Any]]:
         """Every chunk record, read in pages (one huge read exceeds SQLite's variable limit)."""
-        out: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}
+        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
         offset = 0
         while True:
             page = self._chunks.get(include=include, limit=_READ_PAGE, offset=offset)
             out["ids"] += page["ids"]
-            for key in ("documents", "metadatas"):
-                out[key] += page.get(key) or []
+            out["documents"] += page.get("documents") or []
+            out["metadatas"] += page.get("metadatas") or []
             if len(page["ids"]) < _READ_PAGE:
                 return out
             offset += _READ_PAGE
