@@ -52,6 +52,16 @@ def _counts(texts: list[str]) -> list[int]:
     return [len(enc.encode_ordinary(t)) for t in texts]
 
 
+def _greedy_end(counts: list[int], i: int, size: int) -> int:
+    """The end (exclusive) of the longest run from `i` whose counts add up to at most `size`
+    (always at least one item)."""
+    j, total = i, 0
+    while j < len(counts) and (j == i or total + counts[j] <= size):
+        total += counts[j]
+        j += 1
+    return j
+
+
 def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, int, int]]:
     """Cut an over-long sentence between words into pieces of at most `size` tokens."""
     segment = text[span[0] : span[1]]
@@ -61,10 +71,7 @@ def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, in
     pieces: list[tuple[int, int, int]] = []
     i = 0
     while i < len(words):
-        j, total = i, 0
-        while j < len(words) and (j == i or total + counts[j] <= size):
-            total += counts[j]
-            j += 1
+        j = _greedy_end(counts, i, size)
         n = count_tokens(text[words[i][0] : words[j - 1][1]])
         while n > size and j - 1 > i:  # the estimate was short: drop words until it fits
             j -= 1
@@ -74,43 +81,62 @@ def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, in
     return pieces
 
 
-def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
-    """Character spans of the chunks of `text`: whole sentences, about `size` tokens each."""
+def _check_sizes(size: int, overlap: int) -> None:
     if size < 8:
         raise ValueError("chunk size must be at least 8 tokens")
     if not 0 <= overlap < size:
         raise ValueError("chunk overlap must be at least 0 and smaller than the chunk size")
+
+
+Unit = tuple[int, int, int]  # (start, end, tokens) of a sentence or of a piece of a long one
+
+
+def _units(text: str, size: int) -> list[Unit]:
+    """The sentences of `text` with their token counts, over-long ones cut between words."""
     spans = sentence_spans(text)
-    if not spans:
-        return []
     counts = _counts([text[s:e] for s, e in spans])
-    units: list[tuple[int, int, int]] = []
+    units: list[Unit] = []
     for span, n in zip(spans, counts, strict=True):
         units.extend(_cut_long(text, span, size) if n > size else [(span[0], span[1], n)])
+    return units
 
+
+def _chunk_end(text: str, units: list[Unit], counts: list[int], i: int, size: int) -> int:
+    """Where the chunk that starts at unit `i` ends (exclusive): as many units as fit."""
+    j = _greedy_end(counts, i, size)
+    # The white space between sentences can add tokens the per-sentence counts missed.
+    while j - 1 > i and count_tokens(text[units[i][0] : units[j - 1][1]]) > size:
+        j -= 1
+    return j
+
+
+def _next_start(text: str, units: list[Unit], i: int, j: int, size: int, overlap: int) -> int:
+    """The first unit of the chunk after units[i:j]: step back over whole sentences that fit
+    in the overlap, but always move forward and leave room for the next unit (otherwise the
+    next chunk only repeats the overlap)."""
+    room = min(overlap, size - units[j][2])
+    back, carried = j, 0
+    while back - 1 > i and carried + units[back - 1][2] <= room:
+        back -= 1
+        carried += units[back][2]
+    while back < j and count_tokens(text[units[back][0] : units[j][1]]) > size:
+        back += 1
+    return back
+
+
+def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Character spans of the chunks of `text`: whole sentences, about `size` tokens each."""
+    _check_sizes(size, overlap)
+    units = _units(text, size)
+    counts = [n for _, _, n in units]
     chunks: list[tuple[int, int]] = []
     i = 0
     while i < len(units):
-        j, total = i, 0
-        while j < len(units) and (j == i or total + units[j][2] <= size):
-            total += units[j][2]
-            j += 1
-        # The white space between sentences can add tokens the per-sentence counts missed.
-        while j - 1 > i and count_tokens(text[units[i][0] : units[j - 1][1]]) > size:
-            j -= 1
+        j = _chunk_end(text, units, counts, i, size)
         chunks.append((units[i][0], units[j - 1][1]))
         if j == len(units):
             break
-        # Step back over whole sentences that fit in the overlap, but always move forward and
-        # leave room for the next unit: otherwise the next chunk only repeats the overlap.
-        room = min(overlap, size - units[j][2])
-        back, carried = j, 0
-        while back - 1 > i and carried + units[back - 1][2] <= room:
-            back -= 1
-            carried += units[back][2]
-        while back < j and count_tokens(text[units[back][0] : units[j][1]]) > size:
-            back += 1
-        i = back
+        i = _next_start(text, units, i, j, size, overlap)
     return chunks
 
 
@@ -130,9 +156,8 @@ def split_version(doc: Document, size: int, overlap: int, model: str = "") -> st
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def split_document(
-    doc: Document, size: int = 128, overlap: int = 32, model: str = ""
-) -> list[Chunk]:
+def split_document(doc: Document, size: int, overlap: int, model: str = "") -> list[Chunk]:
+    """The chunks of `doc`, `size` tokens each at most, sharing about `overlap` tokens."""
     version = split_version(doc, size, overlap, model)
     return [
         Chunk(
