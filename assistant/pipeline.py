@@ -26,6 +26,7 @@ from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
 from assistant.trace import Prepared
 from assistant.types import Answer, Passage
+from assistant.whole_corpus import WholeCorpus
 from index import Embedder, Store, StoreError
 
 log = logging.getLogger("assistant")
@@ -61,6 +62,7 @@ class Pipeline:
             rrf_k=settings.rrf_k,
         )
         self.scorer = EvidenceScorer(self.embedder)
+        self.whole = WholeCorpus(self.retriever.chunks, settings.whole_corpus_tokens)
         self.policy = Policy.for_settings(settings.answer_threshold, settings.calibrator)
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
@@ -83,6 +85,13 @@ class Pipeline:
                 gen = make_generator("extractive", self.settings, self.embedder, self.scorer)
             self._generators[name] = gen
             return gen
+
+    def warm(self, name: str | None = None) -> Generator:
+        """Load generator `name` and, for a small corpus it reads whole, evaluate that prompt
+        now rather than at the first question."""
+        gen = self.generator(name)
+        self._whole_corpus(gen)
+        return gen
 
     def cancel(self, thread_id: int) -> bool:
         """Abort the model work of the answer that thread `thread_id` is streaming (a local
@@ -150,7 +159,24 @@ class Pipeline:
         values = features(self.scorer, standalone, ranked, hits)
         decision = self.policy.before_model(gen.name, values, probes=self._probe(gen) is not None)
         timings["evidence"] = time.perf_counter() - t
+        if decision.answerable:
+            passages = self._whole_corpus(gen) or passages
         return Prepared(standalone, passages, values, decision, timings, retrieved)
+
+    def _whole_corpus(self, gen: Generator) -> list[Passage] | None:
+        """All of a small corpus, for a generator that keeps its prompt prefix evaluated
+        (`assistant.whole_corpus`); None when it does not, or the corpus is too big."""
+        prime = getattr(gen, "prime", None)
+        if not callable(prime):
+            return None
+        try:
+            passages = self.whole.passages(self.store.generation())
+        except StoreError as exc:
+            raise AssistantError(str(exc)) from None
+        if passages:
+            with _failures(gen):
+                prime(passages)  # evaluated once per corpus (or restored from its file)
+        return passages
 
     @staticmethod
     def _rewrite(question: str, history: History, gen: Generator) -> str:

@@ -71,6 +71,10 @@ class Retriever:
                 self._generation = generation
             return self._bm25
 
+    def chunks(self, generation: float) -> list[StoredChunk]:
+        """Every visible chunk of this index generation (read once per generation)."""
+        return self._bm25_index(generation).chunks
+
     def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The `k` best chunks for `question`, best first."""
         if query_vector is None:

@@ -113,7 +113,7 @@ def warm_up(settings: Settings) -> None:
 
     try:
         pipeline = get_pipeline(settings)
-        pipeline.generator(settings.generator)
+        pipeline.warm(settings.generator)
     except AssistantError as exc:
         print(f"note: {exc} (the page opens anyway and shows this)", file=sys.stderr)
         return

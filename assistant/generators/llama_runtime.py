@@ -260,11 +260,13 @@ def _lean_state_class(llama_cpp: Any) -> type:
 
 
 _STATE_MAGIC = b"assistant-prefix-state-1\n"
+KEPT_STATES = 3  # saved prompt states (about 13 MB plus 28 KB per corpus token each)
 
 
 def save_prefix_state(llama: Any, path: Path) -> bool:
-    """Write `llama`'s evaluated tokens and KV state to `path` (atomically), replacing
-    the states of older prompts; False when the folder is not writable."""
+    """Write `llama`'s evaluated tokens and KV state to `path` (atomically), keeping the
+    KEPT_STATES newest (the rules-only prefix and a corpus's whole prompt live side by
+    side); False when the folder is not writable."""
     state = llama.save_state()
     ids = np.asarray(state.input_ids[: state.n_tokens], dtype=np.int32)
     header = json.dumps({"n_tokens": int(state.n_tokens), "state_size": state.llama_state_size})
@@ -273,9 +275,9 @@ def save_prefix_state(llama: Any, path: Path) -> bool:
         with open(tmp, "wb") as fh:
             fh.write(_STATE_MAGIC + header.encode() + b"\n" + ids.tobytes() + state.llama_state)
         os.replace(tmp, path)
-        for old in path.parent.glob("prefix-*.state"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        states = sorted(path.parent.glob("prefix-*.state"), key=lambda p: p.stat().st_mtime)
+        for old in states[:-KEPT_STATES]:
+            old.unlink(missing_ok=True)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         log.debug("could not save the prompt-prefix state to %s: %s", path, exc)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ from assistant.generators.llm import (
     answer_messages,
 )
 from assistant.model_file import MODEL_SHA256, ensure_model
+from assistant.types import Passage
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -161,16 +162,27 @@ class LocalGenerator(ChatModelGenerator):
         self.load_seconds = shared.load_seconds
         self.warm_seconds = 0.0
         self.prefix_restored = False
+        self._primed: tuple[str, ...] = ()
         if warm and not shared.warmed:
             self.warm_up()
             shared.warmed = True
 
-    def warm_up(self) -> None:
-        """Evaluate the fixed answer prefix (rules and examples, about 450 tokens) now, so
-        that questions only pay for their own passages; restored from the saved state when
-        an earlier process left one for this model, prompt and llama.cpp version."""
+    def prime(self, passages: Sequence[Passage]) -> None:
+        """Keep the prompt that shows all of a small corpus evaluated (`whole_corpus`), so
+        that a question adds only its own tokens; once per corpus, restored from its file
+        when an earlier process saved it."""
+        key = tuple(f"{p.id}:{p.shown}" for p in passages)
+        if key != self._primed:
+            self.warm_up(passages)
+            self._primed = key
+
+    def warm_up(self, passages: Sequence[Passage] = ()) -> None:
+        """Evaluate the fixed answer prefix (rules and examples, about 450 tokens, and the
+        `passages` when they are the same for every question) now, so that questions only
+        pay for what is their own; restored from the saved state when an earlier process
+        left one for this model, prompt and llama.cpp version."""
         start = time.perf_counter()
-        messages = answer_messages("", [])
+        messages = answer_messages("", passages)
         path = self.prefix_state_path(messages)
         tricks = self.shared.tricks
         with self.shared.lock:
