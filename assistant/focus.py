@@ -24,18 +24,8 @@ def focus(
         chunk = chunks[idx]
         mine = [s for s in top if s.sentence.chunk_index == idx]
         picked = sorted((s.sentence for s in mine), key=lambda s: s.start)
-        passages.append(
-            Passage(
-                number,
-                chunk.id,
-                chunk.source,
-                chunk.start,
-                chunk.end,
-                chunk.text,
-                round(max(s.score for s in mine), 4),
-                excerpt="\n".join(s.text for s in picked),
-            )
-        )
+        best = round(max(s.score for s in mine), 4)
+        passages.append(Passage.of(number, chunk, best, "\n".join(s.text for s in picked)))
     return passages, ranked
 
 

@@ -117,18 +117,7 @@ class Pipeline:
 
     @staticmethod
     def passages(hits: list[Hit]) -> list[Passage]:
-        return [
-            Passage(
-                i + 1,
-                h.chunk.id,
-                h.chunk.source,
-                h.chunk.start,
-                h.chunk.end,
-                h.chunk.text,
-                round(h.rrf, 6),
-            )
-            for i, h in enumerate(hits)
-        ]
+        return [Passage.of(i + 1, h.chunk, round(h.rrf, 6)) for i, h in enumerate(hits)]
 
     def prepare(self, question: str, history: History, k: int, gen: Generator) -> Prepared:
         """Condense, retrieve, focus and decide: everything before the generator writes."""

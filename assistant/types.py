@@ -52,6 +52,13 @@ class Passage:
     score: float
     excerpt: str = ""
 
+    @classmethod
+    def of(cls, number: int, chunk: Any, score: float, excerpt: str = "") -> Passage:
+        """Passage `number` of a chunk (anything with id, source, start, end and text)."""
+        return cls(
+            number, chunk.id, chunk.source, chunk.start, chunk.end, chunk.text, score, excerpt
+        )
+
     @property
     def shown(self) -> str:
         return self.excerpt or self.text

@@ -32,19 +32,7 @@ def whole_corpus(chunks: Sequence[StoredChunk], budget: int) -> list[Passage] | 
             used += count_tokens(new)
             if used > budget:
                 return None
-            number = len(passages) + 1
-            passages.append(
-                Passage(
-                    number,
-                    chunk.id,
-                    chunk.source,
-                    chunk.start,
-                    chunk.end,
-                    chunk.text,
-                    0.0,
-                    excerpt=new.strip(),
-                )
-            )
+            passages.append(Passage.of(len(passages) + 1, chunk, 0.0, new.strip()))
         previous = chunk
     return passages or None
 
