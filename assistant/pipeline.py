@@ -156,7 +156,7 @@ class Pipeline:
         """All of a small corpus, for a generator that keeps its prompt prefix evaluated
         (`assistant.whole_corpus`); None when it does not, or the corpus is too big."""
         prime = getattr(gen, "prime", None)
-        if not callable(prime):
+        if not callable(prime) or self.whole.budget <= 0:
             return None
         try:
             passages = self.whole.passages(self.store.generation())
