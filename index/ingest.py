@@ -5,6 +5,12 @@ text and the chunking settings. An unchanged document is skipped, a changed one 
 chunks written and then committed in one step (see `index.store`), and a document whose file
 disappeared from the ingested paths is removed. A killed run leaves the index as it was,
 except for documents already committed; the next run finishes the job.
+
+Changed documents are gathered into batches of about `EMBED_BATCH` chunks; each batch is
+embedded (a text shared by several chunks once), written, then its documents committed.
+(Writing one batch on a thread while the next is embedded was measured on the squad2-open
+documents, 2026-12-01: 9.95 s against 9.9 s without, median of 3, so the writes stay inline:
+the embedding keeps both cores busy.)
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from index.embed import Embedder
@@ -27,9 +34,12 @@ from index.load import (
     text_sha256,
 )
 from index.split import Chunk, split_document, split_version
-from index.store import Commit, Store
+from index.store import Commit, DocRecord, Store
 
-EMBED_BATCH = 256  # chunks embedded and written together (across small documents)
+# Chunks embedded, written and committed together (across small documents): large enough for
+# the model's batches and Chroma's writes to pay off, small enough that a killed run loses
+# little work.
+EMBED_BATCH = 256
 
 
 @dataclass
@@ -52,6 +62,21 @@ class IngestReport:
         return line
 
 
+@dataclass(frozen=True)
+class _Change:
+    """A new or changed document: its chunks are to be embedded, written and committed."""
+
+    doc: Document
+    version: str
+    chunks: list[Chunk]
+    is_new: bool
+    path: str  # the absolute path of its file
+
+    def commit(self) -> Commit:
+        doc = self.doc
+        return Commit(doc.source, self.version, doc.sha256, len(self.chunks), doc.text, self.path)
+
+
 def corpus_root(paths: Sequence[Path]) -> Path:
     """The folder that sources are named relative to: the common parent of the paths."""
     dirs = [p.resolve() if p.is_dir() else p.resolve().parent for p in paths]
@@ -67,94 +92,124 @@ def _under(source_path: Path, paths: Sequence[Path]) -> bool:
     return False
 
 
+def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+    """One vector per chunk; a text that several chunks share is embedded once."""
+    rows: dict[str, int] = {}
+    order = [rows.setdefault(c.text, len(rows)) for c in chunks]
+    if not rows:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return embedder.encode_documents(list(rows))[order]
+
+
+@dataclass
+class _Run:
+    """One ingestion: what it reads, what it found, and the batch being gathered."""
+
+    paths: list[Path]
+    root: Path
+    store: Store
+    embedder: Embedder
+    chunk_size: int
+    overlap: int
+    report: IngestReport
+    bar: tqdm
+    on_problem: Callable[[LoadProblem], None] | None
+    manifest: dict[str, DocRecord] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    seen_paths: dict[str, str] = field(default_factory=dict)  # absolute path -> its source
+    batch: list[_Change] = field(default_factory=list)
+
+    def read(self, path: Path) -> None:
+        """Read one file; a new or changed document joins the batch."""
+        source = relative_source(path, self.root)
+        self.seen.add(source)
+        file_path = str(path.parent.resolve() / path.name)  # a link keeps its own name
+        try:
+            text = read_text(path)
+        except Exception as exc:  # UnreadableFile, or anything a parser throws
+            self.problem(LoadProblem(source, str(exc) or type(exc).__name__))
+            return
+        self.seen_paths[file_path] = source
+        doc = Document(source=source, text=text, sha256=text_sha256(text))
+        version = split_version(doc, self.chunk_size, self.overlap, self.embedder.name)
+        record = self.manifest.get(source)
+        if record is not None and record.version == version:
+            self.report.unchanged += 1
+            self.bar.update(1)
+            return
+        chunks = split_document(doc, self.chunk_size, self.overlap, self.embedder.name)
+        self.batch.append(_Change(doc, version, chunks, record is None, file_path))
+
+    def problem(self, problem: LoadProblem) -> None:
+        self.report.problems.append(problem)
+        self.bar.update(1)
+        if self.on_problem:
+            self.on_problem(problem)
+
+    def write_batch(self) -> None:
+        """Embed and write the gathered documents' chunks, then commit the documents."""
+        if not self.batch:
+            return
+        chunks = [c for change in self.batch for c in change.chunks]
+        self.store.add_chunks(chunks, embed_chunks(self.embedder, chunks))
+        self.store.commit_documents([change.commit() for change in self.batch])
+        for change in self.batch:
+            if change.is_new:
+                self.report.added += 1
+            else:
+                self.report.updated += 1
+        self.report.chunks += len(chunks)
+        self.bar.update(len(self.batch))
+        self.batch = []
+
+    def remove_missing(self) -> None:
+        """Remove documents whose file is gone from the ingested paths, or renamed."""
+        for source, record in self.manifest.items():
+            if source in self.seen:
+                continue
+            # Where the file was when it was ingested (the root may differ between runs).
+            source_path = Path(record.path) if record.path else self.root / source
+            gone = _under(source_path, self.paths) and not os.path.lexists(source_path)
+            renamed = bool(record.path) and record.path in self.seen_paths
+            if gone or renamed:
+                self.store.remove_document(source)
+                self.report.removed += 1
+
+
+def _read_and_write(run: _Run, files: list[Path]) -> None:
+    """Read every file; write the changed documents in batches of about EMBED_BATCH chunks."""
+    for path in files:
+        run.read(path)
+        if sum(len(change.chunks) for change in run.batch) >= EMBED_BATCH:
+            run.write_batch()
+    run.write_batch()
+
+
 def ingest(
     paths: Sequence[Path],
     store: Store,
     embedder: Embedder,
     *,
-    root: Path | None = None,
     chunk_size: int = 128,
     overlap: int = 32,
+    root: Path | None = None,
     progress: bool = True,
     on_problem: Callable[[LoadProblem], None] | None = None,
 ) -> IngestReport:
+    """Bring the index up to date with the files under `paths`, chunked `chunk_size` tokens
+    with `overlap` tokens shared (the defaults are `assistant.settings`')."""
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
-    root = (root or corpus_root(paths)).resolve()
     report = IngestReport()
     store.collect_garbage()
-    manifest = store.manifest()
-
     files = list(iter_files(paths))
-    seen: set[str] = set()
-    seen_paths: dict[str, str] = {}  # absolute path of each file read -> its source
-    pending: list[tuple[Document, list[Chunk], bool, str]] = []
-
-    bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress, leave=False)
-
-    def flush() -> None:
-        chunks = [c for _, doc_chunks, _, _ in pending for c in doc_chunks]
-        if chunks:
-            vectors = embedder.encode_full([c.text for c in chunks])
-            store.add_chunks(chunks, vectors)
-        commits = []
-        for doc, doc_chunks, is_new, file_path in pending:
-            version = (
-                doc_chunks[0].version
-                if doc_chunks
-                else split_version(doc, chunk_size, overlap, embedder.name)
-            )
-            commits.append(
-                Commit(doc.source, version, doc.sha256, len(doc_chunks), doc.text, file_path)
-            )
-            if is_new:
-                report.added += 1
-            else:
-                report.updated += 1
-            report.chunks += len(doc_chunks)
-        store.commit_documents(commits)
-        bar.update(len(pending))
-        pending.clear()
-
-    try:
-        for path in files:
-            source = relative_source(path, root)
-            seen.add(source)
-            file_path = str(path.parent.resolve() / path.name)  # a link keeps its own name
-            try:
-                text = read_text(path)
-            except Exception as exc:  # UnreadableFile, or anything a parser throws
-                problem = LoadProblem(source, str(exc) or type(exc).__name__)
-                report.problems.append(problem)
-                if on_problem:
-                    on_problem(problem)
-                bar.update(1)
-                continue
-            seen_paths[file_path] = source
-            doc = Document(source=source, text=text, sha256=text_sha256(text))
-            version = split_version(doc, chunk_size, overlap, embedder.name)
-            record = manifest.get(source)
-            if record is not None and record.version == version:
-                report.unchanged += 1
-                bar.update(1)
-                continue
-            doc_chunks = split_document(doc, chunk_size, overlap, embedder.name)
-            pending.append((doc, doc_chunks, record is None, file_path))
-            if sum(len(c) for _, c, _, _ in pending) >= EMBED_BATCH:
-                flush()
-        flush()
-
-        for source, record in manifest.items():
-            if source in seen:
-                continue
-            # Where the file was when it was ingested (the root may differ between runs).
-            source_path = Path(record.path) if record.path else root / source
-            gone = _under(source_path, paths) and not os.path.lexists(source_path)
-            renamed = bool(record.path) and record.path in seen_paths  # same file, new name
-            if gone or renamed:
-                store.remove_document(source)
-                report.removed += 1
-    finally:
-        bar.close()
+    with tqdm(
+        total=len(files), unit="file", desc="ingest", disable=not progress, leave=False
+    ) as bar:
+        root = (root or corpus_root(paths)).resolve()
+        run = _Run(paths, root, store, embedder, chunk_size, overlap, report, bar, on_problem)
+        run.manifest = store.manifest()
+        _read_and_write(run, files)
+        run.remove_missing()
     report.seconds = time.perf_counter() - started
     return report

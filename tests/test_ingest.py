@@ -6,6 +6,7 @@ fixture), Chroma in a temporary data directory, and `assistant ingest` run as a 
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import re
@@ -17,11 +18,20 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from assistant.settings import Settings
 from index import Document, Store, StoreError, ingest
 from index.load import text_sha256
 from index.split import split_document
+
+# The chunking `assistant ingest` uses by default (its one default lives in assistant.settings).
+CHUNKING = {
+    "chunk_size": Settings.model_fields["chunk_size"].default,
+    "overlap": Settings.model_fields["chunk_overlap"].default,
+}
+
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = Path(sys.executable).with_name("assistant")
@@ -112,7 +122,7 @@ def top_source(store: Store, embedder, question: str) -> str:
 
 def test_ingest_indexes_every_document_and_answers_queries(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
 
     assert (report.added, report.updated, report.removed, report.unchanged) == (4, 0, 0, 0)
     assert report.problems == [] and report.chunks == store.count() > 0
@@ -129,11 +139,11 @@ def test_ingest_indexes_every_document_and_answers_queries(tmp_path, corpus, emb
 
 def test_second_ingest_adds_nothing(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    first = ingest([corpus], store, embedder, progress=False)
+    first = ingest([corpus], store, embedder, **CHUNKING, progress=False)
     ids = sorted(c.id for c in store.all_chunks())
     generation = store.generation()
 
-    again = ingest([corpus], Store(tmp_path / "data"), embedder, progress=False)
+    again = ingest([corpus], Store(tmp_path / "data"), embedder, **CHUNKING, progress=False)
 
     assert (again.added, again.updated, again.removed, again.chunks) == (0, 0, 0, 0)
     assert again.unchanged == 4
@@ -145,7 +155,7 @@ def test_second_ingest_adds_nothing(tmp_path, corpus, embedder):
 
 def test_a_changed_file_replaces_its_old_chunks(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
     generation = store.generation()
     path = corpus / "sub" / "volcano.txt"
     path.write_text(
@@ -154,7 +164,7 @@ def test_a_changed_file_replaces_its_old_chunks(tmp_path, corpus, embedder):
         encoding="utf-8",
     )
 
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
 
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 3)
     manifest = check_consistent(store)  # no leftovers: raw count == manifest total
@@ -169,10 +179,10 @@ def test_a_changed_file_replaces_its_old_chunks(tmp_path, corpus, embedder):
 
 def test_a_deleted_file_loses_its_chunks(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
     (corpus / "bread.md").unlink()
 
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
 
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, 3)
     manifest = check_consistent(store)
@@ -184,10 +194,10 @@ def test_a_deleted_file_loses_its_chunks(tmp_path, corpus, embedder):
 
 def test_ingesting_part_of_the_corpus_keeps_the_rest(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
     (corpus / "sub" / "new.txt").write_text("A new note about comets and their tails.", "utf-8")
 
-    report = ingest([corpus / "sub"], store, embedder, root=corpus, progress=False)
+    report = ingest([corpus / "sub"], store, embedder, root=corpus, **CHUNKING, progress=False)
 
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 2)
     manifest = check_consistent(store)
@@ -200,9 +210,9 @@ def test_ingesting_a_subfolder_on_its_own_keeps_the_other_documents(tmp_path, co
     """`assistant ingest corpus/sub` after `assistant ingest corpus`: the default root is then
     corpus/sub, but the files outside it are still there and must stay indexed."""
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
 
-    ingest([corpus / "sub"], store, embedder, progress=False)
+    ingest([corpus / "sub"], store, embedder, **CHUNKING, progress=False)
 
     manifest = check_consistent(store)
     assert {"bread.md", "iss.txt"} <= set(manifest), sorted(manifest)
@@ -212,7 +222,7 @@ def test_ingesting_a_subfolder_on_its_own_keeps_the_other_documents(tmp_path, co
 
 def test_new_chunk_settings_rebuild_every_document(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
     before = {c.id for c in store.all_chunks()}
 
     report = ingest([corpus], store, embedder, chunk_size=16, overlap=4, progress=False)
@@ -231,7 +241,7 @@ def test_bad_files_are_reported_and_the_rest_is_ingested(tmp_path, corpus, embed
     seen = []
     store = Store(tmp_path / "data")
 
-    report = ingest([corpus], store, embedder, progress=False, on_problem=seen.append)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False, on_problem=seen.append)
 
     assert report.added == 4
     assert sorted(p.path for p in report.problems) == [
@@ -246,11 +256,11 @@ def test_bad_files_are_reported_and_the_rest_is_ingested(tmp_path, corpus, embed
 
 def test_a_file_that_becomes_unreadable_keeps_its_indexed_version(tmp_path, corpus, embedder):
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
     count = store.count()
     (corpus / "iss.txt").write_bytes(b"\xff\xfe garbage \x80\x81")
 
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
 
     assert [p.path for p in report.problems] == ["iss.txt"]
     assert (report.removed, report.updated) == (0, 0)
@@ -263,11 +273,11 @@ def test_a_deleted_symlink_is_removed_from_the_index(tmp_path, corpus, embedder)
     target.write_text("Halley's comet returns about every 76 years.", encoding="utf-8")
     (corpus / "comet.txt").symlink_to(target)
     store = Store(tmp_path / "data")
-    ingest([corpus], store, embedder, progress=False)
+    ingest([corpus], store, embedder, **CHUNKING, progress=False)
     assert [c for c in store.all_chunks() if "Halley" in c.text]
 
     (corpus / "comet.txt").unlink()
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
 
     assert report.removed == 1
     assert not [c for c in store.all_chunks() if "Halley" in c.text]
@@ -285,6 +295,102 @@ def test_an_unusable_store_is_a_one_line_store_error(tmp_path):
         Store(tmp_path / "empty", create=False)
     with pytest.raises(StoreError):
         Store(tmp_path / "x", collection="ab")
+
+
+# -- batches ---------------------------------------------------------------------------------
+
+
+def write_prose(
+    root: Path, prefix: str, files: int, length: tuple[int, int] = (8, 16)
+) -> dict[str, str]:
+    """`files` files of `length` sentences (8-16: about two default chunks; 2-4: one);
+    returns {source: text}."""
+    root.mkdir(parents=True, exist_ok=True)
+    texts = {}
+    for i in range(files):
+        rng = random.Random(f"{prefix}{i}")
+        sentences = [
+            " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
+            for _ in range(rng.randint(*length))
+        ]
+        texts[f"{prefix}{i:02d}.txt"] = " ".join(sentences) + "\n"
+        (root / f"{prefix}{i:02d}.txt").write_text(texts[f"{prefix}{i:02d}.txt"], encoding="utf-8")
+    return texts
+
+
+def expected_ids(texts: dict[str, str], model: str) -> set[str]:
+    return {
+        c.id
+        for source, text in texts.items()
+        for c in split_document(
+            Document(source, text, text_sha256(text)), *CHUNKING.values(), model
+        )
+    }
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 8 chunks, so that a small corpus takes several."""
+    monkeypatch.setattr(importlib.import_module("index.ingest"), "EMBED_BATCH", 8)
+
+
+def test_every_chunk_is_written_exactly_once_across_batches(tmp_path, embedder, small_batches):
+    corpus = tmp_path / "corpus"
+    texts = write_prose(corpus, "doc", 20)
+    texts["copy.txt"] = texts["doc00.txt"]  # the same text twice: embedded once, found twice
+    (corpus / "copy.txt").write_text(texts["copy.txt"], encoding="utf-8")
+    store = Store(tmp_path / "data")
+
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
+
+    check_consistent(store)
+    assert report.added == len(texts) and report.chunks > 8 * 3  # several batches
+    assert {c.id for c in store.all_chunks()} == expected_ids(texts, embedder.name)
+    assert report.chunks == store.count() == len(expected_ids(texts, embedder.name))
+    first = min((c for c in store.all_chunks() if c.source == "doc00.txt"), key=lambda c: c.start)
+    hits = store.query(embedder.embed_query(first.text), 2)
+    assert {h.source for h in hits} == {"doc00.txt", "copy.txt"}
+    assert hits[0].text == hits[1].text and abs(hits[0].distance - hits[1].distance) < 1e-6
+
+
+def test_each_chunk_gets_the_vector_of_its_own_text(embedder):
+    from index.ingest import embed_chunks
+
+    doc = Document("a.txt", "Tides follow the Moon. " * 3, "")
+    other = Document("b.txt", "Bread rises in an hour. Knead it first.", "")
+    chunks = [*split_document(doc, 8, 0), *split_document(other, 8, 0)]
+    chunks += split_document(doc, 8, 0)  # repeated texts
+    vectors = embed_chunks(embedder, chunks)
+    singles = np.stack([embedder.encode_documents([c.text])[0] for c in chunks])
+    assert vectors.shape == (len(chunks), 384)
+    assert float((vectors * singles).sum(axis=1).min()) > 0.999
+    assert embed_chunks(embedder, []).shape == (0, 384)
+
+
+def test_an_interrupted_ingest_loses_and_duplicates_nothing(tmp_path, embedder, small_batches):
+    """Stopped between batches: the written batch's documents are committed whole, the
+    gathered ones not yet written stay invisible, and the next run finishes the job."""
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    texts = write_prose(corpus, "a", 12, length=(2, 4))  # a chunk each: batches of 8 files
+    (corpus / "m.bin").write_bytes(b"\0")  # unsupported: reported between the a- and z-files
+    texts |= write_prose(corpus, "z", 12)
+
+    def stop(problem):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest([corpus], Store(data), embedder, **CHUNKING, progress=False, on_problem=stop)
+
+    store = Store(data)
+    done = check_consistent(store)
+    assert sorted(done) == [f"a{i:02d}.txt" for i in range(8)]  # the one batch written
+    assert {c.id for c in store.all_chunks()} == expected_ids(
+        {s: texts[s] for s in done}, embedder.name
+    )
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
+    check_consistent(store)
+    assert (report.added, report.unchanged) == (len(texts) - len(done), len(done))
+    assert {c.id for c in store.all_chunks()} == expected_ids(texts, embedder.name)
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -425,7 +531,7 @@ def test_a_killed_ingestion_never_shows_mixed_or_duplicate_chunks(tmp_path, embe
             history.setdefault(source, set()).add(text_sha256(text))
 
     remember(write_version(corpus, 1))
-    first = ingest([corpus], Store(data), embedder, progress=False)
+    first = ingest([corpus], Store(data), embedder, **CHUNKING, progress=False)
     assert first.added == N_FILES
     # From here on this process opens only copies of `data` (a fresh Store on each).
 
@@ -457,7 +563,9 @@ def test_a_killed_ingestion_never_shows_mixed_or_duplicate_chunks(tmp_path, embe
         for source, record in manifest.items():
             text = store.document_text(source)
             assert text is not None and text_sha256(text) == record.sha256
-            expected = split_document(Document(source, text, record.sha256), 128, 32, embedder.name)
+            expected = split_document(
+                Document(source, text, record.sha256), *CHUNKING.values(), embedder.name
+            )
             got = sorted(by_source.get(source, []), key=lambda c: c.start)
             assert [(c.id, c.start, c.end, c.text) for c in got] == [
                 (c.id, c.start, c.end, c.text) for c in expected
@@ -473,7 +581,7 @@ def test_a_killed_ingestion_never_shows_mixed_or_duplicate_chunks(tmp_path, embe
     final = tmp_path / "rerun"
     shutil.copytree(data, final)
     store = Store(final)
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
     manifest = check_consistent(store)  # raw count == manifest total: garbage collected
     assert report.added == report.removed == 0
     assert report.updated + report.unchanged == N_FILES

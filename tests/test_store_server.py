@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import Settings
 from index import Store, StoreError, ingest
 from index.load import text_sha256
 from tests.servers import ChromaServer, free_port
+
+# The chunking `assistant ingest` uses by default (its one default lives in assistant.settings).
+CHUNKING = {
+    "chunk_size": Settings.model_fields["chunk_size"].default,
+    "overlap": Settings.model_fields["chunk_overlap"].default,
+}
+
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -66,20 +74,22 @@ def assert_consistent(store: Store) -> dict:
 @pytest.mark.server
 def test_ingest_query_and_reingest_through_a_chroma_server(chroma_url, corpus, embedder):
     store = Store(url=chroma_url, collection="served")
-    report = ingest([corpus], store, embedder, progress=False)
+    report = ingest([corpus], store, embedder, **CHUNKING, progress=False)
     assert (report.added, report.unchanged) == (3, 0) and report.chunks == store.count() > 0
     assert sorted(assert_consistent(store)) == ["etna.html", "iss.txt", "tides.md"]
 
     hits = store.query(embedder.embed_query("When does Russia leave the ISS?"), 2)
     assert hits[0].source == "iss.txt" and "withdraw" in hits[0].text
 
-    again = ingest([corpus], Store(url=chroma_url, collection="served"), embedder, progress=False)
+    again = ingest(
+        [corpus], Store(url=chroma_url, collection="served"), embedder, **CHUNKING, progress=False
+    )
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 3)
     assert again.chunks == 0 and store.count() == report.chunks
 
     (corpus / "tides.md").write_text("Neap tides happen at the quarter moons.", "utf-8")
     (corpus / "etna.html").unlink()
-    changed = ingest([corpus], store, embedder, progress=False)
+    changed = ingest([corpus], store, embedder, **CHUNKING, progress=False)
     assert (changed.updated, changed.removed, changed.unchanged) == (1, 1, 1)
     manifest = assert_consistent(store)
     assert sorted(manifest) == ["iss.txt", "tides.md"]
