@@ -43,6 +43,7 @@ def measure(ctx: Context, name: str, corpus: Path, *, again: bool = False) -> di
     """Ingest `corpus` into a new store of ours and a new LangChain baseline; throughput of
     each in chunks, bytes and tokens per second (and, with `again`, the second ingest of the
     same corpus by ours, nothing changed)."""
+    from assistant.settings import Settings
     from eval.langchain_baseline import LangChainBaseline
     from index import Store, ingest
 
@@ -53,8 +54,10 @@ def measure(ctx: Context, name: str, corpus: Path, *, again: bool = False) -> di
     )
     key = name.split()[0]
     store = Store(ctx.work / f"ours-{key}")
-    first = ingest([corpus], store, ctx.embedder, progress=False)
-    second = ingest([corpus], store, ctx.embedder, progress=False) if again else None
+    settings = Settings()
+    chunking = {"chunk_size": settings.chunk_size, "overlap": settings.chunk_overlap}
+    first = ingest([corpus], store, ctx.embedder, **chunking, progress=False)
+    second = ingest([corpus], store, ctx.embedder, **chunking, progress=False) if again else None
     baseline = LangChainBaseline(ctx.embedder, ctx.work / f"lc-{key}")
     base_chunks, base_seconds = baseline.ingest([corpus])
     figures: dict[str, Any] = {"corpus": name, "path": str(corpus), **size}

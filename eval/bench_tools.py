@@ -47,9 +47,17 @@ class Context:
         from index import Store, ingest
 
         data = self.work / "article"
-        ingest([ROOT / "seeds"], Store(data), self.embedder, progress=False)
+        settings = Settings(data_dir=data, generator="extractive")
+        ingest(
+            [ROOT / "seeds"],
+            Store(data),
+            self.embedder,
+            progress=False,
+            chunk_size=settings.chunk_size,
+            overlap=settings.chunk_overlap,
+        )
         share_models(data)
-        return Settings(data_dir=data, generator="extractive")
+        return settings
 
     @functools.cached_property
     def pipeline(self) -> Pipeline:

@@ -27,10 +27,15 @@ def embedder():
 @pytest.fixture(scope="session")
 def seeded_data_dir(tmp_path_factory, embedder) -> Path:
     """A data directory whose embedded Chroma holds the seed article (built once)."""
+    from assistant.settings import Settings
     from index import Store, ingest
 
     data_dir = tmp_path_factory.mktemp("seeded")
-    ingest([SEEDS], Store(data_dir), embedder, progress=False)
+    s = Settings()
+    ingest(
+        [SEEDS], Store(data_dir), embedder, progress=False,
+        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+    )  # fmt: skip
     return data_dir
 
 

@@ -96,7 +96,10 @@ def payload_app(settings, embedder, tmp_path_factory):
     corpus = tmp_path_factory.mktemp("payload-corpus")
     (corpus / PAYLOAD_NAME).write_text(PAYLOAD_TEXT, encoding="utf-8")
     data_dir = tmp_path_factory.mktemp("payload-data")
-    ingest([corpus], Store(data_dir), embedder, progress=False)
+    ingest(
+        [corpus], Store(data_dir), embedder, progress=False,
+        chunk_size=settings.chunk_size, overlap=settings.chunk_overlap,
+    )  # fmt: skip
     demo, url = serve(settings.model_copy(update={"data_dir": data_dir}))
     yield url
     demo.close()

@@ -463,11 +463,16 @@ def test_bench_rejects_an_unknown_stage_in_one_line(capsys):
 def seeded_data_dir(tmp_path_factory):
     """A real index of seeds/ (real embedder, embedded Chroma) in a temporary folder."""
     from assistant.pipeline import shared_embedder
+    from assistant.settings import Settings
     from index import Store, ingest
 
     data_dir = tmp_path_factory.mktemp("eval-data")
     store = Store(data_dir, None, "chunks")
-    ingest([ROOT / "seeds"], store, shared_embedder(), progress=False)
+    s = Settings()
+    ingest(
+        [ROOT / "seeds"], store, shared_embedder(), progress=False,
+        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+    )  # fmt: skip
     return data_dir
 
 
