@@ -45,7 +45,7 @@ def measure(ctx: Context, name: str, corpus: Path, *, again: bool = False) -> di
     same corpus by ours, nothing changed)."""
     from assistant.settings import Settings
     from eval.langchain_baseline import LangChainBaseline
-    from index import Store, ingest
+    from index import IngestReport, Store, ingest
 
     size = corpus_size(corpus)
     ctx.say(
@@ -55,9 +55,16 @@ def measure(ctx: Context, name: str, corpus: Path, *, again: bool = False) -> di
     key = name.split()[0]
     store = Store(ctx.work / f"ours-{key}")
     settings = Settings()
-    chunking = {"chunk_size": settings.chunk_size, "overlap": settings.chunk_overlap}
-    first = ingest([corpus], store, ctx.embedder, **chunking, progress=False)
-    second = ingest([corpus], store, ctx.embedder, **chunking, progress=False) if again else None
+    chunking: dict[str, Any] = {
+        "chunk_size": settings.chunk_size,
+        "overlap": settings.chunk_overlap,
+    }
+
+    def run() -> IngestReport:
+        return ingest([corpus], store, ctx.embedder, progress=False, **chunking)
+
+    first = run()
+    second = run() if again else None
     baseline = LangChainBaseline(ctx.embedder, ctx.work / f"lc-{key}")
     base_chunks, base_seconds = baseline.ingest([corpus])
     figures: dict[str, Any] = {"corpus": name, "path": str(corpus), **size}
