@@ -233,12 +233,13 @@ ZORBLAX_Q = "When did the Zorblax reactor open in Oslo?"
 
 
 @pytest.fixture
-def own_app(settings, tmp_path, monkeypatch):
+def own_app(settings, tmp_path):
     """An app over a data dir of its own (uploads change it); small upload limits."""
     from assistant.corpus import ingest_paths
 
-    monkeypatch.setenv("ASSISTANT_MAX_UPLOAD_FILE_MB", "0.01")  # 10 kB
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.model_copy(
+        update={"data_dir": tmp_path / "data", "max_upload_file_mb": 0.01}  # 10 kB
+    )
     ingest_paths(own, [SEEDS])
     demo, url = serve(own)
     yield url
