@@ -7,7 +7,7 @@ store's generation changes (another ingestion committed something).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -38,6 +38,7 @@ class Hit:
 class _Bm25Index:
     def __init__(self, chunks: list[StoredChunk]) -> None:
         self.chunks = chunks
+        self.by_id = {c.id: c for c in chunks}  # the visible chunks of this generation
         self.model = bm25s.BM25()
         if chunks:
             self.model.index(bm25_tokens([c.text for c in chunks]), show_progress=False)
@@ -81,8 +82,15 @@ class Retriever:
             query_vector = self.embedder.encode([question])[0]
         n = max(self.candidates, k)
         generation = self.store.generation()  # one read of the index state per question
-        dense = self.store.query(query_vector, n, generation)
-        sparse = self._bm25_index(generation).search(question, n)
+        index = self._bm25_index(generation)
+        # Dense ids and distances only; text and offsets come from this generation's visible
+        # chunks, which also drops the records an ingestion has superseded.
+        dense = [
+            replace(index.by_id[id_], distance=distance)
+            for id_, distance in self.store.nearest(query_vector, n)
+            if id_ in index.by_id
+        ][:n]
+        sparse = index.search(question, n)
 
         fused: dict[str, list] = {}
         for rank, chunk in enumerate(dense):

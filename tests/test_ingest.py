@@ -588,3 +588,17 @@ def test_a_killed_ingestion_never_shows_mixed_or_duplicate_chunks(tmp_path, embe
     for source, text in texts.items():
         assert manifest[source].sha256 == text_sha256(text)
     print(f"kill rounds interrupted: {interrupted}, left a mix of versions: {mixed}")
+
+
+def test_another_store_sees_a_commit_through_the_generation_file_or_chroma(tmp_path, embedder):
+    """The embedded store keeps its generation in a small file beside it (read per question
+    instead of a Chroma read); without that file it asks Chroma, never an old value."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The harbour opened in 1911.", encoding="utf-8")
+    writer, reader = Store(tmp_path / "data"), Store(tmp_path / "data")
+    before = reader.generation()
+    ingest([docs], writer, embedder, chunk_size=128, overlap=32, progress=False)
+    seen = reader.generation()
+    (tmp_path / "data" / ".generation-chunks").unlink()
+    assert (seen > before, reader.generation()) == (True, seen)
