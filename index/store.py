@@ -10,8 +10,6 @@ ingestion deletes whatever an interrupted one left behind.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from index import stamp
 from index.offline import go_offline
 from index.split import Chunk
 
@@ -116,19 +115,6 @@ def _client(data_dir: Path | None, url: str | None) -> ClientAPI:
         ) from exc
 
 
-def _write_stamp(path: Path, generation: float) -> None:
-    """Write the generation file after Chroma holds it; when that fails, remove the file,
-    so that readers ask Chroma rather than trust an old value."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(repr(generation), encoding="ascii")
-        os.replace(tmp, path)
-    except OSError:
-        for stale in (tmp, path):
-            with contextlib.suppress(OSError):
-                stale.unlink(missing_ok=True)
-
-
 class Store:
     """The chunk index. Open with a data directory (embedded) or a server URL."""
 
@@ -195,11 +181,10 @@ class Store:
 
     def generation(self) -> float:
         """Changes whenever the visible content changes (used to refresh caches)."""
-        if self._stamp is not None:
-            try:
-                return float(self._stamp.read_text(encoding="ascii"))
-            except (OSError, ValueError):
-                pass  # no stamp (an index written before it existed): ask Chroma
+        stamped = stamp.read(self._stamp) if self._stamp is not None else None
+        return self._chroma_generation() if stamped is None else stamped
+
+    def _chroma_generation(self) -> float:
         with _translated("reading the index state"):
             got = self._docs.get(ids=[_STATE_ID], include=["metadatas"])
         metas = got.get("metadatas") or []
@@ -207,6 +192,8 @@ class Store:
 
     def _bump(self) -> None:
         generation = time.time()
+        if self._stamp is not None:  # readers ask Chroma until the new value is written
+            stamp.drop(self._stamp)
         self._docs.upsert(
             ids=[_STATE_ID],
             embeddings=np.zeros((1, 1), dtype=np.float32),
@@ -214,7 +201,7 @@ class Store:
             documents=[""],
         )
         if self._stamp is not None:
-            _write_stamp(self._stamp, generation)
+            stamp.write(self._stamp, generation, self._chroma_generation)
 
     # -- writes ---------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:

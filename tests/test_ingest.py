@@ -602,3 +602,13 @@ def test_another_store_sees_a_commit_through_the_generation_file_or_chroma(tmp_p
     seen = reader.generation()
     (tmp_path / "data" / ".generation-chunks").unlink()
     assert (seen > before, reader.generation()) == (True, seen)
+
+
+def test_a_generation_file_that_another_commit_overtook_is_removed(tmp_path):
+    from index import stamp
+
+    path = tmp_path / ".generation-chunks"
+    stamp.write(path, 2.0, current=lambda: 2.0)
+    assert stamp.read(path) == 2.0
+    stamp.write(path, 3.0, current=lambda: 4.0)  # Chroma already holds a later commit
+    assert (path.exists(), stamp.read(path)) == (False, None)
