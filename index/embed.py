@@ -83,8 +83,7 @@ class _OnnxEncoder:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, feed)[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
-        vectors = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        return _normalised(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
 
 
 def _fast_encoder() -> _OnnxEncoder | None:
