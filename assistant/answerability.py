@@ -9,11 +9,14 @@ The assistant refuses at four points, all decided here:
    generator that cannot report its own confidence) this is the whole decision, at
    `threshold`.
 3. **At the first token** (`Policy.at_first_token`, LLM generators that can report it): the
-   same signals plus the model's own probability of starting the "not in the documents"
-   reply; below `threshold` the answer is refused before any text is streamed.
+   same signals plus the model's own probability that the passages lack the answer (its
+   judge prompt); below `threshold` the answer is refused before any text is streamed. The
+   probe costs a prompt evaluation, so it runs only where the evidence probability lies
+   between the model's `pre_threshold` and `probe_below` (`Decision.probe`).
 4. **After generation** (`after_generation`): the model declined; no sentence of the answer
    is supported by a shown passage (a number or a qualified number the passage does not
-   state never is, see `grounded`); or the answer only repeats the question's words.
+   state never is, see `grounded`); the answer only repeats the question's words; or it
+   holds words that neither the question nor its cited passages hold (`unsourced`).
 
 The probabilities come from small logistic models fitted by `python -m eval.calibrate` on
 the calibration part of `../shared/datasets/squad2-open` (never on the suites that report)
@@ -28,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,25 +40,12 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.evidence import EvidenceScorer, Scored, content_stems, coverage, topic_words
+from assistant.evidence import content_stems
+from assistant.signals import EVIDENCE_FEATURES, MODEL_FEATURE, refusal_logit
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 1
 REBUILD = "python -m eval.calibrate --write (see eval/CALIBRATION.md)"
-TOP_SENTENCES = 4  # sentences whose words count as "shown" for the coverage signals
-
-# Signals available before any model runs, for every generator (see `features`).
-EVIDENCE_FEATURES = (
-    "best_score",
-    "best_cosine",
-    "best_coverage",
-    "shown_coverage",
-    "closeness",
-    "dense_top",
-    "rrf_top",
-    "agreement",
-)
-MODEL_FEATURE = "refusal_logit"  # log-odds of the model starting its "not covered" reply
 
 
 class CalibrationError(AssistantError):
@@ -68,55 +58,7 @@ class Decision:
     probability: float  # calibrated probability that answering gives a right answer
     reason: str = ""
     stage: str = ""  # "question", "before model", "first token", "after generation"
-
-
-# --- signals -----------------------------------------------------------------------------
-
-
-def closeness(scorer: EvidenceScorer, question: str, shown_text: str) -> float:
-    """How close the question's least-matched topic word comes (word-embedding cosine) to a
-    word of the shown sentences; 1.0 when each of its topic words occurs in them."""
-    present = content_stems(shown_text)
-    missing = [w for w in topic_words(question) if not content_stems(w) <= present]
-    candidates = topic_words(shown_text)
-    if not missing or not candidates:
-        return 1.0
-    return float((scorer.vectors(missing) @ scorer.vectors(candidates).T).max(axis=1).min())
-
-
-def features(
-    scorer: EvidenceScorer,
-    question: str,
-    ranked: Sequence[Scored],
-    hits: Sequence[Any],
-) -> dict[str, float]:
-    """The retrieval and evidence signals of one question (all 0 when nothing was found).
-
-    `ranked` are the retrieved chunks' sentences scored against the question, best first;
-    `hits` the fused retrieval hits (`.dense`, `.rrf`, `.dense_rank`, `.bm25_rank`).
-    """
-    if not ranked or not hits:
-        return dict.fromkeys(EVIDENCE_FEATURES, 0.0)
-    shown = " ".join(s.sentence.text for s in ranked[:TOP_SENTENCES])
-    top = hits[0]
-    agreement = 0.0
-    if top.dense_rank is not None and top.bm25_rank is not None:
-        agreement = 1.0 / (1 + abs(top.dense_rank - top.bm25_rank))
-    return {
-        "best_score": ranked[0].score,
-        "best_cosine": max(s.cosine for s in ranked),
-        "best_coverage": max(s.coverage for s in ranked[:TOP_SENTENCES]),
-        "shown_coverage": coverage(question, shown),
-        "closeness": closeness(scorer, question, shown),
-        "dense_top": max(h.dense for h in hits),
-        "rrf_top": top.rrf * 61 / 2,  # 1.0 = first in both rankings (RRF constant 60)
-        "agreement": agreement,
-    }
-
-
-def refusal_logit(probability: float) -> float:
-    p = min(max(probability, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
+    probe: bool = False  # answer only if the generator's own signal agrees (first token)
 
 
 # --- the calibrated models ---------------------------------------------------------------
@@ -133,6 +75,7 @@ class LogisticModel:
     intercept: float
     threshold: float  # answer at or above this probability
     pre_threshold: float  # before the model (LLM models only; 0 = never refuse there)
+    probe_below: float = 1.0  # evidence probability from which the model is not probed
 
     def probability(self, values: Mapping[str, float]) -> float:
         x = np.array([values[f] for f in self.features], dtype=float)
@@ -146,11 +89,22 @@ class LogisticModel:
         unknown = set(names) - set(EVIDENCE_FEATURES) - {MODEL_FEATURE}
         if unknown or any(len(v) != len(names) for v in vectors) or min(vectors[1]) <= 0:
             raise ValueError("features, mean, scale and coef do not fit together")
-        threshold, pre = float(data["threshold"]), float(data.get("pre_threshold", 0.0))
-        if not (0 <= threshold <= 1 and 0 <= pre <= 1):
+        bounds = [
+            float(data[k]) for k in ("threshold", "pre_threshold", "probe_below") if k in data
+        ]
+        if "threshold" not in data or not all(0 <= b <= 1 for b in bounds):
             raise ValueError("thresholds must lie in 0..1")
         mean, scale, coef = vectors
-        return cls(names, mean, scale, coef, float(data["intercept"]), threshold, pre)
+        return cls(
+            names,
+            mean,
+            scale,
+            coef,
+            float(data["intercept"]),
+            float(data["threshold"]),
+            float(data.get("pre_threshold", 0.0)),
+            float(data.get("probe_below", 1.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -158,7 +112,11 @@ class Calibrator:
     models: dict[str, LogisticModel]  # "evidence" (every generator), "local" (its own)
     info: dict[str, Any]  # what it was fitted on, when
 
-    def model_for(self, generator: str) -> LogisticModel:
+    def model_for(self, generator: str, judge: bool = False) -> LogisticModel:
+        """The generator's model (`<generator>+judge` when the judge is asked for and fitted),
+        else `evidence`."""
+        if judge and f"{generator}+judge" in self.models:
+            return self.models[f"{generator}+judge"]
         return self.models.get(generator, self.models["evidence"])
 
 
@@ -207,14 +165,18 @@ class Policy:
 
     calibrator: Calibrator | None
     threshold: float | None = None  # overrides every model's own operating point
+    judge: bool = False  # use the models that read the generator's own judgement
 
     @classmethod
-    def for_settings(cls, threshold: float | None, path: Path | None = None) -> Policy:
+    def for_settings(
+        cls, threshold: float | None, path: Path | None = None, judge: bool = False
+    ) -> Policy:
         """The calibrator in `path` (default: the shipped one) at `threshold` (None: its
         own operating points)."""
         if threshold == 0:
-            return cls(None, threshold)
-        return cls(shipped_calibrator() if path is None else load_calibrator(path), threshold)
+            return cls(None, threshold, judge)
+        calibrator = shipped_calibrator() if path is None else load_calibrator(path)
+        return cls(calibrator, threshold, judge)
 
     def _threshold(self, model: LogisticModel) -> float:
         return model.threshold if self.threshold is None else self.threshold
@@ -224,7 +186,7 @@ class Policy:
         fitted model uses it, and while collecting signals with the gate off."""
         if self.calibrator is None:
             return True
-        return MODEL_FEATURE in self.calibrator.model_for(generator).features
+        return MODEL_FEATURE in self.calibrator.model_for(generator, self.judge).features
 
     def before_model(
         self, generator: str, values: Mapping[str, float], *, probes: bool
@@ -234,21 +196,32 @@ class Policy:
         if not values.get("best_score"):
             return Decision(False, 0.0, "nothing relevant was retrieved", "before model")
         if self.calibrator is None:
-            return Decision(True, 1.0, "", "before model")
-        model = self.calibrator.model_for(generator)
+            return Decision(True, 1.0, "", "before model", probe=probes)
+        model = self.calibrator.model_for(generator, self.judge)
         if MODEL_FEATURE in model.features:  # a model that needs the generator's own signal
             evidence = self.calibrator.models["evidence"]
             if probes:
-                return self._check(evidence, values, "before model", model.pre_threshold)
+                return self._band(evidence, values, model)
             model = evidence
         return self._check(model, values, "before model", self._threshold(model))
+
+    def _band(
+        self, evidence: LogisticModel, values: Mapping[str, float], model: LogisticModel
+    ) -> Decision:
+        """Before a model that reads the generator's own signal: refuse below its
+        `pre_threshold`, answer from `probe_below` on, and in between leave the decision to
+        the first token (`probe`)."""
+        decision = self._check(evidence, values, "before model", model.pre_threshold)
+        if not decision.answerable or decision.probability >= model.probe_below:
+            return decision
+        return Decision(True, decision.probability, "", "before model", probe=True)
 
     def at_first_token(
         self, generator: str, values: Mapping[str, float], refusal_probability: float
     ) -> Decision:
         if self.calibrator is None:
             return Decision(True, 1.0, "", "first token")
-        model = self.calibrator.model_for(generator)
+        model = self.calibrator.model_for(generator, self.judge)
         if MODEL_FEATURE not in model.features:
             model = self.calibrator.models["evidence"]
         merged = {**values, MODEL_FEATURE: refusal_logit(refusal_probability)}
@@ -273,23 +246,39 @@ def echoes(answer: str, question: str) -> bool:
     return not content_stems(answer) - content_stems(question)
 
 
+def unsourced(answer: str, questions: str, cited: str) -> set[str]:
+    """Content words (stems) of `answer` that neither the question nor the passages it
+    cites hold: the answer then states something its passages do not ("It was in Paris"
+    from a passage that says Tours). A right answer repeats its passage's words."""
+    claim = _YES_NO.sub("", answer)  # "Yes: the club said ..." claims what follows
+    return content_stems(claim) - content_stems(questions) - content_stems(cited)
+
+
+_YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
+
+
 def after_generation(
-    declined: bool, supported: bool, answer: str, questions: str, probability: float
+    declined: bool,
+    supported: bool,
+    answer: str,
+    questions: str,
+    probability: float,
+    cited: str = "",
 ) -> Decision:
     """Whether a generated answer may be shown. `supported`: at least one of its sentences
     kept a citation; `answer` is its text without markers; `questions` the asked and the
-    searched question."""
+    searched question; `cited` the text of the passages the answer cites."""
+    stage = "after generation"
     if declined:
-        return Decision(False, probability, "the model found no answer", "after generation")
+        return Decision(False, probability, "the model found no answer", stage)
     if not supported:
-        return Decision(
-            False, probability, "no sentence is supported by a passage", "after generation"
-        )
+        return Decision(False, probability, "no sentence is supported by a passage", stage)
     if echoes(answer, questions):
-        return Decision(
-            False, probability, "the answer only repeats the question", "after generation"
-        )
-    return Decision(True, probability, "", "after generation")
+        return Decision(False, probability, "the answer only repeats the question", stage)
+    if words := unsourced(answer, questions, cited):
+        reason = f"the answer says what its passages do not ({', '.join(sorted(words))})"
+        return Decision(False, probability, reason, stage)
+    return Decision(True, probability, "", stage)
 
 
 # A number and the words right before it ("after 2024", "more than 40", "in 1998").

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from assistant.answerability import Decision, Policy, after_generation, features, no_question
+from assistant.answerability import Decision, Policy, after_generation, no_question
 from assistant.checks import History, check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up
@@ -24,6 +24,7 @@ from assistant.generators import NOT_IN_DOCUMENTS, Generator, make_generator
 from assistant.guard import strip_instructions
 from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
+from assistant.signals import features
 from assistant.trace import Prepared
 from assistant.types import Answer, Passage
 from assistant.whole_corpus import WholeCorpus
@@ -63,7 +64,9 @@ class Pipeline:
         )
         self.scorer = EvidenceScorer(self.embedder)
         self.whole = WholeCorpus(self.retriever.chunks, settings.whole_corpus_tokens)
-        self.policy = Policy.for_settings(settings.answer_threshold, settings.calibrator)
+        self.policy = Policy.for_settings(
+            settings.answer_threshold, settings.calibrator, settings.judge
+        )
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
@@ -226,7 +229,7 @@ class Pipeline:
         """The decision once the model's own "not covered" probability is known (when the
         policy uses it); the decision before the model otherwise."""
         probe = self._probe(run.gen)
-        if probe is None:
+        if probe is None or not run.prep.decision.probe:
             return run.prep.decision
         t = time.perf_counter()
         with _failures(run.gen):
@@ -255,6 +258,7 @@ class Pipeline:
             strip_markers(verified.text) if verified else "",
             f"{question} {run.prep.question}",
             decision.probability,
+            " ".join(c.text for c in verified.citations) if verified else "",
         )
         if verified is None or not final.answerable:
             return run.refusal(final)

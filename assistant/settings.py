@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         description="The answerability calibrator file; unset = assistant/answerability.json "
         "(rebuild with `python -m eval.calibrate --write`).",
     )
+    judge: bool = Field(
+        False,
+        description="Let the local model judge whether its passages hold the answer where "
+        "retrieval leaves that open (about half the questions, about 1 s more each): more "
+        "answers right and fewer wrong (eval/CALIBRATION.md).",
+    )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
     threads: int = Field(2, ge=1, description="CPU threads for the local model.")
     local_context: int = Field(

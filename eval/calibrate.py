@@ -8,15 +8,18 @@
    scoring, eval/squad.py). One file per generator: `eval/calibration/<generator>.jsonl`.
 2. **Fit** a logistic model of P(right | answered, signals): `evidence` on the extractive
    outcomes with the signals every generator has, `local` on the local outcomes with those,
-   and once more with the model's own refusal log-odds added; the probe (which costs time
-   on every answer) is kept only when it raises the out-of-fold CRAG by TOLERANCE or more.
-   Standardised features, L2 (C=1).
+   and `local+judge` with the local model's own judgement added (the log-odds of its
+   "not found" reply to `prompts/judge.txt`; it costs a prompt evaluation, so it is asked
+   only where the evidence probability leaves the decision open, and only with
+   `ASSISTANT_JUDGE=1`). Standardised features, L2 (C=1).
 3. **Choose the operating points** for the best mean CRAG-style score (+1 right, -1 wrong,
    0 an answerable question refused, +1 an unanswerable one refused) on out-of-fold
    probabilities (each article predicted by a model fitted on the other eight), so the
    threshold is not chosen on the fit's own optimism. For `local` a lower pre-model
    threshold on the `evidence` probability is chosen with it (refuse without calling the
-   model); ties go to the lower pre-threshold (the model gets its say).
+   model), and for `local+judge` the `probe_below` from which the judge is not asked, with
+   at most `--probe-budget` of the questions judged; ties go to the lower pre-threshold
+   (the model gets its say), then to fewer judged questions.
 4. `--write` stores the models in assistant/answerability.json (format 1).
 """
 
@@ -33,13 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answerability import (
-    CALIBRATOR_FORMAT,
-    CALIBRATOR_PATH,
-    EVIDENCE_FEATURES,
-    MODEL_FEATURE,
-    refusal_logit,
-)
+from assistant.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH
+from assistant.signals import EVIDENCE_FEATURES, MODEL_FEATURE, refusal_logit
 from eval import squad
 
 OUTCOMES_DIR = Path(__file__).resolve().parent / "calibration"
@@ -50,6 +48,11 @@ GRID = np.round(np.arange(0.0, 1.0001, 0.01), 2)
 UNANSWERABLE_SHARE = 0.25
 TOLERANCE = 0.01  # CRAG differences below this (2 of 216 questions) count as ties
 PRE_GRID = (0.0, 0.02, 0.05, 0.1)  # only the clearly irrelevant is refused before the model
+# From which evidence probability `local+judge` answers without the model's judgement (1.0:
+# always asked); the judge costs about 1 s on 2 cores, so at most PROBE_BUDGET of the
+# questions may pay for it (`--probe-budget`).
+PROBE_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.0)
+PROBE_BUDGET = 0.5
 
 
 # --- collecting outcomes -----------------------------------------------------------------
@@ -168,28 +171,47 @@ def crag(
 
 
 def choose(
-    rows: Sequence[dict[str, Any]], p: np.ndarray, pre: np.ndarray | None, share: float
+    rows: Sequence[dict[str, Any]],
+    p: np.ndarray,
+    pre: np.ndarray | None,
+    share: float,
+    budget: float = 1.0,
 ) -> dict:
-    """The (pre_threshold, threshold) with the best weighted CRAG on these probabilities;
-    among those within TOLERANCE of the best, the lowest threshold (answer when refusing
-    gains nothing measurable), then the lowest pre-threshold (the model gets its say)."""
+    """The operating point with the best weighted CRAG on these probabilities: the
+    threshold, and with `pre` (the evidence probability before the model) the
+    pre-threshold below which the model is not asked and the `probe_below` from which it is
+    not probed, probing at most `budget` of the questions. Among points within TOLERANCE of
+    the best: the lowest threshold (answer when refusing gains nothing measurable), then the
+    lowest pre-threshold (the model gets its say), then the fewest probes."""
     scored = []
     for t0 in PRE_GRID if pre is not None else [0.0]:
-        for t in GRID:
-            answers = answering(p, pre, float(t0), float(t))
-            scored.append((crag(rows, answers, share), float(t0), float(t)))
-    best = max(score for score, _, _ in scored)
+        for hi in PROBE_GRID if pre is not None else [1.0]:
+            if pre is not None and probed_share(pre, t0, hi) > budget:
+                continue
+            for t in GRID:
+                answers = answering(p, pre, float(t0), float(t), hi)
+                scored.append((crag(rows, answers, share), float(t0), float(t), hi))
+    best = max(s[0] for s in scored)
     near = [s for s in scored if s[0] >= best - TOLERANCE]
-    score, t0, t = min(near, key=lambda s: (s[2], s[1]))
-    return {"crag": score, "pre_threshold": t0, "threshold": t}
+    score, t0, t, hi = min(near, key=lambda s: (s[2], s[1], s[3]))
+    return {"crag": score, "pre_threshold": t0, "threshold": t, "probe_below": hi}
 
 
-def answering(p: np.ndarray, pre: np.ndarray | None, t0: float, t: float) -> list[bool]:
+def probed_share(pre: np.ndarray, t0: float, hi: float) -> float:
+    """The share of questions whose evidence probability leaves the decision to the probe."""
+    return float(np.mean((pre >= t0) & (pre < hi)))
+
+
+def answering(
+    p: np.ndarray, pre: np.ndarray | None, t0: float, t: float, hi: float = 1.0
+) -> list[bool]:
     """Which rows are answered at these thresholds (a NaN probability: the generator refused
-    by itself, so the threshold does not matter)."""
+    by itself, so the threshold does not matter). With `pre`: refused below `t0`, answered
+    from `hi` on without the probe, decided on `p` in between."""
     p = np.nan_to_num(p, nan=1.0)
-    gate = pre if pre is not None else np.ones_like(p)
-    return [bool(pi >= t and (pre is None or pr >= t0)) for pi, pr in zip(p, gate, strict=True)]
+    if pre is None:
+        return [bool(pi >= t) for pi in p]
+    return [bool(pr >= t0 and (pr >= hi or pi >= t)) for pi, pr in zip(p, pre, strict=True)]
 
 
 def summary(rows: Sequence[dict[str, Any]], answers: Sequence[bool], share: float) -> str:
@@ -211,19 +233,22 @@ def calibrate_model(
     names: Sequence[str],
     pre: np.ndarray | None,
     share: float,
+    budget: float = PROBE_BUDGET,
 ) -> dict[str, Any]:
     answered = [r for r in rows if r["answered"]]
     x = matrix(answered, names)
     y = np.array([r["correct"] for r in answered], dtype=int)
     params = fit(x, y)
     oof = out_of_fold(rows, names)
-    chosen = choose(rows, oof, pre, share)
+    chosen = choose(rows, oof, pre, share, budget)
     print(f"[{name}] {len(rows)} questions, {len(answered)} answered, {int(y.sum())} right")
     print(f"  gate off:            {summary(rows, [True] * len(rows), share)}")
-    answers = answering(oof, pre, chosen["pre_threshold"], chosen["threshold"])
+    t0, t, hi = chosen["pre_threshold"], chosen["threshold"], chosen["probe_below"]
+    answers = answering(oof, pre, t0, t, hi)
+    band = "" if pre is None else f", probed below {hi:.2f} ({probed_share(pre, t0, hi):.0%})"
     print(
         f"  chosen (out-of-fold): {summary(rows, answers, share)} at threshold "
-        f"{chosen['threshold']:.2f}, pre-threshold {chosen['pre_threshold']:.2f}"
+        f"{t:.2f}, pre-threshold {t0:.2f}{band}"
     )
     print(
         "  coefficients: "
@@ -233,12 +258,45 @@ def calibrate_model(
         "features": list(names),
         **params,
         "threshold": chosen["threshold"],
-        "pre_threshold": chosen["pre_threshold"] if pre is not None else 0.0,
+        "pre_threshold": t0 if pre is not None else 0.0,
+        "probe_below": hi if pre is not None else 1.0,
         "fitted_on": f"{name}: {len(rows)} calibration questions ({len(answered)} answered)",
         "aim": f"CRAG-style score with {share:.0%} of questions unanswerable",
         "calibration_crag_out_of_fold": round(chosen["crag"], 4),
     }
     return model
+
+
+def calibrate_local(
+    rows: list[dict[str, Any]], evidence: dict[str, Any], share: float, budget: float
+) -> dict[str, dict[str, Any]]:
+    """The `local` models: `local` without the model's own judgement (the default: no time
+    added), and `local+judge` with it (`ASSISTANT_JUDGE=1`), probing at most `budget` of
+    the questions."""
+    pre = predict(evidence, matrix(rows, EVIDENCE_FEATURES))
+    plain = calibrate_model("local, without the judge", rows, EVIDENCE_FEATURES, None, share)
+    judged = calibrate_model(
+        "local+judge", rows, (*EVIDENCE_FEATURES, MODEL_FEATURE), pre, share, budget
+    )
+    gain = judged["calibration_crag_out_of_fold"] - plain["calibration_crag_out_of_fold"]
+    print(f"local: the judge changes the out-of-fold CRAG by {gain:+.3f}")
+    return {"local": plain, "local+judge": judged}
+
+
+def write_calibrator(models: dict[str, Any]) -> None:
+    existing: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        existing = json.loads(CALIBRATOR_PATH.read_text(encoding="utf-8")).get("models", {})
+    out = {
+        "format": CALIBRATOR_FORMAT,
+        "fitted": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "data": "squad2-open calibration part (eval/squad2_open.toml), outcomes in "
+        "eval/calibration/",
+        "script": "python -m eval.calibrate --write",
+        "models": {**existing, **models},
+    }
+    CALIBRATOR_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {CALIBRATOR_PATH}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,6 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help="the share of unanswerable questions the operating point is chosen for "
         f"(default {UNANSWERABLE_SHARE})",
+    )
+    parser.add_argument(
+        "--probe-budget",
+        type=float,
+        default=PROBE_BUDGET,
+        metavar="B",
+        help="the largest share of questions the local model's probe may run on "
+        f"(default {PROBE_BUDGET})",
     )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -273,33 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         "evidence (extractive)", data["extractive"], EVIDENCE_FEATURES, None, share
     )
     if "local" in data:
-        rows = data["local"]
-        pre = predict(models["evidence"], matrix(rows, EVIDENCE_FEATURES))
-        plain = calibrate_model("local, without the probe", rows, EVIDENCE_FEATURES, None, share)
-        probed = calibrate_model(
-            "local, with the probe", rows, (*EVIDENCE_FEATURES, MODEL_FEATURE), pre, share
-        )
-        # The probe costs time on every answer: use it only when it measurably helps.
-        gain = probed["calibration_crag_out_of_fold"] - plain["calibration_crag_out_of_fold"]
-        models["local"] = probed if gain >= TOLERANCE else plain
-        print(
-            f"local: the probe changes the out-of-fold CRAG by {gain:+.3f}; "
-            f"{'using' if gain >= TOLERANCE else 'not using'} it"
-        )
+        models |= calibrate_local(data["local"], models["evidence"], share, args.probe_budget)
     if args.write:
-        existing: dict[str, Any] = {}
-        with contextlib.suppress(OSError, ValueError):
-            existing = json.loads(CALIBRATOR_PATH.read_text(encoding="utf-8")).get("models", {})
-        out = {
-            "format": CALIBRATOR_FORMAT,
-            "fitted": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "data": "squad2-open calibration part (eval/squad2_open.toml), outcomes in "
-            "eval/calibration/",
-            "script": "python -m eval.calibrate --write",
-            "models": {**existing, **models},
-        }
-        CALIBRATOR_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {CALIBRATOR_PATH}", file=sys.stderr)
+        write_calibrator(models)
     return 0
 
 

@@ -11,15 +11,15 @@ import sys
 import pytest
 
 from assistant.answerability import (
-    EVIDENCE_FEATURES,
-    MODEL_FEATURE,
     CalibrationError,
     Policy,
+    after_generation,
     grounded,
     load_calibrator,
     shipped_calibrator,
 )
 from assistant.citations import verify
+from assistant.signals import EVIDENCE_FEATURES, MODEL_FEATURE
 from assistant.types import Passage
 
 STRONG = {
@@ -44,7 +44,7 @@ WEAK = {
 }
 
 
-def _calibrator_file(tmp_path, threshold=0.5, pre=0.2):
+def _calibrator_file(tmp_path, threshold=0.5, pre=0.2, probe_below=1.0):
     """A calibrator whose probability is sigmoid(4 * (best_score - 0.5)) for `evidence`, and
     for `local` also falls with the model's refusal log-odds."""
     n = len(EVIDENCE_FEATURES)
@@ -63,6 +63,7 @@ def _calibrator_file(tmp_path, threshold=0.5, pre=0.2):
         "scale": [1.0] * (n + 1),
         "coef": [4.0] + [0.0] * (n - 1) + [-1.0],
         "pre_threshold": pre,
+        "probe_below": probe_below,
     }
     path = tmp_path / "answerability.json"
     path.write_text(json.dumps({"format": 1, "models": {"evidence": evidence, "local": local}}))
@@ -91,10 +92,44 @@ def test_before_a_probing_model_only_the_pre_threshold_refuses(tmp_path):
     assert policy.before_model("local", values, probes=True).answerable
 
 
+def test_the_probe_is_asked_for_only_between_pre_threshold_and_probe_below(tmp_path):
+    path = _calibrator_file(tmp_path, threshold=0.5, pre=0.2, probe_below=0.6)
+    policy = Policy(load_calibrator(path))
+    decisions = [
+        policy.before_model("local", {**STRONG, "best_score": s}, probes=True)
+        for s in (0.15, 0.4, 0.7)  # evidence probabilities 0.15, 0.40 and 0.70
+    ]
+    assert [(d.answerable, d.probe) for d in decisions] == [
+        (False, False),
+        (True, True),
+        (True, False),
+    ]
+
+
+def test_an_answer_naming_what_its_passages_do_not_hold_is_refused():
+    passage = "The Gate of King Hugo stood in Tours, near the old abbey."
+    question = "Where was the Gate of King Hugo?"
+    shown = [
+        after_generation(False, True, answer, question, 0.9, cited=passage).answerable
+        for answer in ("The Gate of King Hugo was in Tours.", "The Gate of King Hugo was in Paris.")
+    ]
+    assert shown == [True, False]
+
+
 def test_the_generator_is_probed_only_when_its_model_uses_the_probe(tmp_path):
     calibrator = load_calibrator(_calibrator_file(tmp_path))
     probed = [Policy(calibrator).probes(g) for g in ("local", "extractive")]
     assert probed == [True, False]
+
+
+def test_the_judge_setting_picks_the_model_that_reads_the_judgement(tmp_path):
+    path = _calibrator_file(tmp_path)
+    data = json.loads(path.read_text())
+    models = data["models"]
+    models["local+judge"], models["local"] = models["local"], models["evidence"]
+    path.write_text(json.dumps(data))
+    calibrator = load_calibrator(path)
+    assert [Policy(calibrator, judge=j).probes("local") for j in (False, True)] == [False, True]
 
 
 def test_a_setting_overrides_the_operating_point(tmp_path):

@@ -100,6 +100,20 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
     return [SystemMessage(system_prompt()), *example_messages(), HumanMessage(user)]
 
 
+JUDGE_REPLY = "NOT_FOUND"  # the judge's whole reply when the passages lack the answer
+
+
+def judge_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+    """The messages that ask a model whether the passages (as the answer shows them) state
+    the answer: a plain instruction, no worked examples; the probability of the model
+    starting JUDGE_REPLY is an answerability signal (eval/CALIBRATION.md)."""
+    user = prompts.load("answer_user").format(
+        passages=format_passages(passages), question=_one_line(question)
+    )
+    system = prompts.load("judge").format(not_found=JUDGE_REPLY)
+    return [SystemMessage(system), HumanMessage(user)]
+
+
 def condense_messages(question: str, history: History) -> list[BaseMessage]:
     lines = []
     for user, assistant in list(history)[-CONDENSE_TURNS:]:

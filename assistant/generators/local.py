@@ -33,7 +33,6 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from assistant.errors import GeneratorUnavailable
-from assistant.generators import NOT_IN_DOCUMENTS
 from assistant.generators.llama_runtime import (
     SharedLlama,
     continuation_probability,
@@ -44,8 +43,10 @@ from assistant.generators.llama_runtime import (
 )
 from assistant.generators.llm import (
     CONDENSE_MAX_TOKENS,
+    JUDGE_REPLY,
     ChatModelGenerator,
     answer_messages,
+    judge_messages,
 )
 from assistant.model_file import MODEL_SHA256, ensure_model
 from assistant.types import Passage
@@ -211,17 +212,20 @@ class LocalGenerator(ChatModelGenerator):
         return self.model_path.parent / f"prefix-{digest}.state"
 
     def refusal_probability(self, question: str, passages: Any) -> float:
-        """The model's probability of starting the "not in the documents" reply to this
-        prompt (its first two tokens), read from the logits of the evaluated prompt.
+        """The model's probability that the passages lack the answer: of its starting the
+        judge's "not found" reply (`llm.judge_messages`, the passages as the answer shows
+        them; its first two tokens), read from the logits of the evaluated judge prompt.
 
-        The prompt is evaluated by llama-cpp-python's own chat path (one sampled token, not
-        kept), so the answer that follows reuses it whole; the two probe positions cost two
-        single-token decodes and are rolled back.
+        The judge prompt is evaluated by llama-cpp-python's own chat path (one sampled token,
+        not kept); the answer prompt that follows is restored from the prompt cache up to
+        its fixed prefix. About 1 s on 2 cores: the policy asks for it only where the
+        retrieval signals leave the decision open.
         """
         if not self.shared.tricks:
             raise GeneratorUnavailable("this llama-cpp-python cannot read the refusal probability")
-        messages = answer_messages(question, passages)
-        chat = [{"role": _role(m), "content": str(m.text)} for m in messages]
+        chat = [
+            {"role": _role(m), "content": str(m.text)} for m in judge_messages(question, passages)
+        ]
         with self.shared.hold() as llama:
             for _ in llama.create_chat_completion(
                 messages=chat, stream=True, max_tokens=1, temperature=0.0
@@ -234,7 +238,7 @@ class LocalGenerator(ChatModelGenerator):
         return self.shared.cancel(thread_id)
 
     def _refusal_tokens(self) -> list[int]:
-        tokens = self.shared.llama.tokenize(NOT_IN_DOCUMENTS.encode(), add_bos=False)
+        tokens = self.shared.llama.tokenize(JUDGE_REPLY.encode(), add_bos=False)
         return list(tokens[:2])
 
     def answer_options(self) -> dict[str, Any]:

@@ -1,0 +1,76 @@
+"""The answerability signals of one question: what retrieval and the best sentences say
+about whether the documents answer it, the same on any corpus (`features`), and the
+generator's own refusal probability as log-odds (`refusal_logit`).
+
+`assistant.answerability` turns them into a decision with the models that
+`python -m eval.calibrate` fits on them; changing a signal's definition needs a refit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.evidence import EvidenceScorer, Scored, content_stems, coverage, topic_words
+
+TOP_SENTENCES = 4  # sentences whose words count as "shown" for the coverage signals
+
+# Signals available before any model runs, for every generator (see `features`).
+EVIDENCE_FEATURES = (
+    "best_score",
+    "best_cosine",
+    "best_coverage",
+    "shown_coverage",
+    "closeness",
+    "dense_top",
+    "rrf_top",
+    "agreement",
+)
+MODEL_FEATURE = "refusal_logit"  # log-odds of the model judging the answer absent
+
+
+def closeness(scorer: EvidenceScorer, question: str, shown_text: str) -> float:
+    """How close the question's least-matched topic word comes (word-embedding cosine) to a
+    word of the shown sentences; 1.0 when each of its topic words occurs in them."""
+    present = content_stems(shown_text)
+    missing = [w for w in topic_words(question) if not content_stems(w) <= present]
+    candidates = topic_words(shown_text)
+    if not missing or not candidates:
+        return 1.0
+    return float((scorer.vectors(missing) @ scorer.vectors(candidates).T).max(axis=1).min())
+
+
+def features(
+    scorer: EvidenceScorer,
+    question: str,
+    ranked: Sequence[Scored],
+    hits: Sequence[Any],
+) -> dict[str, float]:
+    """The retrieval and evidence signals of one question (all 0 when nothing was found).
+
+    `ranked` are the retrieved chunks' sentences scored against the question, best first;
+    `hits` the fused retrieval hits (`.dense`, `.rrf`, `.dense_rank`, `.bm25_rank`).
+    """
+    if not ranked or not hits:
+        return dict.fromkeys(EVIDENCE_FEATURES, 0.0)
+    shown = " ".join(s.sentence.text for s in ranked[:TOP_SENTENCES])
+    top = hits[0]
+    agreement = 0.0
+    if top.dense_rank is not None and top.bm25_rank is not None:
+        agreement = 1.0 / (1 + abs(top.dense_rank - top.bm25_rank))
+    return {
+        "best_score": ranked[0].score,
+        "best_cosine": max(s.cosine for s in ranked),
+        "best_coverage": max(s.coverage for s in ranked[:TOP_SENTENCES]),
+        "shown_coverage": coverage(question, shown),
+        "closeness": closeness(scorer, question, shown),
+        "dense_top": max(h.dense for h in hits),
+        "rrf_top": top.rrf * 61 / 2,  # 1.0 = first in both rankings (RRF constant 60)
+        "agreement": agreement,
+    }
+
+
+def refusal_logit(probability: float) -> float:
+    p = min(max(probability, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
