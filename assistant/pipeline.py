@@ -226,8 +226,8 @@ class Pipeline:
         yield self._finish(run, question, "".join(pieces).strip(), decision)
 
     def _first_token(self, run: _Run) -> Decision:
-        """The decision once the model's own "not covered" probability is known (when the
-        policy uses it); the decision before the model otherwise."""
+        """The decision once the model's judgement is known (when the decision before the
+        model asked for it: `Decision.probe`); that decision otherwise."""
         probe = self._probe(run.gen)
         if probe is None or not run.prep.decision.probe:
             return run.prep.decision

@@ -80,8 +80,8 @@ class Settings(BaseSettings):
     judge: bool = Field(
         False,
         description="Let the local model judge whether its passages hold the answer where "
-        "retrieval leaves that open (about half the questions, about 1 s more each): more "
-        "answers right and fewer wrong (eval/CALIBRATION.md).",
+        "retrieval leaves that open (about half the questions, about 1 s more each): fewer "
+        "wrong answers and false refusals (eval/CALIBRATION.md).",
     )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
     threads: int = Field(2, ge=1, description="CPU threads for the local model.")
