@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         False,
         description="Let the local model judge whether its passages hold the answer where "
         "retrieval leaves that open (about half the questions, about 1 s more each): fewer "
-        "wrong answers and false refusals (eval/CALIBRATION.md).",
+        "wrong answers (eval/CALIBRATION.md).",
     )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
     threads: int = Field(2, ge=1, description="CPU threads for the local model.")
