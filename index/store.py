@@ -200,8 +200,8 @@ class Store:
             metadatas=[{"generation": generation}],
             documents=[""],
         )
-        if self._stamp is not None:
-            stamp.write(self._stamp, generation, self._chroma_generation)
+        if self._stamp is not None:  # the value as Chroma returns it (its floats lose a digit)
+            stamp.write(self._stamp, self._chroma_generation(), self._chroma_generation)
 
     # -- writes ---------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:

@@ -604,6 +604,22 @@ def test_another_store_sees_a_commit_through_the_generation_file_or_chroma(tmp_p
     assert (seen > before, reader.generation()) == (True, seen)
 
 
+def test_the_generation_file_holds_the_value_chroma_returns_after_every_commit(tmp_path, embedder):
+    """Chroma's floats come back with the last digit changed (1796102988.4206343 ->
+    ...345): the file must hold what Chroma returns, or it is dropped as overtaken."""
+    from index import stamp
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    store = Store(tmp_path / "data")
+    held = []
+    for year in range(1901, 1931):
+        (docs / "a.txt").write_text(f"The harbour opened in {year}.", encoding="utf-8")
+        ingest([docs], store, embedder, chunk_size=128, overlap=32, progress=False)
+        held.append(stamp.read(tmp_path / "data" / ".generation-chunks"))
+    assert held[-1] == store.generation() and None not in held
+
+
 def test_a_generation_file_that_another_commit_overtook_is_removed(tmp_path):
     from index import stamp
 
