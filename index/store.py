@@ -328,11 +328,7 @@ class Store:
         with _translated("searching"):
             # Chroma 1.x returns what it holds when asked for more (or for anything from an
             # empty collection), so no count is read first.
-            got = self._chunks.query(
-                query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
-                n_results=n * 2 + 8,
-                include=["documents", "metadatas", "distances"],
-            )
+            got = self._nearest_records(embedding, n, ["documents", "metadatas", "distances"])
         first = 0  # the results for our one query embedding
         hits = self._visible(
             got["ids"][first],
@@ -349,12 +345,18 @@ class Store:
         records by its own map of the visible chunks, as `all_chunks` gives). Asking for no
         documents or metadata makes this read about 0.45 ms cheaper than `query`."""
         with _translated("searching"):
-            got = self._chunks.query(
-                query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
-                n_results=n * 2 + 8,
-                include=["distances"],
-            )
+            got = self._nearest_records(embedding, n, ["distances"])
         return list(zip(got["ids"][0], (got["distances"] or [[]])[0], strict=False))
+
+    def _nearest_records(
+        self, embedding: Sequence[float] | np.ndarray, n: int, include: list[Any]
+    ) -> Any:
+        """Chroma's records nearest to `embedding`, twice `n` and more, visible or not."""
+        return self._chunks.query(
+            query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
+            n_results=n * 2 + 8,
+            include=include,
+        )
 
     def _get_all(self, include: list[Any]) -> dict[str, list[Any]]:
         """Every chunk record, read in pages (one huge read exceeds SQLite's variable limit)."""

@@ -65,6 +65,11 @@ def _role(message: BaseMessage) -> str:
     raise ValueError(f"unsupported message type for the local model: {message.type}")
 
 
+def _chat(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages as llama-cpp-python's chat messages."""
+    return [{"role": _role(m), "content": str(m.text)} for m in messages]
+
+
 class ChatLlamaCpp(BaseChatModel):
     """A minimal LangChain chat model over an in-process, shared `llama_cpp.Llama`."""
 
@@ -106,7 +111,7 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        chat = [{"role": _role(m), "content": str(m.text)} for m in messages]
+        chat = _chat(messages)
         shared = self.shared()
         finish_reason = None
         with shared.hold() as llama:
@@ -223,9 +228,7 @@ class LocalGenerator(ChatModelGenerator):
         """
         if not self.shared.tricks:
             raise GeneratorUnavailable("this llama-cpp-python cannot read the refusal probability")
-        chat = [
-            {"role": _role(m), "content": str(m.text)} for m in judge_messages(question, passages)
-        ]
+        chat = _chat(judge_messages(question, passages))
         with self.shared.hold() as llama:
             for _ in llama.create_chat_completion(
                 messages=chat, stream=True, max_tokens=1, temperature=0.0
