@@ -250,7 +250,11 @@ def unsourced(answer: str, questions: str, cited: str) -> set[str]:
     """Content words (stems) of `answer` that neither the question nor the passages it
     cites hold: the answer then states something its passages do not ("It was in Paris"
     from a passage that says Tours). A right answer repeats its passage's words."""
-    return content_stems(answer) - content_stems(questions) - content_stems(cited)
+    claim = _YES_NO.sub("", answer)  # "Yes: the club said ..." claims what follows
+    return content_stems(claim) - content_stems(questions) - content_stems(cited)
+
+
+_YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
 
 
 def after_generation(
