@@ -1,0 +1,115 @@
+"""The users'-words suite: questions in a reader's own words about the squad2-open articles.
+
+SQuAD's questions were written by people looking at the paragraph, so they copy its words;
+people asking about their own documents do not. These questions were written for this
+project without reusing the distinctive words of the sentence that answers them: answerable
+ones (`users_answerable`), near-misses the articles do not answer (`users_nearmiss`) and
+off-topic ones (`users_offtopic`). Split by article exactly like squad2-open
+(eval/squad2_open.toml): `eval/users_words/calibration.jsonl` is fitted on
+(`python -m eval.calibrate`), `eval/users_words/test.jsonl` only reports. Every question is
+asked against all 35 articles (the squad2-open index).
+
+`validate` checks a part: evidence found verbatim in its article, answers inside their
+evidence, ids unique, every article of the part's side of the split; `overlap` is the mean
+share of an answerable question's content words found in its evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eval import squad
+
+FOLDER = Path(__file__).resolve().parent / "users_words"
+NAME = "users-words"
+TYPES = ("users_answerable", "users_nearmiss", "users_offtopic")
+
+
+def part_path(part: str) -> Path:
+    return FOLDER / f"{part}.jsonl"
+
+
+def load_part(part: str, path: Path | None = None) -> list[dict[str, Any]]:
+    """The raw items of `part` (from `path`, default its file in eval/users_words/);
+    SuiteUnavailable, one line, when the file cannot be read."""
+    if part not in squad.PARTS:
+        raise squad.SuiteUnavailable(f"unknown part {part!r}; one of {', '.join(squad.PARTS)}")
+    path = path or part_path(part)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise squad.SuiteUnavailable(f"cannot read {path} ({exc})") from None
+
+
+def questions(part: str) -> list[dict[str, Any]]:
+    """The items of `part` in squad2-open's question shape (`article`, `answers`, ...)."""
+    return [
+        {
+            "id": r["id"],
+            "article": Path(r["source"]).stem if r["source"] else "",
+            "question": r["question"],
+            "answerable": bool(r["answerable"]),
+            "answers": list(r["answers"]),
+            "evidence": list(r["evidence"]),
+            "type": r["type"],
+        }
+        for r in load_part(part)
+    ]
+
+
+def overlap(question: str, evidence: Sequence[str]) -> float:
+    """The share of the question's content words (stemmed, stopwords aside) that its
+    evidence holds."""
+    from assistant.evidence import content_stems
+
+    words = content_stems(question)
+    held = content_stems(" ".join(evidence))
+    return len(words & held) / len(words) if words else 0.0
+
+
+def validate(part: str, path: Path | None = None, docs: Path | None = None) -> list[str]:
+    """Every problem of `part` (read from `path`, default its file), one line each (empty
+    when it is sound)."""
+    docs = docs or squad.dataset_dir() / "docs"
+    path = path or part_path(part)
+    split = squad.load_split()
+    problems: list[str] = []
+    seen: set[str] = set()
+    texts: dict[str, str] = {}
+    for n, item in enumerate(load_part(part, path), start=1):
+        where = f"{path.name}:{n} ({item.get('id')})"
+        if item["id"] in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(item["id"])
+        if item["type"] not in TYPES:
+            problems.append(f"{where}: unknown type {item['type']!r}")
+        source = item["source"]
+        if source and Path(source).stem not in split.articles[part]:
+            problems.append(f"{where}: {source} is not an article of the {part} part")
+        if not item["answerable"]:
+            continue
+        if source not in texts:
+            texts[source] = (docs / source).read_text(encoding="utf-8")
+        problems += [
+            f"{where}: evidence not found verbatim in {source}: {e[:60]!r}"
+            for e in item["evidence"]
+            if e not in texts[source]
+        ]
+        inside = " ".join(item["evidence"]).casefold()
+        problems += [
+            f"{where}: answer {a!r} is not inside its evidence"
+            for a in item["answers"]
+            if a.casefold() not in inside
+        ]
+        if not item["answers"] or not item["evidence"]:
+            problems.append(f"{where}: an answerable item needs answers and evidence")
+    return problems
+
+
+def mean_overlap(part: str) -> float:
+    items = [q for q in questions(part) if q["answerable"]]
+    return sum(overlap(q["question"], q["evidence"]) for q in items) / max(1, len(items))
