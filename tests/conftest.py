@@ -12,6 +12,8 @@ from index.offline import go_offline
 
 go_offline()
 
+pytest_plugins = ["tests.pages"]  # the browser fixtures (browser, page, outside)
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 ARTICLE = SEEDS / "russia-iss-withdrawal.txt"

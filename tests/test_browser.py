@@ -11,24 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.pages import CHROMIUM, TIMEOUT_MS, ask, open_chat, open_documents, upload
 from tests.servers import free_port
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED = "russia-iss-withdrawal.txt"
-CHROMIUM = os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 60_000
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.server,
@@ -47,37 +36,6 @@ Its loop uses <svg onload=alert(3)></svg> salt <iframe src="javascript:alert(4)"
 [click me](javascript:alert(5)) <a href="javascript:alert(6)">link</a> $$x$$ ${{alert(7)}}
 """
 PAYLOAD_QUESTION = f'When did the Zorblax reactor open in Oslo? <img src=y onerror="{RUN}">'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def outside() -> list[str]:
-    """URLs the page requested from anywhere but the loopback server."""
-    return []
-
-
-@pytest.fixture
-def page(browser, outside):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-
-    def record(request):
-        if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
-            outside.append(request.url)
-
-    page.on("request", record)
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="module")
@@ -103,27 +61,6 @@ def payload_app(settings, embedder, tmp_path_factory):
     demo, url = serve(settings.model_copy(update={"data_dir": data_dir}))
     yield url
     demo.close()
-
-
-def open_chat(page, url):
-    page.goto(url)
-    box = page.locator("#ca-question textarea")
-    box.wait_for()
-    return box
-
-
-def ask(page, question):
-    """Type a question, press Enter, wait for the answer (or refusal/error) to settle."""
-    bots = page.locator("#ca-chat [data-testid=bot]")
-    before = bots.count()
-    box = page.locator("#ca-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    bots.nth(before).wait_for()
-    done = bots.nth(before).locator(".ca-meta, .ca-refusal, .ca-error")
-    done.first.wait_for()
-    page.wait_for_function("() => !document.querySelector('#ca-question textarea').disabled")
-    return bots.nth(before)
 
 
 def watch_chat(page):
@@ -244,26 +181,6 @@ def own_app(settings, tmp_path):
     demo, url = serve(own)
     yield url
     demo.close()
-
-
-def open_documents(page):
-    page.locator("#ca-documents-panel").get_by_text("Documents").first.click()
-    page.locator("#upload").wait_for()
-
-
-def upload(page, *files):
-    """Upload (name, bytes) files through the page's upload control; the result's text."""
-    summary = page.locator("#ca-upload-summary textarea")
-    before = summary.input_value()
-    page.locator("#upload input[type=file]").set_input_files(
-        [{"name": n, "mimeType": "text/plain", "buffer": b} for n, b in files]
-    )
-    page.wait_for_function(
-        "(before) => { const t = document.querySelector('#ca-upload-summary textarea');"
-        " return t && t.value && t.value !== before; }",
-        arg=before,
-    )
-    return summary.input_value()
 
 
 def test_an_uploaded_document_is_cited_and_once_removed_is_refused(page, own_app):
