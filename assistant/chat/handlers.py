@@ -1,7 +1,8 @@
-"""What the page's events do: ask, stop, restore, open a source, add and remove documents.
+"""What the page's events do: ask, stop, restore the conversation, open a source.
 
 `Handlers` holds the settings; `assistant.chat.layout` wires its methods to the page's
-components. Rendering is in `assistant.chat.render`, the answer loop in `answering`.
+components. Rendering is in `assistant.chat.render`, the answer loop in `answering`, the
+documents panel's events in `panel`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import corpus
-from assistant.chat import answering, documents
+from assistant.chat import answering
 from assistant.chat.render import (
     VIEWER_HINT,
     answer_for_history,
@@ -164,13 +165,9 @@ def restore(saved: Any, keep: int) -> tuple[list[dict], Pairs]:
 class Handlers:
     """The page's event handlers for these settings (`examples`: how many example buttons)."""
 
-    def __init__(self, settings: Settings, *, auth_required: bool = False, examples: int = 0):
+    def __init__(self, settings: Settings, *, examples: int = 0):
         self.settings = settings
-        self.auth_required = auth_required
         self.examples = examples
-
-    def doc_choices(self) -> Any:
-        return gr.update(choices=indexed_sources(self.settings), value=None)
 
     # -- asking ------------------------------------------------------------------------------
     def take(self, question: str | None, chat: list[dict], request: gr.Request) -> tuple[Any, ...]:
@@ -343,43 +340,3 @@ class Handlers:
         if text is None:
             return render_viewer_message(f"{source} is no longer in the index.")
         return render_viewer(source, text, start, end, quote)
-
-    # -- documents -----------------------------------------------------------------------------
-    def check_signed_in(self, request: gr.Request | None) -> None:
-        if self.auth_required and not getattr(request, "username", None):
-            raise gr.Error("sign in to add or remove documents", print_exception=False)
-
-    def add_documents(
-        self,
-        files: list[str] | None,
-        request: gr.Request,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
-    ) -> tuple[str, list[list]]:
-        """Add .txt .md .html .pdf files to the index (the same ingestion as `assistant
-        ingest`). Returns the summary line (and one line per skipped file) and the list of
-        indexed documents with their chunk counts."""
-        self.check_signed_in(request)
-        named = [(Path(str(f)).name, Path(str(f))) for f in files or []]
-
-        def step(i: int, n: int, name: str) -> None:
-            progress((i, n), desc=f"checking {name}" if i < n else "indexing")
-
-        try:
-            result = documents.add_documents(self.settings, named, on_step=step)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:
-            log.exception("upload: unexpected failure")
-            raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
-        return result.lines(), documents.document_rows(self.settings)
-
-    def remove_document(self, source: str | None, request: gr.Request) -> tuple[str, list[list]]:
-        """Take one document out of the index (an uploaded one's file is deleted too)."""
-        self.check_signed_in(request)
-        if not source:
-            raise gr.Error("pick a document to remove", print_exception=False)
-        try:
-            line = documents.remove_document(self.settings, source)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return line, documents.document_rows(self.settings)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from assistant.chat import answering, documents
+from assistant.chat import answering
 from assistant.chat.handlers import (
     STORAGE_KEY,
     Handlers,
@@ -22,6 +22,7 @@ from assistant.chat.handlers import (
     render_status,
     storage_secret,
 )
+from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
@@ -39,7 +40,8 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
     With `auth_required`, adding and removing documents needs a signed-in user.
     """
     sample = examples_for(indexed_sources(settings))
-    h = Handlers(settings, auth_required=auth_required, examples=len(sample))
+    h = Handlers(settings, examples=len(sample))
+    panel = DocumentPanel(settings, auth_required=auth_required)
     c = SimpleNamespace(sample=sample)  # the page's components, by name
 
     with gr.Blocks(title="Cited assistant", fill_height=True) as demo:
@@ -57,7 +59,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
                 _side_column(c, settings)
         _wire_answering(c, h)
         _wire_conversation(c, h, settings, demo)
-        _wire_documents(c, h, settings)
+        _wire_documents(c, panel, demo)
         _wire_api(c, h)
     return demo
 
@@ -134,6 +136,8 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
 
 
 def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
+    """Upload, the result line, the list and removal. The list is filled when the page
+    loads (and kept current, see `_wire_documents`), never frozen at start-up."""
     c.upload = gr.File(
         label="Add documents (.txt .md .html .pdf)",
         file_count="multiple",
@@ -143,8 +147,9 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
     c.upload_summary = gr.Textbox(
         label="Result", elem_id="ca-upload-summary", interactive=False, lines=1, max_lines=8
     )
+    c.doc_rows = gr.State(None)  # the list as this page shows it
     c.doc_table = gr.Dataframe(
-        value=documents.document_rows(settings),
+        value=[],
         headers=["document", "chunks"],
         label="Indexed documents",
         elem_id="ca-documents",
@@ -152,7 +157,7 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
     )
     with gr.Row(equal_height=True):
         c.to_remove = gr.Dropdown(
-            indexed_sources(settings),
+            [],
             value=None,
             label="Document to remove",
             elem_id="ca-remove-choice",
@@ -160,6 +165,10 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
             scale=3,
         )
         c.remove_btn = gr.Button("Remove", elem_id="ca-remove", variant="secondary", scale=1)
+    # The `remove_document` endpoint: any indexed name, as text (not the list's choices).
+    c.remove_name = gr.Textbox(visible=False, label="source")
+    c.remove_api = gr.Button(visible=False)
+    c.doc_timer = gr.Timer(REFRESH_SECONDS)
 
 
 def _wire_answering(c: SimpleNamespace, h: Handlers) -> None:
@@ -237,28 +246,42 @@ def _wire_conversation(
     )
 
 
-def _wire_documents(c: SimpleNamespace, h: Handlers, settings: Settings) -> None:
-    after_docs = dict(
-        fn=lambda g: (render_status(settings, g), h.doc_choices()),
-        inputs=[c.generator],
-        outputs=[c.status, c.to_remove],
+def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -> None:
+    """The list on load, on a timer and after each change; upload; remove."""
+    refresh: dict[str, Any] = dict(
+        fn=panel.refresh,
+        inputs=[c.doc_rows, c.to_remove, c.generator],
+        outputs=[c.doc_rows, c.doc_table, c.to_remove, c.status],
         queue=False,
+        show_progress="hidden",
         **PRIVATE,
     )
+    demo.load(**refresh)
+    c.doc_timer.tick(**refresh)
     # One change to the documents at a time (uploads and removals share the limit).
     docs_event: dict[str, Any] = dict(
         outputs=[c.upload_summary, c.doc_table], concurrency_limit=1, concurrency_id="documents"
     )
     c.upload.upload(
-        h.add_documents,
+        panel.add_documents,
         inputs=[c.upload],
         api_name="add_documents",
         show_progress="full",
         **docs_event,
-    ).then(**after_docs)
+    ).then(**refresh)
     c.remove_btn.click(
-        h.remove_document, inputs=[c.to_remove], api_name="remove_document", **docs_event
-    ).then(**after_docs)
+        panel.remove_from_page,
+        inputs=[c.to_remove],
+        show_progress="hidden",
+        **docs_event,
+        **PRIVATE,
+    ).then(**refresh)
+    c.remove_api.click(
+        panel.remove_document,
+        inputs=[c.remove_name],
+        api_name="remove_document",
+        **docs_event,
+    )
 
 
 def _wire_api(c: SimpleNamespace, h: Handlers) -> None:

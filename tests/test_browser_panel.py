@@ -1,0 +1,112 @@
+"""The documents panel in a real headless Chromium (issue 20): never stale, calm on mistakes.
+
+Each test runs its own app over a data dir of its own holding the seed article.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pages import CHROMIUM, open_chat, open_documents
+from tests.servers import serve_chat as serve
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED = "russia-iss-withdrawal.txt"
+ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture
+def own(settings, tmp_path):
+    """An app over a data dir of its own; returns (url, settings)."""
+    from assistant.corpus import ingest_paths
+
+    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    ingest_paths(own, [SEEDS])
+    demo, url = serve(own)
+    yield url, own
+    demo.close()
+
+
+def _add_behind_the_page(own_settings, folder: Path, name: str) -> None:
+    """Index a file as `assistant ingest` (or another browser) would, not through this page."""
+    from assistant.corpus import ingest_paths
+
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(ZORBLAX, encoding="utf-8")
+    ingest_paths(own_settings, [folder / name], root=folder)
+
+
+def _choices(page) -> list[str]:
+    choice = page.locator("#ca-remove-choice input")
+    choice.evaluate("e => e.blur()")  # the list opens when the box takes focus
+    choice.click()
+    options = page.locator("#ca-remove-choice [role=option]")
+    options.first.wait_for()
+    names = [o.strip() for o in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    choice.evaluate("e => e.blur()")
+    return names
+
+
+def test_the_documents_list_is_read_on_load_and_follows_changes_made_elsewhere(page, own, tmp_path):
+    url, own_settings = own
+    _add_behind_the_page(own_settings, tmp_path / "later", "first.md")  # after start-up
+    open_chat(page, url)
+    open_documents(page)
+    table = page.locator("#ca-documents")
+    page.wait_for_function(
+        "() => document.querySelector('#ca-documents').innerText.includes('first.md')"
+    )
+    assert SEED in table.inner_text()
+    assert "2 documents" in page.locator("#ca-status").inner_text()
+    assert set(_choices(page)) == {SEED, "first.md"}
+
+    # Changed by someone else while the page is open: it shows within seconds.
+    _add_behind_the_page(own_settings, tmp_path / "later", "second.md")
+    page.wait_for_function(
+        "() => document.querySelector('#ca-documents').innerText.includes('second.md')",
+        timeout=15_000,
+    )
+    assert "second.md" in _choices(page)
+    assert "3 documents" in page.locator("#ca-status").inner_text()
+
+
+def test_remove_with_nothing_chosen_or_an_unknown_name_is_one_line_and_the_table_stays(page, own):
+    url, _ = own
+    open_chat(page, url)
+    open_documents(page)
+    table = page.locator("#ca-documents")
+    page.wait_for_function(
+        "(seed) => document.querySelector('#ca-documents').innerText.includes(seed)", arg=SEED
+    )
+    summary = page.locator("#ca-upload-summary textarea")
+
+    page.locator("#ca-remove").click()
+    page.wait_for_function("() => document.querySelector('#ca-upload-summary textarea').value")
+    assert summary.input_value() == "Pick a document to remove first."
+    assert SEED in table.inner_text()
+
+    choice = page.locator("#ca-remove-choice input")
+    choice.fill("no-such-file.md")
+    choice.press("Enter")
+    page.locator("#ca-remove").click()
+    page.wait_for_function(
+        "() => document.querySelector('#ca-upload-summary textarea').value.startsWith('Not')"
+    )
+    assert summary.input_value() == ("Not removed: no indexed document is called 'no-such-file.md'")
+    page.wait_for_timeout(300)
+    assert SEED in table.inner_text()
+    errors = page.locator("#ca-documents-panel .error, #ca-documents-panel [class*=error]")
+    assert errors.count() == 0 or not any(e.is_visible() for e in errors.all())
