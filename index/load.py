@@ -2,11 +2,14 @@
 
 Every Document carries its path relative to the corpus root and the exact text that chunk
 offsets point into, so a citation can always be traced back to characters of that text.
-Files that cannot be read are reported as LoadProblems (one line each) and skipped.
+Text files may be in any common encoding (detected with charset-normalizer, see
+`decode_text`). Files that cannot be read are reported as LoadProblems (one line each) and
+skipped.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
@@ -41,11 +44,66 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+# Among equally likely guesses, the encodings a Western text most often is in (WHATWG's
+# default for "latin-1" labelled text is windows-1252).
+_PREFERRED = ("utf_8", "cp1252", "latin_1", "iso8859_15")
+_TEXT_CONTROLS = set("\t\n\r\f\v")
+
+
+def _guess(data: bytes) -> str | None:
+    """The text of `data` in the encoding charset-normalizer finds likeliest, or None."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    if not matches:
+        return None
+    best = matches[0]
+    ties = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
+    for name in _PREFERRED:
+        for match in ties:
+            if name == match.encoding or name in match.could_be_from_charset:
+                return data.decode(name)
+    return str(best)
+
+
+def _looks_binary(text: str) -> bool:
+    controls = sum(1 for c in text if ord(c) < 32 and c not in _TEXT_CONTROLS)
+    return "\x00" in text or controls > max(2, len(text) // 100)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of a text file as text: a byte-order mark decides, else UTF-8, else the
+    encoding charset-normalizer detects (Latin-1/Windows-1252, UTF-16 without a mark,
+    Shift-JIS, ...). Raises UnreadableFile for what is not text in any of them."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise UnreadableFile(f"not valid {name} (byte {exc.start})") from None
+    text: str | None = None
+    if b"\x00" not in data:  # NUL bytes: UTF-16/32 without a mark, or binary
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        text = _guess(data)
+    if text is None or _looks_binary(text):
+        raise UnreadableFile("the content is binary, not text")
+    return text
+
+
 def _read_plain(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"not valid UTF-8 (byte {exc.start})") from None
+    return decode_text(path.read_bytes())
 
 
 def _read_html(path: Path) -> str:

@@ -366,8 +366,8 @@ def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settin
 
     good = tmp_path / "zorblax.txt"
     good.write_text(ZORBLAX, encoding="utf-8")
-    latin1 = tmp_path / "latin1.txt"
-    latin1.write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(bytes(range(256)))
     fake_pdf = tmp_path / "fake.pdf"
     fake_pdf.write_text("not a pdf at all", encoding="utf-8")
     png_as_text = tmp_path / "picture.md"
@@ -376,12 +376,12 @@ def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settin
     empty.write_text("  \n", encoding="utf-8")
     damaged = tmp_path / "damaged.pdf"
     damaged.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4)
-    files = [(p.name, p) for p in (good, latin1, fake_pdf, png_as_text, empty, damaged)]
+    files = [(p.name, p) for p in (good, binary, fake_pdf, png_as_text, empty, damaged)]
 
     result = add_documents(own_settings, files)
     assert result.summary.startswith("documents: 1 added") and "5 file(s) skipped" in result.summary
     assert result.problems == [
-        "skipped uploads/latin1.txt: not valid UTF-8 (byte 3)",
+        "skipped uploads/binary.txt: the content is binary, not text",
         "skipped uploads/fake.pdf: not a PDF (no %PDF header)",
         "skipped uploads/picture.md: the content is a PNG image, not MD text",
         "skipped uploads/empty.md: no text in it",

@@ -148,7 +148,7 @@ def test_bad_files_are_one_line_problems_and_the_rest_still_loads(tmp_path: Path
     (root / "empty.txt").write_bytes(b"")
     (root / "blank.md").write_text(" \n\t\n", encoding="utf-8")
     (root / "empty.html").write_text("<html><script>only()</script></html>", encoding="utf-8")
-    (root / "latin1.txt").write_bytes("Caf\u00e9 au lait".encode("latin-1"))
+    (root / "bad-bom.txt").write_bytes(b"\xff\xfe garbage \x80\x81")  # UTF-16, odd length
     (root / "binary.md").write_bytes(bytes(range(256)))
     (root / "zero.pdf").write_bytes(b"")
     (root / "fake.pdf").write_text("this is not a PDF at all", encoding="utf-8")
@@ -169,8 +169,8 @@ def test_bad_files_are_one_line_problems_and_the_rest_still_loads(tmp_path: Path
         "empty.txt": "no text",
         "blank.md": "no text",
         "empty.html": "no text",
-        "latin1.txt": "UTF-8",
-        "binary.md": "UTF-8",
+        "bad-bom.txt": "not valid UTF-16",
+        "binary.md": "binary, not text",
         "zero.pdf": "PDF",
         "fake.pdf": "PDF",
         "head.pdf": "PDF",

@@ -234,7 +234,7 @@ def test_new_chunk_settings_rebuild_every_document(tmp_path, corpus, embedder):
 
 
 def test_bad_files_are_reported_and_the_rest_is_ingested(tmp_path, corpus, embedder):
-    (corpus / "latin1.txt").write_bytes("Caf\u00e9 cr\u00e8me".encode("latin-1"))
+    (corpus / "binary.txt").write_bytes(bytes(range(256)))
     (corpus / "empty.md").write_bytes(b"")
     (corpus / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog")
@@ -245,7 +245,7 @@ def test_bad_files_are_reported_and_the_rest_is_ingested(tmp_path, corpus, embed
 
     assert report.added == 4
     assert sorted(p.path for p in report.problems) == [
-        "broken.pdf", "empty.md", "latin1.txt", "table.csv",
+        "binary.txt", "broken.pdf", "empty.md", "table.csv",
     ]  # fmt: skip
     assert seen == report.problems
     assert report.summary().endswith("; 4 file(s) skipped")
@@ -412,7 +412,7 @@ def test_cli_ingest_prints_the_summary_line(tmp_path, corpus):
 def test_cli_reports_each_skipped_file_on_one_line(tmp_path, corpus):
     # A PDF cut short: pypdf logs warnings about it, which must not reach the user's terminal.
     (corpus / "cut.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nend")
-    (corpus / "latin1.txt").write_bytes("Caf\u00e9".encode("latin-1"))
+    (corpus / "binary.txt").write_bytes(bytes(range(256)))
     (corpus / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
 
     result = run_cli("ingest", str(corpus), "--quiet", data_dir=tmp_path / "data")
@@ -423,7 +423,7 @@ def test_cli_reports_each_skipped_file_on_one_line(tmp_path, corpus):
     )
     lines = result.stderr.splitlines()
     assert sorted(line.split(":")[0] for line in lines) == [
-        "skipped cut.pdf", "skipped image.png", "skipped latin1.txt",
+        "skipped binary.txt", "skipped cut.pdf", "skipped image.png",
     ], result.stderr  # fmt: skip
 
 
