@@ -1,35 +1,39 @@
 """Every refusal decision in one place: do the documents answer this question?
 
-The assistant refuses at four points, all decided here:
+The model that reads the passages decides; retrieval signals only rule out the plainly
+unrelated. The assistant refuses at four points, all decided here:
 
 1. **No question** (`no_question`): nothing is left once orders to the assistant are removed.
-2. **Before the model** (`Policy.before_model`): signals of retrieval and of the best
-   sentences (`features`) give a calibrated probability that an answer would be right;
-   below the model's `pre_threshold` no generator is called. For `extractive` (and any
-   generator that cannot report its own confidence) this is the whole decision, at
-   `threshold`.
-3. **At the first token** (`Policy.at_first_token`, LLM generators that can report it): the
-   same signals plus the model's own probability that the passages lack the answer (its
-   judge prompt); below `threshold` the answer is refused before any text is streamed. The
-   probe costs a prompt evaluation, so it runs only where the evidence probability lies
-   between the model's `pre_threshold` and `probe_below` (`Decision.probe`).
+2. **Before the model** (`Policy.before_model`): nothing retrieved is close to the question
+   (no sentence of the retrieved chunks reaches the calibrated embedding-cosine `floor`).
+   This signal means the same on any corpus and for any wording; the floor is set so low
+   that no answerable calibration question in users' own words falls under it.
+3. **At the first token** (`Policy.at_first_token`, generators that read their passages and
+   can report it): the answer prompt asks for the answer or exactly NOT_FOUND; the model's
+   probability of starting NOT_FOUND, read from the logits of the evaluated answer prompt,
+   decides. Refused at or above the generator's calibrated `threshold`, before any text
+   streams; otherwise the model goes on with its answer from the same evaluated prompt,
+   with NOT_FOUND forbidden at that step.
 4. **After generation** (`after_generation`): the model declined; no sentence of the answer
    is supported by a shown passage (a number or a qualified number the passage does not
-   state never is, see `grounded`); the answer only repeats the question's words; or it
-   holds words that neither the question nor its cited passages hold (`unsourced`).
+   state never is, see `assistant.grounding`); the answer only repeats the question's words;
+   or it names names or numbers that neither the question nor its cited passages hold
+   (`unsourced`).
 
-The probabilities come from small logistic models fitted by `python -m eval.calibrate` on
-the calibration part of `../shared/datasets/squad2-open` (never on the suites that report)
-and shipped in `assistant/answerability.json`; `eval/CALIBRATION.md` says how. The operating
-point ("the refusal threshold") is that file's `threshold` per model, chosen there for the
-best CRAG-style score (+1 right, 0 refused, -1 wrong); `ASSISTANT_ANSWER_THRESHOLD`
-overrides it (higher refuses more; 0 never refuses on probability).
+`extractive` has no reader: it answers with its best sentence unless the question is plainly
+unrelated (2), then the checks after generation (4) apply.
+
+The floor and the thresholds are fitted by `python -m eval.calibrate` on the calibration
+parts of squad2-open and of the users'-words suite (never on the suites that report) and
+shipped in `assistant/answerability.json`; `eval/CALIBRATION.md` says how.
+`ASSISTANT_ANSWER_THRESHOLD` overrides the operating point: answer when the reader's
+probability that the passages state the answer (1 - P(NOT_FOUND)) reaches it; higher refuses
+more, 0 never refuses on probability (and leaves out the floor).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,15 +41,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.errors import AssistantError
 from assistant.evidence import content_stems
-from assistant.signals import EVIDENCE_FEATURES, MODEL_FEATURE, refusal_logit
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
-CALIBRATOR_FORMAT = 1
+CALIBRATOR_FORMAT = 2
 REBUILD = "python -m eval.calibrate --write (see eval/CALIBRATION.md)"
+FLOOR_FEATURE = "best_cosine"  # the signal that rules out the plainly unrelated
 
 
 class CalibrationError(AssistantError):
@@ -55,81 +57,48 @@ class CalibrationError(AssistantError):
 @dataclass(frozen=True)
 class Decision:
     answerable: bool
-    probability: float  # calibrated probability that answering gives a right answer
+    # The reader's probability that the passages state the answer (1 - P(NOT_FOUND)); 1.0
+    # when no reader was asked (before the model, or a generator without one).
+    probability: float
     reason: str = ""
     stage: str = ""  # "question", "before model", "first token", "after generation"
-    probe: bool = False  # answer only if the generator's own signal agrees (first token)
 
 
-# --- the calibrated models ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LogisticModel:
-    """P(an answer given now is right) = sigmoid(intercept + coef . standardised features)."""
-
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    threshold: float  # answer at or above this probability
-    pre_threshold: float  # before the model (LLM models only; 0 = never refuse there)
-    probe_below: float = 1.0  # evidence probability from which the model is not probed
-
-    def probability(self, values: Mapping[str, float]) -> float:
-        x = np.array([values[f] for f in self.features], dtype=float)
-        z = self.intercept + float(np.dot(self.coef, (x - self.mean) / self.scale))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LogisticModel:
-        names = tuple(str(f) for f in data["features"])
-        vectors = [tuple(float(v) for v in data[key]) for key in ("mean", "scale", "coef")]
-        unknown = set(names) - set(EVIDENCE_FEATURES) - {MODEL_FEATURE}
-        if unknown or any(len(v) != len(names) for v in vectors) or min(vectors[1]) <= 0:
-            raise ValueError("features, mean, scale and coef do not fit together")
-        bounds = [
-            float(data[k]) for k in ("threshold", "pre_threshold", "probe_below") if k in data
-        ]
-        if "threshold" not in data or not all(0 <= b <= 1 for b in bounds):
-            raise ValueError("thresholds must lie in 0..1")
-        mean, scale, coef = vectors
-        return cls(
-            names,
-            mean,
-            scale,
-            coef,
-            float(data["intercept"]),
-            float(data["threshold"]),
-            float(data.get("pre_threshold", 0.0)),
-            float(data.get("probe_below", 1.0)),
-        )
+# --- the calibrated operating points -------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Calibrator:
-    models: dict[str, LogisticModel]  # "evidence" (every generator), "local" (its own)
+    floor: float  # below this best sentence cosine nothing retrieved is related
+    thresholds: dict[str, float]  # generator -> answer at or above this reader probability
     info: dict[str, Any]  # what it was fitted on, when
 
-    def model_for(self, generator: str, judge: bool = False) -> LogisticModel:
-        """The generator's model (`<generator>+judge` when the judge is asked for and fitted),
-        else `evidence`."""
-        if judge and f"{generator}+judge" in self.models:
-            return self.models[f"{generator}+judge"]
-        return self.models.get(generator, self.models["evidence"])
+    def threshold(self, generator: str) -> float:
+        """The generator's operating point; a reader without its own fit uses `local`'s."""
+        return self.thresholds.get(generator, self.thresholds.get("local", 0.0))
+
+
+def _fraction(value: Any, what: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"{what} {number} is not in 0..1")
+    return number
 
 
 def load_calibrator(path: Path = CALIBRATOR_PATH) -> Calibrator:
-    """The fitted models in `path`; CalibrationError (one line: the file, why, how to
-    rebuild) when it is missing or damaged."""
+    """The fitted operating points in `path`; CalibrationError (one line: the file, why, how
+    to rebuild) when it is missing or damaged."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != CALIBRATOR_FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {CALIBRATOR_FORMAT}")
-        models = {name: LogisticModel.from_dict(m) for name, m in data["models"].items()}
-        if "evidence" not in models:
-            raise ValueError("no 'evidence' model")
+        floor = _fraction(data["floor"], "floor")
+        thresholds = {
+            str(name): _fraction(value, f"threshold of {name}")
+            for name, value in data["thresholds"].items()
+        }
+        if "local" not in thresholds:
+            raise ValueError("no threshold for 'local'")
     except FileNotFoundError:
         raise CalibrationError(
             f"the answerability calibrator {path} is missing; {REBUILD}"
@@ -139,7 +108,8 @@ def load_calibrator(path: Path = CALIBRATOR_PATH) -> Calibrator:
         raise CalibrationError(
             f"the answerability calibrator {path} is damaged ({why}); {REBUILD}"
         ) from None
-    return Calibrator(models, {k: v for k, v in data.items() if k != "models"})
+    info = {k: v for k, v in data.items() if k not in ("floor", "thresholds")}
+    return Calibrator(floor, thresholds, info)
 
 
 @cache
@@ -156,85 +126,48 @@ def no_question() -> Decision:
 
 @dataclass(frozen=True)
 class Policy:
-    """When to refuse: the calibrated models at their operating points.
+    """When to refuse: the calibrated floor and the reader's operating point.
 
-    With `threshold` 0 nothing is refused on probability (the calibrator is not needed: this
-    is how `eval.calibrate` collects outcomes); the probability is still computed when a
-    calibrator is given.
+    With `threshold` 0 nothing is refused on probability or on the floor (the calibrator is
+    not needed: this is how `eval.calibrate` collects outcomes); only "nothing retrieved"
+    still refuses before the model.
     """
 
     calibrator: Calibrator | None
-    threshold: float | None = None  # overrides every model's own operating point
-    judge: bool = False  # use the models that read the generator's own judgement
+    threshold: float | None = None  # overrides every generator's own operating point
 
     @classmethod
-    def for_settings(
-        cls, threshold: float | None, path: Path | None = None, judge: bool = False
-    ) -> Policy:
+    def for_settings(cls, threshold: float | None, path: Path | None = None) -> Policy:
         """The calibrator in `path` (default: the shipped one) at `threshold` (None: its
         own operating points)."""
         if threshold == 0:
-            return cls(None, threshold, judge)
+            return cls(None, threshold)
         calibrator = shipped_calibrator() if path is None else load_calibrator(path)
-        return cls(calibrator, threshold, judge)
+        return cls(calibrator, threshold)
 
-    def _threshold(self, model: LogisticModel) -> float:
-        return model.threshold if self.threshold is None else self.threshold
-
-    def probes(self, generator: str) -> bool:
-        """Whether the decision wants the generator's own refusal probability: when its
-        fitted model uses it, and while collecting signals with the gate off."""
-        if self.calibrator is None:
-            return True
-        return MODEL_FEATURE in self.calibrator.model_for(generator, self.judge).features
-
-    def before_model(
-        self, generator: str, values: Mapping[str, float], *, probes: bool
-    ) -> Decision:
-        """The decision before any generator runs; `probes` says whether the generator will
-        report its own confidence afterwards (then only the lower `pre_threshold` applies)."""
+    def before_model(self, values: Mapping[str, float]) -> Decision:
+        """Refuse only what is plainly unrelated: nothing retrieved, or no retrieved sentence
+        near the question in meaning."""
         if not values.get("best_score"):
             return Decision(False, 0.0, "nothing relevant was retrieved", "before model")
-        if self.calibrator is None:
-            return Decision(True, 1.0, "", "before model", probe=probes)
-        model = self.calibrator.model_for(generator, self.judge)
-        if MODEL_FEATURE in model.features:  # a model that needs the generator's own signal
-            evidence = self.calibrator.models["evidence"]
-            if probes:
-                return self._band(evidence, values, model)
-            model = evidence
-        return self._check(model, values, "before model", self._threshold(model))
+        cosine = float(values.get(FLOOR_FEATURE, 0.0))
+        if self.calibrator is not None and cosine < self.calibrator.floor:
+            reason = f"nothing retrieved is close to the question ({cosine:.2f} < floor)"
+            return Decision(False, 0.0, reason, "before model")
+        return Decision(True, 1.0, "", "before model")
 
-    def _band(
-        self, evidence: LogisticModel, values: Mapping[str, float], model: LogisticModel
-    ) -> Decision:
-        """Before a model that reads the generator's own signal: refuse below its
-        `pre_threshold`, answer from `probe_below` on, and in between leave the decision to
-        the first token (`probe`)."""
-        decision = self._check(evidence, values, "before model", model.pre_threshold)
-        if not decision.answerable or decision.probability >= model.probe_below:
-            return decision
-        return Decision(True, decision.probability, "", "before model", probe=True)
-
-    def at_first_token(
-        self, generator: str, values: Mapping[str, float], refusal_probability: float
-    ) -> Decision:
-        if self.calibrator is None:
-            return Decision(True, 1.0, "", "first token")
-        model = self.calibrator.model_for(generator, self.judge)
-        if MODEL_FEATURE not in model.features:
-            model = self.calibrator.models["evidence"]
-        merged = {**values, MODEL_FEATURE: refusal_logit(refusal_probability)}
-        return self._check(model, merged, "first token", self._threshold(model))
-
-    @staticmethod
-    def _check(
-        model: LogisticModel, values: Mapping[str, float], stage: str, threshold: float
-    ) -> Decision:
-        p = model.probability(values)
+    def at_first_token(self, generator: str, p_not_found: float) -> Decision:
+        """The reader's decision: answer when 1 - P(NOT_FOUND) reaches the threshold."""
+        p = 1.0 - min(max(float(p_not_found), 0.0), 1.0)
+        if self.calibrator is None and self.threshold is None:
+            return Decision(True, p, "", "first token")
+        threshold = (
+            self.threshold if self.threshold is not None else self.calibrator.threshold(generator)  # type: ignore[union-attr]
+        )
         if p < threshold:
-            return Decision(False, p, f"answerability {p:.2f} < {threshold:.2f}", stage)
-        return Decision(True, p, "", stage)
+            reason = f"the reader finds no answer in the passages ({p:.2f} < {threshold:.2f})"
+            return Decision(False, p, reason, "first token")
+        return Decision(True, p, "", "first token")
 
 
 # --- after generation ----------------------------------------------------------------------
@@ -247,14 +180,25 @@ def echoes(answer: str, question: str) -> bool:
 
 
 def unsourced(answer: str, questions: str, cited: str) -> set[str]:
-    """Content words (stems) of `answer` that neither the question nor the passages it
-    cites hold: the answer then states something its passages do not ("It was in Paris"
-    from a passage that says Tours). A right answer repeats its passage's words."""
+    """Names and numbers (stems of capitalised words and of words with digits) of `answer`
+    that neither the question nor the passages it cites hold: the answer then states
+    something its passages do not ("It was in Paris" from a passage that says Tours). Other
+    words may rephrase the question in the reader's own words ("went" for "go")."""
     claim = _YES_NO.sub("", answer)  # "Yes: the club said ..." claims what follows
-    return content_stems(claim) - content_stems(questions) - content_stems(cited)
+    named = " ".join(w for w in _TOKEN.findall(claim) if w[0].isupper() or _DIGIT.search(w))
+    return content_stems(named) - content_stems(questions) - content_stems(cited)
+
+
+def offers_choice(question: str) -> bool:
+    """Whether the question names its possible answers ("Which is older, X or Y?"): its
+    answer then repeats one of them."""
+    return bool(_OR.search(question))
 
 
 _YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_DIGIT = re.compile(r"\d")
+_OR = re.compile(r"\bor\b", re.IGNORECASE)
 
 
 def after_generation(
@@ -273,88 +217,9 @@ def after_generation(
         return Decision(False, probability, "the model found no answer", stage)
     if not supported:
         return Decision(False, probability, "no sentence is supported by a passage", stage)
-    if echoes(answer, questions):
+    if echoes(answer, questions) and not offers_choice(questions):
         return Decision(False, probability, "the answer only repeats the question", stage)
     if words := unsourced(answer, questions, cited):
         reason = f"the answer says what its passages do not ({', '.join(sorted(words))})"
         return Decision(False, probability, reason, stage)
     return Decision(True, probability, "", stage)
-
-
-# A number and the words right before it ("after 2024", "more than 40", "in 1998").
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_FILLER = frozenset({"the", "year", "years", "a"})  # "after the year 2024" is "after 2024"
-# Words that change what a number says: "after 2024" is not "in 2024".
-QUALIFIERS = frozenset(
-    {
-        *("after", "before", "since", "until", "till", "by", "around", "about"),
-        *("approximately", "nearly", "almost", "over", "under", "above", "below"),
-        *("beyond", "within", "than", "least", "most"),
-    }
-)
-_TWO_WORD = frozenset({"than", "least", "most"})  # "more than", "at least", "at most"
-
-
-def _numbers(text: str) -> dict[str, list[str]]:
-    """Each number of `text` with the wording before each of its occurrences: a qualifier
-    ("after", "more than"), another word ("in"), or "" at the start."""
-    out: dict[str, list[str]] = {}
-    for match in _NUMBER.finditer(text):
-        words = [
-            w.lower()
-            for w in re.findall(r"[A-Za-z]+", text[max(0, match.start() - 40) : match.start()])
-        ]
-        while words and words[-1] in _FILLER:
-            words.pop()
-        word = words[-1] if words else ""
-        if word in _TWO_WORD and len(words) > 1:
-            word = f"{words[-2]} {word}"
-        out.setdefault(match.group(), []).append(word)
-    return out
-
-
-def _qualifier(wording: str) -> bool:
-    return wording.rsplit(" ", 1)[-1] in QUALIFIERS
-
-
-def grounded(claim: str, passage: str) -> tuple[bool, str]:
-    """Whether the numbers of `claim` are stated in `passage` as the claim states them, and
-    the claim in the passage's own qualifiers where only a plain preposition differs.
-
-    A number the passage lacks is not grounded ("in 2022" from a passage giving no year).
-    A number the passage only states qualified ("after 2024") is grounded with that
-    qualifier: "in 2024" is re-worded to "after 2024"; a claim qualifier the passage does
-    not use ("before 2024" against "after 2024") is not grounded.
-    """
-    stated = _numbers(passage)
-    if not set(_NUMBER.findall(claim)) <= set(stated):
-        return False, claim
-    for number, wordings in _numbers(claim).items():
-        wording = wordings[0]
-        if wording in stated[number] or wording.rsplit(" ", 1)[-1] in stated[number]:
-            continue
-        if _qualifier(wording):
-            return False, claim  # a qualifier the passage does not use: another claim
-        qualifiers = [w for w in stated[number] if _qualifier(w)]
-        if not qualifiers or len(qualifiers) < len(stated[number]):
-            continue  # the passage also states the number plainly
-        claim = _requalify(claim, number, wording, qualifiers[0])
-    return True, claim
-
-
-_PLAIN = frozenset({"in", "on", "at", "during", "of", "for"})
-
-
-def _requalify(claim: str, number: str, wording: str, wanted: str) -> str:
-    """`claim` with the plain preposition before `number` replaced by `wanted` (or `wanted`
-    put before the number)."""
-    n = re.escape(number)
-    if wording in _PLAIN:
-        return re.sub(
-            rf"\b{re.escape(wording)}(\s+){n}\b",
-            rf"{wanted}\g<1>{number}",
-            claim,
-            count=1,
-            flags=re.IGNORECASE,
-        )
-    return re.sub(rf"(?<![\w.,]){n}\b", f"{wanted} {number}", claim, count=1)

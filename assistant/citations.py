@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answerability import grounded
 from assistant.evidence import EvidenceScorer, content_stems
+from assistant.grounding import grounded
 from assistant.types import Citation, Passage
 
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
@@ -53,7 +53,7 @@ def strip_markers(sentence: str) -> str:
 def support(scorer: EvidenceScorer, claim: str, text: str) -> tuple[float, str, str]:
     """How well `text` supports `claim`, its supporting sentence, and the claim in the
     passage's own qualifiers ("in 2024" -> "after 2024"); no support at all when a number of
-    the claim is not stated in `text` as the claim states it (`answerability.grounded`)."""
+    the claim is not stated in `text` as the claim states it (`grounding.grounded`)."""
     ok, claim = grounded(claim, text)
     if not ok:
         return 0.0, "", claim

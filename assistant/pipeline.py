@@ -1,4 +1,5 @@
-"""The question side, end to end: condense -> retrieve -> refuse? -> generate -> verify.
+"""The question side, end to end: condense -> retrieve -> unrelated? -> read (the model's
+decision at its first token) -> generate -> verify.
 
 `Pipeline` holds what is expensive to build (the embedding model, the store, generators) and
 is shared per process; `answer()` in `assistant.api` is the public face.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +22,7 @@ from assistant.condense import condense, is_follow_up
 from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
-from assistant.generators import NOT_IN_DOCUMENTS, Generator, make_generator
+from assistant.generators import Generator, make_generator
 from assistant.guard import strip_instructions
 from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
@@ -33,6 +35,8 @@ from index import Embedder, Store, StoreError
 log = logging.getLogger("assistant")
 
 REFUSAL = "The documents do not cover this, so I cannot answer it from them."
+# The model's NOT_FOUND reply, however it spells it ("Not_FOUND", "NO_FOUND").
+_DECLINED = re.compile(r"\bNOT?_FOUND\b|^\W*not found\W*$", re.IGNORECASE)
 
 _embedder: Embedder | None = None
 _embedder_lock = threading.Lock()
@@ -64,9 +68,7 @@ class Pipeline:
         )
         self.scorer = EvidenceScorer(self.embedder)
         self.whole = WholeCorpus(self.retriever.chunks, settings.whole_corpus_tokens)
-        self.policy = Policy.for_settings(
-            settings.answer_threshold, settings.calibrator, settings.judge
-        )
+        self.policy = Policy.for_settings(settings.answer_threshold, settings.calibrator)
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
@@ -149,7 +151,7 @@ class Pipeline:
             budget=self.settings.excerpt_tokens,
         )
         values = features(self.scorer, standalone, ranked, hits)
-        decision = self.policy.before_model(gen.name, values, probes=self._probe(gen) is not None)
+        decision = self.policy.before_model(values)
         timings["evidence"] = time.perf_counter() - t
         if decision.answerable:
             passages = self._whole_corpus(gen) or passages
@@ -206,18 +208,22 @@ class Pipeline:
         run = _Run(prep, gen, started)
 
         decision = prep.decision
-        if decision.answerable:
-            decision = self._first_token(run)
         if not decision.answerable:
             yield REFUSAL
             yield run.refusal(decision)
             return
 
         yield ""  # the generator starts reading the passages
-        pieces: list[str] = []
         t = time.perf_counter()
+        decision, decided = self._first_token(run)
+        if not decision.answerable:
+            run.timings["first_token"] = time.perf_counter() - t
+            yield REFUSAL
+            yield run.refusal(decision)
+            return
+        pieces: list[str] = []
         with _failures(gen):
-            for piece in gen.stream(prep.question, prep.passages, pairs):
+            for piece in gen.stream(prep.question, prep.passages, pairs, decided=decided):
                 if not pieces:
                     run.timings["first_token"] = time.perf_counter() - t
                 pieces.append(piece)
@@ -225,23 +231,26 @@ class Pipeline:
         run.timings["generate"] = time.perf_counter() - t
         yield self._finish(run, question, "".join(pieces).strip(), decision)
 
-    def _first_token(self, run: _Run) -> Decision:
-        """The decision once the model's judgement is known (when the decision before the
-        model asked for it: `Decision.probe`); that decision otherwise."""
+    def _first_token(self, run: _Run) -> tuple[Decision, bool]:
+        """The reader's decision, from its probability of starting NOT_FOUND over the
+        evaluated answer prompt, and whether it was taken (a generator that cannot report
+        it keeps the decision before the model and may still decline in its text)."""
         probe = self._probe(run.gen)
-        if probe is None or not run.prep.decision.probe:
-            return run.prep.decision
-        t = time.perf_counter()
-        with _failures(run.gen):
-            p_refuse = float(probe(run.prep.question, run.prep.passages))
-        run.timings["probe"] = time.perf_counter() - t
-        run.extra["refusal_probability"] = round(p_refuse, 6)
-        return self.policy.at_first_token(run.gen.name, run.prep.features, p_refuse)
+        p_refuse = None
+        if probe is not None:
+            t = time.perf_counter()
+            with _failures(run.gen):
+                p_refuse = probe(run.prep.question, run.prep.passages)
+            run.timings["read"] = time.perf_counter() - t
+        if p_refuse is None:
+            return run.prep.decision, False
+        run.extra["refusal_probability"] = round(float(p_refuse), 6)
+        return self.policy.at_first_token(run.gen.name, float(p_refuse)), True
 
     def _finish(self, run: _Run, question: str, raw: str, decision: Decision) -> Answer:
         """Verify the generated text's citations and take the decision after generation."""
         t = time.perf_counter()
-        declined = not raw or NOT_IN_DOCUMENTS.rstrip(".").lower() in raw.lower()
+        declined = not raw or bool(_DECLINED.search(raw))
         verified: Verified | None = None
         if not declined:
             verified = verify(
@@ -261,13 +270,14 @@ class Pipeline:
             " ".join(c.text for c in verified.citations) if verified else "",
         )
         if verified is None or not final.answerable:
-            return run.refusal(final)
+            return run.refusal(final, raw)
         return run.answer(verified, final)
 
-    def _probe(self, gen: Generator) -> Callable[..., float] | None:
-        """The generator's refusal-probability probe, when it has one and the policy uses it."""
+    @staticmethod
+    def _probe(gen: Generator) -> Callable[..., float | None] | None:
+        """The generator's first-token reader probability, when it has one."""
         probe = getattr(gen, "refusal_probability", None)
-        return probe if callable(probe) and self.policy.probes(gen.name) else None
+        return probe if callable(probe) else None
 
 
 @dataclass
@@ -283,9 +293,9 @@ class _Run:
     def timings(self) -> dict[str, float]:
         return self.prep.timings
 
-    def refusal(self, decision: Decision) -> Answer:
+    def refusal(self, decision: Decision, draft: str = "") -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        trace = self.prep.trace(decision, **self.extra)
+        trace = self.prep.trace(decision, draft, **self.extra)
         return Answer(
             REFUSAL, True, [], self.timings, self.gen.name, self.prep.question, trace=trace
         )

@@ -68,20 +68,15 @@ class Settings(BaseSettings):
         None,
         ge=0,
         le=1,
-        description="Answer only when the calibrated probability of a right answer reaches "
-        "this (0..1); unset = the operating point in assistant/answerability.json; higher "
-        "refuses more, 0 never refuses on probability.",
+        description="Answer only when the reading model's probability that its passages state "
+        "the answer (1 - P(NOT_FOUND) at its first token) reaches this (0..1); unset = the "
+        "operating point in assistant/answerability.json; higher refuses more, 0 never "
+        "refuses on probability or relatedness.",
     )
     calibrator: Path | None = Field(
         None,
         description="The answerability calibrator file; unset = assistant/answerability.json "
         "(rebuild with `python -m eval.calibrate --write`).",
-    )
-    judge: bool = Field(
-        False,
-        description="Let the local model judge whether its passages hold the answer where "
-        "retrieval leaves that open (about half the questions, about 1 s more each): fewer "
-        "wrong answers (eval/CALIBRATION.md).",
     )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
     threads: int = Field(2, ge=1, description="CPU threads for the local model.")

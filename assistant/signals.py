@@ -1,14 +1,14 @@
-"""The answerability signals of one question: what retrieval and the best sentences say
-about whether the documents answer it, the same on any corpus (`features`), and the
-generator's own refusal probability as log-odds (`refusal_logit`).
+"""The evidence signals of one question: what retrieval and the best sentences say about
+whether the documents hold its answer (`features`), for the answer trace and the reports.
 
-`assistant.answerability` turns them into a decision with the models that
-`python -m eval.calibrate` fits on them; changing a signal's definition needs a refit.
+Only `best_cosine` decides anything (`assistant.answerability`'s floor for the plainly
+unrelated): embedding cosines mean the same on any corpus and for any wording, while word
+overlap changes with how a question is worded and fused-rank scores with the corpus size
+(those are no longer computed). Changing `best_cosine`'s definition needs a refit.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,10 +24,7 @@ EVIDENCE_FEATURES = (
     "shown_coverage",
     "closeness",
     "dense_top",
-    "rrf_top",
-    "agreement",
 )
-MODEL_FEATURE = "refusal_logit"  # log-odds of the model judging the answer absent
 
 
 def closeness(scorer: EvidenceScorer, question: str, shown_text: str) -> float:
@@ -50,15 +47,11 @@ def features(
     """The retrieval and evidence signals of one question (all 0 when nothing was found).
 
     `ranked` are the retrieved chunks' sentences scored against the question, best first;
-    `hits` the fused retrieval hits (`.dense`, `.rrf`, `.dense_rank`, `.bm25_rank`).
+    `hits` the fused retrieval hits (`.dense`).
     """
     if not ranked or not hits:
         return dict.fromkeys(EVIDENCE_FEATURES, 0.0)
     shown = " ".join(s.sentence.text for s in ranked[:TOP_SENTENCES])
-    top = hits[0]
-    agreement = 0.0
-    if top.dense_rank is not None and top.bm25_rank is not None:
-        agreement = 1.0 / (1 + abs(top.dense_rank - top.bm25_rank))
     return {
         "best_score": ranked[0].score,
         "best_cosine": max(s.cosine for s in ranked),
@@ -66,11 +59,4 @@ def features(
         "shown_coverage": coverage(question, shown),
         "closeness": closeness(scorer, question, shown),
         "dense_top": max(h.dense for h in hits),
-        "rrf_top": top.rrf * 61 / 2,  # 1.0 = first in both rankings (RRF constant 60)
-        "agreement": agreement,
     }
-
-
-def refusal_logit(probability: float) -> float:
-    p = min(max(probability, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))

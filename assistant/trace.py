@@ -25,7 +25,9 @@ class Prepared:
     timings: dict[str, float]
     retrieved: list[Hit] = field(default_factory=list)  # fused ranking, best first
 
-    def trace(self, decision: Decision, **extra: float) -> dict[str, Any]:
+    def trace(self, decision: Decision, draft: str = "", **extra: float) -> dict[str, Any]:
+        """The trace of an answer given `decision`; `draft` is the generated text before the
+        checks after generation (kept for a refusal, to see what was refused)."""
         return {
             "question": self.question,
             "retrieved": [_hit(rank, h) for rank, h in enumerate(self.retrieved, start=1)],
@@ -45,6 +47,7 @@ class Prepared:
                 "answerable": decision.answerable,
                 "stage": decision.stage,
                 "reason": decision.reason,
+                "draft": draft,
             },
         }
 

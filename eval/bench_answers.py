@@ -1,6 +1,6 @@
 """The bench's answer stages: whole-answer time and time to first token per generator over
 the seed article (with, for `local`, model load, prompt-prefix warm-up, loads in new
-processes and what the answerability probe costs), and cold start to a first answer in a
+processes and what the reader's first-token decision costs), and cold start to a first answer in a
 new process."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def answers(ctx: Context) -> None:
         sample = items[: (4 if ctx.args.quick else 20)] if name == "local" else items
         figures = answer_times(ctx, name, sample)
         ctx.results[f"answer_{name}"] = {
-            "probe": figures["probe"],
+            "read": figures["read"],
             "load_seconds": load,
             # for `local`: reading the weights, and evaluating the fixed prompt prefix once
             "model_load_seconds": getattr(gen, "load_seconds", 0.0),
@@ -75,32 +75,40 @@ def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[
                     totals.append(time.perf_counter() - t)
                     done.append(event)
             firsts.append(first or 0.0)
-    probes = [e.timings["probe"] for e in done if "probe" in e.timings]
+    reads = [e.timings["read"] for e in done if "read" in e.timings]
     return {
-        "probe": stats(probes) if probes else None,
+        "read": stats(reads) if reads else None,
         "total": stats(totals),
         "first_token": stats(firsts),
     }
 
 
 class NoProbe:
-    """The same generator, minus refusal_probability (the model's answerability probe)."""
+    """The same generator, minus refusal_probability (the reader's first-token decision:
+    the answer prompt is then evaluated by the answer itself)."""
 
     def __init__(self, inner: Generator) -> None:
         self.inner = inner
         self.name = inner.name
 
-    def stream(self, question: str, passages: Sequence[Passage], history: History) -> Iterator[str]:
-        return self.inner.stream(question, passages, history)
+    def stream(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: History,
+        *,
+        decided: bool = False,
+    ) -> Iterator[str]:
+        return self.inner.stream(question, passages, history, decided=decided)
 
     def condense(self, question: str, history: History) -> str | None:
         return self.inner.condense(question, history)
 
 
 def without_probe(ctx: Context, gen: Generator, sample: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the answerability probe costs: whole-answer times of the same questions, in
-    turn with and without the model's refusal probability, both with the gate off (so
-    that both generate for every question)."""
+    """What the reader's decision costs: whole-answer times of the same questions, in turn
+    with and without reading the first-token probability, both with the gate off (so that
+    both generate for every question)."""
     from assistant.pipeline import get_pipeline
     from assistant.types import Answer
 

@@ -84,13 +84,13 @@ def answer_rows(name: str, a: Figures) -> list[str]:
         row(f"{name}: whole answer p50 [p95]", _p50_p95(a["total"])),
         row(f"{name}: first token p50 [p95]", _p50_p95(a["first_token"])),
     ]
-    if a.get("probe"):
-        lines.append(row(f"{name}: answerability probe p50", _ms(a["probe"]["p50"])))
+    if a.get("read"):
+        lines.append(row(f"{name}: reader's decision (prompt read) p50", _ms(a["read"]["p50"])))
     if a.get("without_probe"):
         probed, bare = a["without_probe"]["with"]["p50"], a["without_probe"]["without"]["p50"]
         lines.append(
             row(
-                f"{name}: answer p50, gate off, probe / none",
+                f"{name}: answer p50, gate off, decision read / not",
                 f"{_ms(probed)} / {_ms(bare)}",
                 "-",
                 f"{100 * (probed / bare - 1):+.0f}%" if bare else "-",

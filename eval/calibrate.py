@@ -1,32 +1,27 @@
-"""Fit the answerability calibrator: `python -m eval.calibrate [--collect] [--write]`.
+"""Fit the answer decision: `python -m eval.calibrate [--collect] [--write]`.
 
-1. **Collect** (`--collect`, or when a generator's outcome file is missing): ask every
-   question of the squad2-open *calibration* part (eval/squad2_open.toml; never the test part,
-   never the seed suite) through the real pipeline with the probability gate off
-   (`ASSISTANT_ANSWER_THRESHOLD=0`), and keep per question the answerability signals from
-   `Answer.trace`, whether the generator answered, and whether that answer was right (SQuAD
-   scoring, eval/squad.py). One file per generator: `eval/calibration/<generator>.jsonl`.
-2. **Fit** a logistic model of P(right | answered, signals): `evidence` on the extractive
-   outcomes with the signals every generator has, `local` on the local outcomes with those,
-   and `local+judge` with the local model's own judgement added (the log-odds of its
-   "not found" reply to `prompts/judge.txt`; it costs a prompt evaluation, so it is asked
-   only where the evidence probability leaves the decision open, and only with
-   `ASSISTANT_JUDGE=1`). Standardised features, L2 (C=1).
-3. **Choose the operating points** for the best mean CRAG-style score (+1 right, -1 wrong,
-   0 an answerable question refused, +1 an unanswerable one refused) on out-of-fold
-   probabilities (each article predicted by a model fitted on the other eight), so the
-   threshold is not chosen on the fit's own optimism. For `local` a lower pre-model
-   threshold on the `evidence` probability is chosen with it (refuse without calling the
-   model), and for `local+judge` the `probe_below` from which the judge is not asked, with
-   at most `--probe-budget` of the questions judged; ties go to the lower pre-threshold
-   (the model gets its say), then to fewer judged questions.
-4. `--write` stores the models in assistant/answerability.json (format 1).
+1. **Collect** (`--collect`, or when the outcome file is missing): ask every question of the
+   two *calibration* parts (never a test part, never the seed suite) through the real
+   pipeline with the gate off (`ASSISTANT_ANSWER_THRESHOLD=0`): the squad2-open calibration
+   sample (eval/squad2_open.toml) and the users'-words calibration part
+   (eval/users_words/calibration.jsonl), both over the 35 squad2-open articles. Per question
+   keep the reader's first-token P(NOT_FOUND) and the best sentence cosine from
+   `Answer.trace`, whether the answer survived the checks after generation, and whether it
+   was right (SQuAD scoring). One file per generator: `eval/calibration/<generator>.jsonl`.
+2. **The floor** (before the model): the largest best-sentence cosine under which no
+   answerable question of either calibration part falls; the questions below it are plainly
+   unrelated to every document.
+3. **The operating point** (the product aim, `--max-false-refusals`, default 10%): the
+   highest reader threshold at which at most that share of the answerable calibration
+   questions is refused (by the floor, the reader, or the checks after generation); that
+   refuses as many unanswerable ones as the aim allows. The risk-coverage table of every
+   threshold is printed, per style.
+4. `--write` stores the floor and the thresholds in assistant/answerability.json (format 2).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -36,26 +31,24 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH
-from assistant.signals import EVIDENCE_FEATURES, MODEL_FEATURE, refusal_logit
-from eval import squad
+from assistant.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH, FLOOR_FEATURE
+from eval import squad, users_words
 
 OUTCOMES_DIR = Path(__file__).resolve().parent / "calibration"
 GRID = np.round(np.arange(0.0, 1.0001, 0.01), 2)
-# The calibration sample is half unanswerable by construction (SQuAD 2.0's near-misses); the
-# operating point is chosen for a deployment where about one question in four is not
-# answered by the documents (`--unanswerable-share`), by weighting the rows.
-UNANSWERABLE_SHARE = 0.25
-TOLERANCE = 0.01  # CRAG differences below this (2 of 216 questions) count as ties
-PRE_GRID = (0.0, 0.02, 0.05, 0.1)  # only the clearly irrelevant is refused before the model
-# From which evidence probability `local+judge` answers without the model's judgement (1.0:
-# always asked); the judge costs about 1 s on 2 cores, so at most PROBE_BUDGET of the
-# questions may pay for it (`--probe-budget`).
-PROBE_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.0)
-PROBE_BUDGET = 0.5
+MAX_FALSE_REFUSALS = 0.10  # the product aim: answerable questions refused, at most
+FLOOR_MARGIN = 0.02  # the floor sits this far below the least related answerable question
+READERS = ("local",)  # generators whose first-token probability decides
 
 
 # --- collecting outcomes -----------------------------------------------------------------
+
+
+def calibration_questions() -> list[dict[str, Any]]:
+    """Both calibration parts, each question tagged with its style."""
+    out = [{**q, "style": "squad"} for q in squad.sample("calibration")]
+    out += [{**q, "style": "users"} for q in users_words.questions("calibration")]
+    return out
 
 
 def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
@@ -66,19 +59,22 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
 
     settings = squad.ensure_index(Settings(answer_threshold=0.0), progress=progress)
     rows = []
-    for q in tqdm(squad.sample("calibration"), desc=f"calibrate {generator}", disable=not progress):
+    for q in tqdm(calibration_questions(), desc=f"calibrate {generator}", disable=not progress):
         result = answer(q["question"], generator=generator, settings=settings)
         trace = result.trace
         rows.append(
             {
                 "id": q["id"],
+                "style": q["style"],
                 "article": q["article"],
                 "answerable": q["answerable"],
                 "answered": not result.refused,
                 "correct": squad.is_correct(q, result),
                 "features": trace.get("features", {}),
                 "stage": trace.get("decision", {}).get("stage", ""),
+                "reason": trace.get("decision", {}).get("reason", ""),
                 "answer": result.text,
+                "draft": trace.get("decision", {}).get("draft", ""),
             }
         )
     return rows
@@ -99,201 +95,121 @@ def load_outcomes(generator: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-# --- fitting -------------------------------------------------------------------------------
+# --- choosing ------------------------------------------------------------------------------
 
 
-def matrix(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> np.ndarray:
-    def value(row: dict[str, Any], name: str) -> float:
-        if name == MODEL_FEATURE:
-            return refusal_logit(float(row["features"].get("refusal_probability", 0.5)))
-        return float(row["features"].get(name, 0.0))
-
-    return np.array([[value(r, n) for n in names] for r in rows], dtype=float)
+def choose_floor(rows: Sequence[dict[str, Any]]) -> float:
+    """FLOOR_MARGIN below the least related answerable question's best cosine (0 if none)."""
+    cosines = [float(r["features"].get(FLOOR_FEATURE, 0.0)) for r in rows if r["answerable"]]
+    return max(0.0, round(min(cosines, default=0.0) - FLOOR_MARGIN, 2))
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression
+def reader_probability(row: dict[str, Any]) -> float:
+    """1 - P(NOT_FOUND): the reader's probability that its passages state the answer (1.0
+    when it was not asked)."""
+    p = row["features"].get("refusal_probability")
+    return 1.0 if p is None else 1.0 - float(p)
 
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
+
+def answers_at(rows: Sequence[dict[str, Any]], floor: float, threshold: float) -> list[bool]:
+    """Which rows would be answered: above the floor, the reader at or above `threshold`,
+    and the answer kept by the checks after generation."""
+    return [
+        bool(
+            r["answered"]
+            and float(r["features"].get(FLOOR_FEATURE, 0.0)) >= floor
+            and reader_probability(r) >= threshold
+        )
+        for r in rows
+    ]
+
+
+def outcome(rows: Sequence[dict[str, Any]], answered: Sequence[bool]) -> dict[str, float]:
+    """Answerable right / refused, unanswerable refused, and the CRAG-style score."""
+    ans = [(r, a) for r, a in zip(rows, answered, strict=True) if r["answerable"]]
+    una = [(r, a) for r, a in zip(rows, answered, strict=True) if not r["answerable"]]
+    right = sum(1 for r, a in ans if a and r["correct"])
+    wrong = sum(1 for r, a in ans if a and not r["correct"]) + sum(1 for _, a in una if a)
+    refused_una = sum(1 for _, a in una if not a)
     return {
-        "mean": mean.round(6).tolist(),
-        "scale": scale.round(6).tolist(),
-        "coef": model.coef_[0].round(6).tolist(),
-        "intercept": round(float(model.intercept_[0]), 6),
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "right": right,
+        "false_refusals": sum(1 for _, a in ans if not a),
+        "unanswerable_refused": refused_una,
+        "crag": (right - wrong + refused_una) / max(1, len(rows)),
     }
 
 
-def predict(params: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    z = params["intercept"] + ((x - params["mean"]) / params["scale"]) @ np.array(params["coef"])
-    return 1.0 / (1.0 + np.exp(-z))
+def choose_threshold(
+    rows: Sequence[dict[str, Any]], floor: float, max_false: float
+) -> tuple[float, dict[str, float]]:
+    """The highest threshold refusing at most `max_false` of the answerable questions."""
+    best = (0.0, outcome(rows, answers_at(rows, floor, 0.0)))
+    for t in GRID:
+        result = outcome(rows, answers_at(rows, floor, float(t)))
+        if result["false_refusals"] <= max_false * result["answerable"]:
+            best = (float(t), result)
+    return best
 
 
-def out_of_fold(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> np.ndarray:
-    """P(right) of every answered row from a model fitted without its article (NaN for rows
-    the generator refused by itself)."""
-    answered = [i for i, r in enumerate(rows) if r["answered"]]
-    x = matrix([rows[i] for i in answered], names)
-    y = np.array([rows[i]["correct"] for i in answered], dtype=int)
-    groups = np.array([rows[i]["article"] for i in answered])
-    p = np.full(len(rows), np.nan)
-    for article in sorted(set(groups)):
-        train = groups != article
-        if len(set(y[train])) < 2:
-            continue
-        params = fit(x[train], y[train])
-        for j in np.flatnonzero(~train):
-            p[answered[j]] = predict(params, x[j : j + 1])[0]
-    return p
-
-
-def crag(
-    rows: Sequence[dict[str, Any]], answers: Sequence[bool], share: float | None = None
-) -> float:
-    """Mean CRAG-style score when row i is answered iff answers[i] (and the generator did);
-    with `share`, the rows are weighted as if that share of the questions were unanswerable."""
-    unanswerable = sum(not r["answerable"] for r in rows)
-    weights = {True: 1.0, False: 1.0}
-    if share is not None and 0 < unanswerable < len(rows):
-        weights = {
-            True: (1 - share) * len(rows) / (len(rows) - unanswerable),
-            False: share * len(rows) / unanswerable,
-        }
-    total = 0.0
-    for row, yes in zip(rows, answers, strict=True):
-        if yes and row["answered"]:
-            score = 1 if row["correct"] else -1
-        else:
-            score = 0 if row["answerable"] else 1
-        total += weights[row["answerable"]] * score
-    return total / len(rows)
-
-
-def choose(
-    rows: Sequence[dict[str, Any]],
-    p: np.ndarray,
-    pre: np.ndarray | None,
-    share: float,
-    budget: float = 1.0,
-) -> dict:
-    """The operating point with the best weighted CRAG on these probabilities: the
-    threshold, and with `pre` (the evidence probability before the model) the
-    pre-threshold below which the model is not asked and the `probe_below` from which it is
-    not probed, probing at most `budget` of the questions. Among points within TOLERANCE of
-    the best: the lowest threshold (answer when refusing gains nothing measurable), then the
-    lowest pre-threshold (the model gets its say), then the fewest probes."""
-    scored = []
-    for t0 in PRE_GRID if pre is not None else [0.0]:
-        for hi in PROBE_GRID if pre is not None else [1.0]:
-            if pre is not None and probed_share(pre, t0, hi) > budget:
-                continue
-            for t in GRID:
-                answers = answering(p, pre, float(t0), float(t), hi)
-                scored.append((crag(rows, answers, share), float(t0), float(t), hi))
-    best = max(s[0] for s in scored)
-    near = [s for s in scored if s[0] >= best - TOLERANCE]
-    score, t0, t, hi = min(near, key=lambda s: (s[2], s[1], s[3]))
-    return {"crag": score, "pre_threshold": t0, "threshold": t, "probe_below": hi}
-
-
-def probed_share(pre: np.ndarray, t0: float, hi: float) -> float:
-    """The share of questions whose evidence probability leaves the decision to the probe."""
-    return float(np.mean((pre >= t0) & (pre < hi)))
-
-
-def answering(
-    p: np.ndarray, pre: np.ndarray | None, t0: float, t: float, hi: float = 1.0
-) -> list[bool]:
-    """Which rows are answered at these thresholds (a NaN probability: the generator refused
-    by itself, so the threshold does not matter). With `pre`: refused below `t0`, answered
-    from `hi` on without the probe, decided on `p` in between."""
-    p = np.nan_to_num(p, nan=1.0)
-    if pre is None:
-        return [bool(pi >= t) for pi in p]
-    return [bool(pr >= t0 and (pr >= hi or pi >= t)) for pi, pr in zip(p, pre, strict=True)]
-
-
-def summary(rows: Sequence[dict[str, Any]], answers: Sequence[bool], share: float) -> str:
-    yes = [a and r["answered"] for r, a in zip(rows, answers, strict=True)]
-    ans = [r for r in rows if r["answerable"]]
-    right = sum(1 for r, a in zip(rows, yes, strict=True) if a and r["answerable"] and r["correct"])
-    refused_un = sum(1 for r, a in zip(rows, yes, strict=True) if not a and not r["answerable"])
+def describe(name: str, result: dict[str, float]) -> str:
     return (
-        f"answerable right {right}/{len(ans)}, unanswerable refused "
-        f"{refused_un}/{len(rows) - len(ans)}, coverage {sum(yes) / len(rows):.2f}, "
-        f"CRAG {crag(rows, answers):+.3f} ({crag(rows, answers, share):+.3f} at "
-        f"{share:.0%} unanswerable)"
+        f"{name}: answerable right {result['right']}/{result['answerable']}, refused "
+        f"{result['false_refusals']}; unanswerable refused "
+        f"{result['unanswerable_refused']}/{result['unanswerable']}; CRAG {result['crag']:+.3f}"
     )
 
 
-def calibrate_model(
-    name: str,
-    rows: list[dict[str, Any]],
-    names: Sequence[str],
-    pre: np.ndarray | None,
-    share: float,
-    budget: float = PROBE_BUDGET,
-) -> dict[str, Any]:
-    answered = [r for r in rows if r["answered"]]
-    x = matrix(answered, names)
-    y = np.array([r["correct"] for r in answered], dtype=int)
-    params = fit(x, y)
-    oof = out_of_fold(rows, names)
-    chosen = choose(rows, oof, pre, share, budget)
-    print(f"[{name}] {len(rows)} questions, {len(answered)} answered, {int(y.sum())} right")
-    print(f"  gate off:            {summary(rows, [True] * len(rows), share)}")
-    t0, t, hi = chosen["pre_threshold"], chosen["threshold"], chosen["probe_below"]
-    answers = answering(oof, pre, t0, t, hi)
-    band = "" if pre is None else f", probed below {hi:.2f} ({probed_share(pre, t0, hi):.0%})"
-    print(
-        f"  chosen (out-of-fold): {summary(rows, answers, share)} at threshold "
-        f"{t:.2f}, pre-threshold {t0:.2f}{band}"
-    )
-    print(
-        "  coefficients: "
-        + ", ".join(f"{n} {c:+.2f}" for n, c in zip(names, params["coef"], strict=True))
-    )
-    model = {
-        "features": list(names),
-        **params,
-        "threshold": chosen["threshold"],
-        "pre_threshold": t0 if pre is not None else 0.0,
-        "probe_below": hi if pre is not None else 1.0,
-        "fitted_on": f"{name}: {len(rows)} calibration questions ({len(answered)} answered)",
-        "aim": f"CRAG-style score with {share:.0%} of questions unanswerable",
-        "calibration_crag_out_of_fold": round(chosen["crag"], 4),
-    }
-    return model
+def curve(rows: Sequence[dict[str, Any]], floor: float) -> None:
+    """The risk-coverage table: each style's outcome at every tenth of the threshold."""
+    styles = sorted({r["style"] for r in rows})
+    print("threshold | " + " | ".join(f"{s}: right / false ref / unans ref" for s in styles))
+    for t in np.round(np.arange(0.0, 1.0001, 0.1), 1):
+        cells = []
+        for style in styles:
+            part = [r for r in rows if r["style"] == style]
+            o = outcome(part, answers_at(part, floor, float(t)))
+            cells.append(
+                f"{o['right']}/{o['answerable']} {o['false_refusals']} "
+                f"{o['unanswerable_refused']}/{o['unanswerable']}"
+            )
+        print(f"{t:.1f} | " + " | ".join(cells))
 
 
-def calibrate_local(
-    rows: list[dict[str, Any]], evidence: dict[str, Any], share: float, budget: float
-) -> dict[str, dict[str, Any]]:
-    """The `local` models: `local` without the model's own judgement (the default: no time
-    added), and `local+judge` with it (`ASSISTANT_JUDGE=1`), probing at most `budget` of
-    the questions."""
-    pre = predict(evidence, matrix(rows, EVIDENCE_FEATURES))
-    plain = calibrate_model("local, without the judge", rows, EVIDENCE_FEATURES, None, share)
-    judged = calibrate_model(
-        "local+judge", rows, (*EVIDENCE_FEATURES, MODEL_FEATURE), pre, share, budget
-    )
-    gain = judged["calibration_crag_out_of_fold"] - plain["calibration_crag_out_of_fold"]
-    print(f"local: the judge changes the out-of-fold CRAG by {gain:+.3f}")
-    return {"local": plain, "local+judge": judged}
+def calibrate(
+    data: dict[str, list[dict[str, Any]]], max_false: float
+) -> tuple[float, dict[str, float]]:
+    """The floor (from every generator's rows) and each reader's threshold, printed."""
+    floor = min(choose_floor(rows) for rows in data.values())
+    print(f"floor on {FLOOR_FEATURE}: {floor:.2f}")
+    thresholds = {}
+    for gen, rows in data.items():
+        print(describe(f"[{gen}] gate off", outcome(rows, answers_at(rows, 0.0, 0.0))))
+        print(describe(f"[{gen}] floor only", outcome(rows, answers_at(rows, floor, 0.0))))
+        if gen not in READERS:
+            continue
+        t, result = choose_threshold(rows, floor, max_false)
+        thresholds[gen] = t
+        print(describe(f"[{gen}] threshold {t:.2f}", result))
+        for style in sorted({r["style"] for r in rows}):
+            part = [r for r in rows if r["style"] == style]
+            print(describe(f"  {style}", outcome(part, answers_at(part, floor, t))))
+        curve(rows, floor)
+    thresholds.setdefault("openai", thresholds.get("local", 0.0))
+    return floor, thresholds
 
 
-def write_calibrator(models: dict[str, Any]) -> None:
-    existing: dict[str, Any] = {}
-    with contextlib.suppress(OSError, ValueError):
-        existing = json.loads(CALIBRATOR_PATH.read_text(encoding="utf-8")).get("models", {})
+def write_calibrator(floor: float, thresholds: dict[str, float], max_false: float) -> None:
     out = {
         "format": CALIBRATOR_FORMAT,
+        "floor": floor,
+        "thresholds": thresholds,
         "fitted": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "data": "squad2-open calibration part (eval/squad2_open.toml), outcomes in "
-        "eval/calibration/",
+        "data": "calibration parts of squad2-open (eval/squad2_open.toml) and of the "
+        "users'-words suite (eval/users_words/calibration.jsonl); outcomes in eval/calibration/",
+        "aim": f"at most {max_false:.0%} of answerable calibration questions refused",
         "script": "python -m eval.calibrate --write",
-        "models": {**existing, **models},
     }
     CALIBRATOR_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {CALIBRATOR_PATH}", file=sys.stderr)
@@ -307,41 +223,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collect", action="store_true", help="ask the questions again")
     parser.add_argument("--write", action="store_true", help=f"write {CALIBRATOR_PATH.name}")
     parser.add_argument(
-        "--unanswerable-share",
+        "--max-false-refusals",
         type=float,
-        default=UNANSWERABLE_SHARE,
-        metavar="S",
-        help="the share of unanswerable questions the operating point is chosen for "
-        f"(default {UNANSWERABLE_SHARE})",
-    )
-    parser.add_argument(
-        "--probe-budget",
-        type=float,
-        default=PROBE_BUDGET,
-        metavar="B",
-        help="the largest share of questions the local model's probe may run on "
-        f"(default {PROBE_BUDGET})",
+        default=MAX_FALSE_REFUSALS,
+        metavar="F",
+        help="the largest share of answerable calibration questions the operating point may "
+        f"refuse (default {MAX_FALSE_REFUSALS})",
     )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    generators = args.generator or ["extractive", "local"]
-    share = args.unanswerable_share
     data: dict[str, list[dict[str, Any]]] = {}
-    for gen in generators:
+    for gen in args.generator or ["extractive", "local"]:
         if args.collect or not outcomes_path(gen).exists():
             save_outcomes(gen, collect(gen, progress=not args.quiet))
         data[gen] = load_outcomes(gen)
-    if "extractive" not in data:
-        data["extractive"] = load_outcomes("extractive")
-
-    models: dict[str, Any] = {}
-    models["evidence"] = calibrate_model(
-        "evidence (extractive)", data["extractive"], EVIDENCE_FEATURES, None, share
-    )
-    if "local" in data:
-        models |= calibrate_local(data["local"], models["evidence"], share, args.probe_budget)
+    floor, thresholds = calibrate(data, args.max_false_refusals)
     if args.write:
-        write_calibrator(models)
+        write_calibrator(floor, thresholds, args.max_false_refusals)
     return 0
 
 

@@ -58,14 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="seed",
         metavar="NAME",
         help="seed (eval/qa.jsonl, the default), squad2-open (real SQuAD 2.0 questions over "
-        "35 articles, ingested into their own index; see eval/squad2_open.toml), or a .jsonl "
-        "file in the seed suite's format",
+        "35 articles, ingested into their own index; see eval/squad2_open.toml), users-words "
+        "(questions in a reader's own words about the same articles, eval/users_words/), or a "
+        ".jsonl file in the seed suite's format",
     )
     p.add_argument(
         "--part",
         choices=("test", "calibration"),
         default="test",
-        help="squad2-open: the test part (the headline, default) or the calibration part",
+        help="squad2-open and users-words: the test part (the headline, default) or the "
+        "calibration part",
     )
     p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)

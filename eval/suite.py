@@ -1,5 +1,6 @@
-"""What `assistant eval` asks: the seed suite (eval/qa.jsonl), the squad2-open sample, or a
-.jsonl file in the seed suite's format, each with the thresholds and baseline it is gated on.
+"""What `assistant eval` asks: the seed suite (eval/qa.jsonl), the squad2-open sample, the
+users'-words questions over the same articles, or a .jsonl file in the seed suite's format,
+each with the thresholds and baseline it is gated on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ TYPES = (
     "injection",
     "squad_answerable",
     "squad_unanswerable",
+    "users_answerable",
+    "users_nearmiss",
+    "users_offtopic",
 )
 
 
@@ -101,12 +105,13 @@ class Suite:
     settings: Any  # the settings whose index the suite is asked against
 
 
-def squad_suite(settings: Any, part: str, *, progress: bool = False) -> Suite:
-    """The squad2-open sample of `part`, with its corpus ingested into its own index."""
-    from eval import squad
+def squad_suite(settings: Any, part: str, *, progress: bool = False, users: bool = False) -> Suite:
+    """The squad2-open sample of `part` (or with `users`, the users'-words questions of that
+    part), with the 35 articles ingested into their own index."""
+    from eval import squad, users_words
 
     try:
-        questions = squad.sample(part)
+        questions = users_words.questions(part) if users else squad.sample(part)
         suite_settings = squad.ensure_index(settings, progress=progress)
     except squad.SuiteUnavailable as exc:
         raise UsageError(str(exc)) from None
@@ -116,20 +121,21 @@ def squad_suite(settings: Any, part: str, *, progress: bool = False) -> Suite:
             question=q["question"],
             answerable=bool(q["answerable"]),
             answers=[str(a) for a in q["answers"]],
-            evidence=[],
+            evidence=list(q.get("evidence", [])),
             history=[],
-            type="squad_answerable" if q["answerable"] else "squad_unanswerable",
-            source=f"{q['article']}.txt",
+            type=q.get("type") or ("squad_answerable" if q["answerable"] else "squad_unanswerable"),
+            source=f"{q['article']}.txt" if q["article"] else "",
         )
         for q in questions
     ]
     digest = hashlib.sha256("\n".join(i.id for i in items).encode()).hexdigest()[:16]
-    name = squad.NAME if part == "test" else f"{squad.NAME}-{part}"
+    base = users_words.NAME if users else squad.NAME
+    name = base if part == "test" else f"{base}-{part}"
     return Suite(
         name,
         items,
         digest,
-        EVAL_DIR / f"thresholds-{squad.NAME}.toml",
+        EVAL_DIR / f"thresholds-{base}.toml",
         EVAL_DIR / f"baseline-{name}.json",
         suite_settings,
     )
@@ -143,13 +149,13 @@ def seed_suite(settings: Any, path: Path = SUITE_PATH) -> Suite:
 
 def pick_suite(name: str, settings: Any, part: str, *, progress: bool) -> Suite:
     """The suite `--suite NAME` names: seed, squad2-open (its `part`) or a .jsonl file."""
-    if name == "squad2-open":
-        return squad_suite(settings, part, progress=progress)
+    if name in ("squad2-open", "users-words"):
+        return squad_suite(settings, part, progress=progress, users=name == "users-words")
     if name == "seed":
         return seed_suite(settings)
     if name.endswith(".jsonl"):
         return seed_suite(settings, Path(name))
-    raise UsageError(f"unknown suite {name!r}; use seed, squad2-open or a .jsonl file")
+    raise UsageError(f"unknown suite {name!r}; use seed, squad2-open, users-words or a .jsonl file")
 
 
 def spread(items: Sequence[Item], limit: int | None) -> list[Item]:

@@ -1,6 +1,7 @@
 """Split a Document into token-sized chunks that respect sentence boundaries.
 
-Sizes are counted with tiktoken. A chunk is a run of whole sentences (a sentence longer than
+Sizes are counted with tiktoken. Sentences are found by pysbd (rule-based, knows abbreviations
+such as "Dr." and "U.S."), within lines. A chunk is a run of whole sentences (a sentence longer than
 the chunk size is cut between words), and consecutive chunks share about `overlap` tokens of
 whole sentences. Every chunk keeps character offsets into the document text such that
 `document.text[chunk.start:chunk.end] == chunk.text`.
@@ -11,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from index.load import Document
 from index.tokens import count_tokens, get_encoding
 
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before white space,
-# or at a line break (headlines and list items have no full stop).
-_SENTENCE = re.compile(r"[^\n]+?(?:[.!?…]+[\"'”’)\]]*(?=\s)|$)", re.MULTILINE)
+# A line break always ends a sentence (headlines and list items have no full stop); within a
+# line, pysbd finds the sentence ends.
+_LINE = re.compile(r"[^\n]+")
 _WORD = re.compile(r"\S+")
 
 
@@ -31,17 +34,28 @@ class Chunk:
     version: str  # identifies the document version and chunking that produced this chunk
 
 
+@cache
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in `text`, stripped of surrounding white space."""
     spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        piece = text[start:end]
-        stripped = piece.strip()
-        if not stripped:
-            continue
-        start += len(piece) - len(piece.lstrip())
-        spans.append((start, start + len(stripped)))
+    for line in _LINE.finditer(text):
+        pos = line.start()
+        for sentence in _segmenter().segment(line.group()):
+            stripped = sentence.strip()
+            if not stripped:
+                continue
+            start = text.find(stripped, pos, line.end())
+            if start < 0:  # pysbd changed the text (it should not, with clean=False)
+                start = pos
+                stripped = text[pos : line.end()].strip()
+            spans.append((start, start + len(stripped)))
+            pos = start + len(stripped)
     return spans
 
 
@@ -147,7 +161,7 @@ def chunk_id(source: str, version: str, start: int, text: str) -> str:
 
 # Bump when chunk boundaries change for the same text and settings, so that existing indexes
 # are re-chunked by the next ingestion instead of keeping chunks from the old splitter.
-SPLITTER_VERSION = 2
+SPLITTER_VERSION = 3  # 3: pysbd sentences (abbreviations no longer end one)
 
 
 def split_version(doc: Document, size: int, overlap: int, model: str = "") -> str:

@@ -113,3 +113,21 @@ def port() -> int:
 
 def pytest_report_header(config):
     return f"network check: {os.environ.get('ASSISTANT_NETWORK_CHECKED', 'unshare -n (if root)')}"
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The real GGUF file, assembled once into the configured data directory."""
+    from assistant.model_file import ensure_model
+    from assistant.settings import Settings
+
+    return ensure_model(Settings().data_dir / "models")
+
+
+@pytest.fixture(scope="session")
+def local_generator(model_path: Path):
+    """The real local model (short answers), loaded once per session."""
+    from assistant.generators.local import LocalGenerator
+    from assistant.settings import Settings
+
+    return LocalGenerator(Settings(data_dir=model_path.parent.parent, local_max_tokens=48))

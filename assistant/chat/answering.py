@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.generators import NOT_IN_DOCUMENTS
+from assistant.generators import NOT_FOUND
 from assistant.settings import Settings
 from assistant.types import Answer
 
@@ -137,9 +137,9 @@ class _Worker(threading.Thread):
 
 def visible(raw: str) -> str:
     """What of the streamed text to show: nothing while it may still be the model's "not in
-    the documents" reply, which the refusal box replaces anyway."""
+    the documents" reply (NOT_FOUND), which the refusal box replaces anyway."""
     text = " ".join(raw.split()).casefold()
-    return "" if text and NOT_IN_DOCUMENTS.casefold().startswith(text) else raw
+    return "" if text and NOT_FOUND.casefold().startswith(text) else raw
 
 
 def _event(item: object, raw: str, stage: str, elapsed: float) -> Event:

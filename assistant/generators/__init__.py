@@ -20,15 +20,26 @@ if TYPE_CHECKING:
 
 History = Sequence[tuple[str, str]]
 NAMES = ("local", "extractive", "openai")
-# What an LLM generator must reply when its passages do not hold the answer.
-NOT_IN_DOCUMENTS = "The documents do not cover this."
+# What an LLM generator must reply when its passages do not hold the answer: one word whose
+# first tokens no answer starts with, so its probability at the first token is the reader's
+# judgement (`assistant.answerability`).
+NOT_FOUND = "NOT_FOUND"
 
 
 class Generator(Protocol):
     name: str
 
-    def stream(self, question: str, passages: Sequence[Passage], history: History) -> Iterator[str]:
-        """Yield the answer text in pieces; cite passage n as [n]."""
+    def stream(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: History,
+        *,
+        decided: bool = False,
+    ) -> Iterator[str]:
+        """Yield the answer text in pieces; cite passage n as [n]. `decided`: the decision to
+        answer was taken from this generator's `refusal_probability`, so the answer must not
+        start with NOT_FOUND."""
         ...
 
     def condense(self, question: str, history: History) -> str | None:

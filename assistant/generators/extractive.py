@@ -22,7 +22,12 @@ class ExtractiveGenerator:
         self.margin = margin  # add the runner-up sentence when it scores this close
 
     def stream(
-        self, question: str, passages: Sequence[Passage], history: Sequence[tuple[str, str]]
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[tuple[str, str]],
+        *,
+        decided: bool = False,
     ) -> Iterator[str]:
         sentences = EvidenceScorer.sentences([(0, p.shown) for p in passages])
         ranked = self.scorer.rank(question, sentences)

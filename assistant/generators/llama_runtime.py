@@ -319,6 +319,28 @@ def load_prefix_state(llama: Any, path: Path) -> bool:
     return True
 
 
+class FirstTokenBan:
+    """A llama.cpp logits processor that forbids `tokens` at the first generated position
+    only (NOT_FOUND's spellings once the reader has decided to answer); later positions are
+    left alone, so an answer may still say "not" further on."""
+
+    def __init__(self, tokens: list[int]) -> None:
+        self.tokens = np.array(sorted(set(tokens)), dtype=np.intc)
+        self.first = True
+
+    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        if self.first:
+            self.first = False
+            scores[self.tokens] = -np.inf
+        return scores
+
+
+def token_probability(logits: np.ndarray, token: int) -> float:
+    """The softmax probability of `token` under one position's `logits`."""
+    shifted = np.asarray(logits, dtype=np.float64) - float(np.max(logits))
+    return float(np.exp(shifted[token]) / np.exp(shifted).sum())
+
+
 def continuation_probability(llama: Any, tokens: list[int]) -> float:
     """P(the next tokens are `tokens`) after the evaluated prompt in `llama`, which is left
     as it was (the probe positions are dropped, the last prompt token is decoded again by
@@ -331,9 +353,8 @@ def continuation_probability(llama: Any, tokens: list[int]) -> float:
         for i, token in enumerate(tokens):
             logits = np.ctypeslib.as_array(
                 llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(n_vocab,)
-            ).astype(np.float64)
-            logits -= logits.max()
-            probability *= float(np.exp(logits[token]) / np.exp(logits).sum())
+            )
+            probability *= token_probability(logits, token)
             if i + 1 < len(tokens):
                 llama.eval([token])
     finally:

@@ -2,11 +2,11 @@
 
 `ChatModelGenerator` holds any LangChain `BaseChatModel` (the in-process llama.cpp model, an
 OpenAI-compatible endpoint) and implements the `Generator` protocol with the prompts in
-`prompts/`. Everything before the last user turn (system rules, worked examples) is the
-same for every question, so llama.cpp reuses that evaluated prefix and only processes the
-passages and the question. The passages are data in a delimited block; the model is told
-to ignore instructions inside them, to cite every sentence as [n], and to reply exactly
-`NOT_IN_DOCUMENTS` when they do not hold the answer.
+`prompts/`. The system rules are the same for every question, so llama.cpp reuses that
+evaluated prefix and only processes the passages and the question. The passages are data in
+a delimited block; the model is told to answer from them with [n] citations, or to reply
+exactly `NOT_FOUND` when they do not state the answer: its probability of starting that
+reply is the reader's decision (`assistant.answerability`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import prompts
 from assistant.errors import GeneratorUnavailable
-from assistant.generators import NOT_IN_DOCUMENTS
+from assistant.generators import NOT_FOUND
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -42,7 +42,7 @@ _LABEL = re.compile(r"^((standalone|rewritten|follow-up)\s+)?question\s*:\s*", r
 @cache
 def system_prompt() -> str:
     """The fixed system message: the rules, the same for every question."""
-    return prompts.load("answer_system").format(not_in_documents=NOT_IN_DOCUMENTS)
+    return prompts.load("answer_system").format(not_found=NOT_FOUND)
 
 
 def _turns(text: str, first: str) -> list[BaseMessage]:
@@ -63,12 +63,19 @@ def _turns(text: str, first: str) -> list[BaseMessage]:
     return messages
 
 
-@cache
-def example_messages() -> tuple[BaseMessage, ...]:
-    """Worked examples shown as earlier turns (`prompts/answer_examples.txt`), part of the
-    fixed prefix: they teach the citation format and the refusal sentence by example."""
-    text = prompts.load("answer_examples").format(not_in_documents=NOT_IN_DOCUMENTS)
-    return tuple(_turns(text, "user"))
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    raise ValueError(f"unsupported message type: {message.type}")
+
+
+def chat_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages as OpenAI-style chat messages (llama.cpp takes the same)."""
+    return [{"role": _role(m), "content": str(m.text)} for m in messages]
 
 
 def _one_line(text: str) -> str:
@@ -92,26 +99,15 @@ def format_passages(passages: Sequence[Passage]) -> str:
 
 
 def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
-    """The chat messages for one answer: the fixed prefix (system rules, worked examples),
-    then one user turn with the passages and the question."""
+    """The chat messages for one answer: the fixed system rules, then one user turn with the
+    passages and the question.
+
+    No worked examples: with them the model's first-token probability of NOT_FOUND separated
+    answerable from unanswerable questions worse (eval/CALIBRATION.md)."""
     user = prompts.load("answer_user").format(
         passages=format_passages(passages), question=_one_line(question)
     )
-    return [SystemMessage(system_prompt()), *example_messages(), HumanMessage(user)]
-
-
-JUDGE_REPLY = "NOT_FOUND"  # the judge's whole reply when the passages lack the answer
-
-
-def judge_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
-    """The messages that ask a model whether the passages (as the answer shows them) state
-    the answer: a plain instruction, no worked examples; the probability of the model
-    starting JUDGE_REPLY is an answerability signal (eval/CALIBRATION.md)."""
-    user = prompts.load("answer_user").format(
-        passages=format_passages(passages), question=_one_line(question)
-    )
-    system = prompts.load("judge").format(not_found=JUDGE_REPLY)
-    return [SystemMessage(system), HumanMessage(user)]
+    return [SystemMessage(system_prompt()), HumanMessage(user)]
 
 
 def condense_messages(question: str, history: History) -> list[BaseMessage]:
@@ -147,15 +143,21 @@ class ChatModelGenerator:
             self.name = name
 
     def stream(
-        self, question: str, passages: Sequence[Passage], history: History = ()
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: History = (),
+        *,
+        decided: bool = False,
     ) -> Iterator[str]:
         """Yield the answer in text deltas.
 
         `question` should be the standalone question (after `condense`): the history is
-        not shown to the model, which keeps the prompt short.
+        not shown to the model, which keeps the prompt short. `decided`: the decision to
+        answer is taken, so NOT_FOUND is forbidden where the backend allows it.
         """
         messages = answer_messages(question, passages)
-        chunks = self.model.stream(messages, **self.answer_options())
+        chunks = self.model.stream(messages, **self.answer_options(decided))
         try:
             with self._backend_errors():
                 for chunk in chunks:
@@ -190,8 +192,9 @@ class ChatModelGenerator:
                 raise
             raise translated from exc
 
-    def answer_options(self) -> dict[str, Any]:
-        """Extra keyword arguments for the answer call (e.g. a token cap)."""
+    def answer_options(self, decided: bool = False) -> dict[str, Any]:
+        """Extra keyword arguments for the answer call (e.g. a token cap, or a bias against
+        NOT_FOUND once `decided`)."""
         return {}
 
     def condense_options(self) -> dict[str, Any]:

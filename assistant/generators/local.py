@@ -24,16 +24,14 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import (
-    AIMessage,
     AIMessageChunk,
     BaseMessage,
-    HumanMessage,
-    SystemMessage,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from assistant.errors import GeneratorUnavailable
+from assistant.generators import NOT_FOUND
 from assistant.generators.llama_runtime import (
+    FirstTokenBan,
     SharedLlama,
     continuation_probability,
     import_llama_cpp,
@@ -43,31 +41,15 @@ from assistant.generators.llama_runtime import (
 )
 from assistant.generators.llm import (
     CONDENSE_MAX_TOKENS,
-    JUDGE_REPLY,
     ChatModelGenerator,
     answer_messages,
-    judge_messages,
+    chat_dicts,
 )
 from assistant.model_file import MODEL_SHA256, ensure_model
 from assistant.types import Passage
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
-
-
-def _role(message: BaseMessage) -> str:
-    if isinstance(message, SystemMessage):
-        return "system"
-    if isinstance(message, HumanMessage):
-        return "user"
-    if isinstance(message, AIMessage):
-        return "assistant"
-    raise ValueError(f"unsupported message type for the local model: {message.type}")
-
-
-def _chat(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    """LangChain messages as llama-cpp-python's chat messages."""
-    return [{"role": _role(m), "content": str(m.text)} for m in messages]
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -111,7 +93,7 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        chat = _chat(messages)
+        chat = chat_dicts(messages)
         shared = self.shared()
         finish_reason = None
         with shared.hold() as llama:
@@ -121,6 +103,7 @@ class ChatLlamaCpp(BaseChatModel):
                 temperature=kwargs.get("temperature", self.temperature),
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 stop=stop or [],
+                logits_processor=kwargs.get("logits_processor"),
             )
             try:
                 for chunk in chunks:
@@ -183,7 +166,7 @@ class LocalGenerator(ChatModelGenerator):
             self._primed = key
 
     def warm_up(self, passages: Sequence[Passage] = ()) -> None:
-        """Evaluate the fixed answer prefix (rules and examples, about 450 tokens, and the
+        """Evaluate the fixed answer prefix (the rules, about 40 tokens, and the
         `passages` when they are the same for every question) now, so that questions only
         pay for what is their own; restored from the saved state when an earlier process
         left one for this model, prompt and llama.cpp version."""
@@ -216,19 +199,19 @@ class LocalGenerator(ChatModelGenerator):
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         return self.model_path.parent / f"prefix-{digest}.state"
 
-    def refusal_probability(self, question: str, passages: Any) -> float:
-        """The model's probability that the passages lack the answer: of its starting the
-        judge's "not found" reply (`llm.judge_messages`, the passages as the answer shows
-        them; its first two tokens), read from the logits of the evaluated judge prompt.
+    def refusal_probability(self, question: str, passages: Sequence[Passage]) -> float | None:
+        """The model's probability that the passages lack the answer: of its answer starting
+        NOT_FOUND (its first two tokens), read from the logits of the evaluated answer prompt.
 
-        The judge prompt is evaluated by llama-cpp-python's own chat path (one sampled token,
-        not kept); the answer prompt that follows is restored from the prompt cache up to
-        its fixed prefix. About 1 s on 2 cores: the policy asks for it only where the
-        retrieval signals leave the decision open.
+        The answer prompt is evaluated here by llama-cpp-python's own chat path (one sampled
+        token, not kept), so the answer that follows (`stream(..., decided=True)`) reuses the
+        evaluated prompt and decodes only its last token again: the decision costs no second
+        prompt. None on llama.cpp's plain path (`llama_runtime.runtime_problem`): the model's
+        own NOT_FOUND reply is then its refusal.
         """
         if not self.shared.tricks:
-            raise GeneratorUnavailable("this llama-cpp-python cannot read the refusal probability")
-        chat = _chat(judge_messages(question, passages))
+            return None
+        chat = chat_dicts(answer_messages(question, passages))
         with self.shared.hold() as llama:
             for _ in llama.create_chat_completion(
                 messages=chat, stream=True, max_tokens=1, temperature=0.0
@@ -241,11 +224,22 @@ class LocalGenerator(ChatModelGenerator):
         return self.shared.cancel(thread_id)
 
     def _refusal_tokens(self) -> list[int]:
-        tokens = self.shared.llama.tokenize(JUDGE_REPLY.encode(), add_bos=False)
+        tokens = self.shared.llama.tokenize(NOT_FOUND.encode(), add_bos=False)
         return list(tokens[:2])
 
-    def answer_options(self) -> dict[str, Any]:
-        return {"max_tokens": self.max_tokens}
+    def _refusal_starts(self) -> list[int]:
+        """The first tokens of NOT_FOUND however the model capitalises it."""
+        spellings = (NOT_FOUND, NOT_FOUND.capitalize(), NOT_FOUND.lower())
+        return [self.shared.llama.tokenize(w.encode(), add_bos=False)[0] for w in spellings]
+
+    def answer_options(self, decided: bool = False) -> dict[str, Any]:
+        options: dict[str, Any] = {"max_tokens": self.max_tokens}
+        if decided:  # the reader chose to answer: the answer may not start NOT_FOUND
+            import llama_cpp
+
+            ban = FirstTokenBan(self._refusal_starts())
+            options["logits_processor"] = llama_cpp.LogitsProcessorList([ban])
+        return options
 
     def condense_options(self) -> dict[str, Any]:
         return {**super().condense_options(), "max_tokens": CONDENSE_MAX_TOKENS}
