@@ -67,3 +67,68 @@ def test_remove_document_takes_any_indexed_name_not_a_list_frozen_at_start_up(ow
     message = str(info.value).strip()
     assert "no indexed document is called 'nothing-like-it.md'" in message
     assert "\n" not in message
+
+
+# -- issue 20, item 11: sign-in ------------------------------------------------------------
+def _sign_in(url: str, user: str, password: str):
+    import httpx
+
+    return httpx.post(f"{url}login", data={"username": user, "password": password}, timeout=30)
+
+
+def test_failed_sign_ins_are_limited_per_user_and_per_address(own_settings):
+    from assistant.chat import launch
+    from assistant.chat.signin import ADDRESS_LIMIT, USER_LIMIT
+    from tests.servers import free_port
+
+    port = free_port()
+    demo = launch(own_settings, port=port, block=False, auth=[("ann", "pw"), ("bob", "pw2")])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(USER_LIMIT):
+            assert _sign_in(url, "ann", "wrong").status_code == 400
+        refused = _sign_in(url, "ann", "pw")  # the right password, too late
+        assert refused.status_code == 429
+        detail = refused.json()["detail"]
+        assert detail.startswith("Too many failed sign-ins for this user or from this address")
+        assert detail.endswith(" s.") and "try again in" in detail
+        assert _sign_in(url, "bob", "pw2").status_code == 200  # another user still may
+
+        for n in range(ADDRESS_LIMIT - USER_LIMIT):  # other names, the same address
+            assert _sign_in(url, f"guess{n}", "x").status_code == 400
+        assert _sign_in(url, "bob", "pw2").status_code == 429
+    finally:
+        demo.close()
+
+
+def test_sign_out_ends_the_session(own_settings):
+    import httpx
+
+    from assistant.chat import launch
+    from tests.servers import free_port
+
+    port = free_port()
+    demo = launch(own_settings, port=port, block=False, auth=[("ann", "pw")])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get("config").status_code == 401
+            assert http.post("login", data={"username": "ann", "password": "pw"}).is_success
+            assert http.get("config").status_code == 200
+            http.get("logout")
+            assert http.get("config").status_code == 401
+    finally:
+        demo.close()
+
+
+def test_the_start_up_line_names_a_reachable_address_and_says_whether_sign_in_is_on():
+    from assistant.chat.signin import startup_line
+
+    line = startup_line("0.0.0.0", 7871, 2)
+    assert "http://0.0.0.0" not in line and "sign-in required (2 users)" in line
+    assert "http://127.0.0.1:7871/" in line
+    assert startup_line("127.0.0.1", 7860, 0, loopback=True) == (
+        "chat open on http://127.0.0.1:7860/; no sign-in (only this machine can reach it). "
+        "Ctrl+C stops it."
+    )
+    assert "NO sign-in" in startup_line("192.168.1.5", 7860, 0)

@@ -45,7 +45,10 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
     c = SimpleNamespace(sample=sample)  # the page's components, by name
 
     with gr.Blocks(title="Cited assistant", fill_height=True) as demo:
-        gr.HTML("<h2 style='margin:0'>Ask the documents</h2>", elem_id="ca-title", padding=False)
+        with gr.Row(equal_height=True, elem_id="ca-top"):
+            gr.HTML("<h1 class='ca-h1'>Ask the documents</h1>", elem_id="ca-title", padding=False)
+            if auth_required:  # Gradio's /logout ends the session and shows the sign-in page
+                gr.Button("Sign out", link="/logout", size="sm", elem_id="ca-signout", scale=0)
         c.status = gr.HTML(render_status(settings), elem_id="ca-status", padding=False)
         c.pairs = gr.State([])
         c.question_state = gr.State(None)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant import corpus
 from assistant.chat.answering import K_MAX
+from assistant.chat.signin import SignIn, SignInMiddleware, startup_line
 from assistant.errors import AssistantError, BadInput
 from assistant.settings import Settings
 from index.offline import go_offline
@@ -163,6 +164,10 @@ def launch(
     warm_up(settings)
     demo = build_app(settings, auth_required=bool(auth))
     demo.queue(default_concurrency_limit=settings.chat_concurrency)
+    from starlette.middleware import Middleware
+
+    # The sign-in check sees each attempt's address (failed attempts are limited per address).
+    app_kwargs = {"middleware": [Middleware(SignInMiddleware)]} if auth else None
     try:
         demo.launch(
             server_name=host,
@@ -176,8 +181,9 @@ def launch(
             theme=theme(),
             css=STYLES.read_text(encoding="utf-8"),
             head=f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>",
-            auth=auth or None,
+            auth=SignIn(auth) if auth else None,
             auth_message="Sign in to ask the documents." if auth else None,
+            app_kwargs=app_kwargs,
             # Uploads bigger than a whole upload may be are refused before they are stored.
             max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         )
@@ -187,8 +193,9 @@ def launch(
                 f"port {port} on {host} is in use; pick another with --port"
             ) from None
         raise AssistantError(f"cannot serve on {host}:{port} ({_one_line(exc)})") from None
+    line = startup_line(host, port, len(auth or []), loopback=is_loopback(host))
+    print(line, file=sys.stderr, flush=True)
     if block:
-        print(f"chat open on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr, flush=True)
         demo.block_thread()  # until Ctrl+C, which closes the server
     return demo
 

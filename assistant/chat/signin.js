@@ -1,0 +1,35 @@
+// The sign-in page's script (added to the page by assistant/chat/signin.py; Gradio's own
+// sign-in page carries none of page.js).
+(() => {
+  "use strict";
+
+  // The sign-in page shows only "Incorrect credentials" by itself; a refusal for too many
+  // failed attempts (429) comes with its own line, shown here.
+  async function signInAnswer(response) {
+    let line = "";
+    if (response.status === 429) {
+      try {
+        line = (await response.clone().json()).detail || "";
+      } catch (_) {
+        line = "Too many failed sign-ins: wait a few minutes and try again.";
+      }
+    }
+    const form = document.querySelector("h2") && document.querySelector("h2").parentElement;
+    let note = document.querySelector("#ca-signin-problem");
+    if (line && form && !note) {
+      note = document.createElement("p");
+      note.id = "ca-signin-problem";
+      note.setAttribute("role", "alert");
+      form.querySelector("h2").after(note);
+    }
+    if (note) note.textContent = line;
+    return response;
+  }
+
+  const realFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const url = typeof input === "string" ? input : input && input.url;
+    const answer = realFetch(input, init);
+    return url && /\/login\/?$/.test(url) ? answer.then(signInAnswer) : answer;
+  };
+})();

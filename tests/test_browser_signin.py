@@ -1,0 +1,63 @@
+"""Sign-in in a real headless Chromium (issue 20, item 11): too many failed attempts get a
+line that says so, and a signed-in user can sign out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pages import CHROMIUM
+from tests.servers import free_port
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def signed_app(settings):
+    from assistant.chat import launch
+
+    port = free_port()
+    demo = launch(settings, port=port, block=False, auth=[("ann", "pw"), ("bob", "pw2")])
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def _try(page, user: str, password: str) -> None:
+    page.locator("input[type=password]").wait_for()
+    page.locator("input:not([type=password])").first.fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_too_many_failed_sign_ins_say_so_and_sign_out_signs_out(page, signed_app):
+    from assistant.chat.signin import USER_LIMIT
+
+    page.goto(signed_app)
+    for _ in range(USER_LIMIT):
+        with page.expect_response(lambda r: r.url.endswith("/login")):
+            _try(page, "ann", "wrong")
+    with page.expect_response(lambda r: r.url.endswith("/login")):
+        _try(page, "ann", "pw")
+    problem = page.locator("#ca-signin-problem")
+    problem.wait_for()
+    assert problem.inner_text().startswith("Too many failed sign-ins for this user")
+    assert page.locator("#ca-question").count() == 0  # not signed in
+
+    _try(page, "bob", "pw2")
+    sign_out = page.locator("#ca-signout")
+    sign_out.wait_for()
+    assert sign_out.inner_text().strip() == "Sign out"
+    page.locator("#ca-question textarea").wait_for()
+    sign_out.click()
+    page.locator("input[type=password]").wait_for()
+    page.goto(signed_app)  # the session is gone: the sign-in page again
+    page.locator("input[type=password]").wait_for()
+    assert page.locator("#ca-question").count() == 0
