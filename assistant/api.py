@@ -17,16 +17,21 @@ def answer(
     generator: str | Generator | None = None,
     k: int | None = None,
     settings: Settings | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Answer:
     """Answer `question` from the indexed documents, with verified `[n]` citations.
 
     `history` is a list of (user, assistant) pairs, oldest first. `generator` is a name
     (`local`, `extractive`, `openai`) or a generator object; `k` the number of chunks
-    retrieved. Raises `assistant.errors.AssistantError` (one-line message) on bad input or
-    when the index or a backend is unavailable.
-    """
+    retrieved. `sources` limits the search to those indexed documents, filtered in the store
+    before ranking (names as the index lists them, e.g. `beta.txt`; None or empty: all).
+    Raises `assistant.errors.AssistantError` (one-line message) on bad input (an unknown
+    source name too) or when the index or a backend is unavailable."""
     result = None
-    for event in get_pipeline(settings).stream(question, history, generator=generator, k=k):
+    stream = get_pipeline(settings).stream(
+        question, history, generator=generator, k=k, sources=sources
+    )
+    for event in stream:
         if isinstance(event, Answer):
             result = event
     assert result is not None

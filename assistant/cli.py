@@ -90,7 +90,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     pipeline = get_pipeline(settings)
     stream_live = sys.stdout.isatty() and not args.json
     raw, result = "", None
-    for event in pipeline.stream(args.question, history, generator=args.generator, k=args.k):
+    stream = pipeline.stream(
+        args.question, history, generator=args.generator, k=args.k, sources=args.source
+    )
+    for event in stream:
         if isinstance(event, Answer):
             result = event
         else:
@@ -210,6 +213,13 @@ def _add_ask(sub: Any) -> None:
     )
     p.add_argument("--k", type=int, help=f"chunks to retrieve (default {_default('k')})")
     p.add_argument("--history", help='earlier turns as JSON: [["question", "answer"], ...]')
+    p.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="search only this indexed document (repeatable; the name as the index lists "
+        "it, e.g. beta.txt for DIR/beta.txt ingested as `assistant ingest DIR`)",
+    )
     p.set_defaults(func=cmd_ask)
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answerability import Decision, Policy, after_generation, no_question
@@ -111,21 +111,38 @@ class Pipeline:
         return cancelled
 
     # -- retrieval ------------------------------------------------------------------------
-    def search(self, question: str, k: int) -> list[Hit]:
+    def scope(self, sources: Sequence[str] | str | None) -> list[str] | None:
+        """The checked document names a question searches (None: all); see Retriever.scope."""
         try:
-            return self.retriever.search(question, k)
+            return self.retriever.scope(sources)
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
 
-    def retrieve(self, question: str, k: int) -> list[Passage]:
-        return self.passages(self.search(question, k))
+    def search(self, question: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
+        try:
+            return self.retriever.search(question, k, sources=sources)
+        except StoreError as exc:
+            raise AssistantError(str(exc)) from None
+
+    def retrieve(
+        self, question: str, k: int, sources: Sequence[str] | None = None
+    ) -> list[Passage]:
+        return self.passages(self.search(question, k, sources))
 
     @staticmethod
     def passages(hits: list[Hit]) -> list[Passage]:
         return [Passage.of(i + 1, h.chunk, round(h.rrf, 6)) for i, h in enumerate(hits)]
 
-    def prepare(self, question: str, history: History, k: int, gen: Generator) -> Prepared:
-        """Condense, retrieve, focus and decide: everything before the generator writes."""
+    def prepare(
+        self,
+        question: str,
+        history: History,
+        k: int,
+        gen: Generator,
+        sources: Sequence[str] | None = None,
+    ) -> Prepared:
+        """Condense, retrieve (within `sources`, checked by `scope`), focus and decide:
+        everything before the generator writes."""
         timings: dict[str, float] = {}
         t = time.perf_counter()
         standalone = strip_instructions(question)
@@ -138,7 +155,7 @@ class Pipeline:
         t = time.perf_counter()
         # Fusion keeps the same order for any depth, so the first k of a deeper search are
         # the k passages; the deeper ranking is kept in the trace for the eval's hit@k.
-        retrieved = self.search(standalone, max(k, self.settings.trace_depth))
+        retrieved = self.search(standalone, max(k, self.settings.trace_depth), sources)
         hits = retrieved[:k]
         timings["retrieve"] = time.perf_counter() - t
 
@@ -153,7 +170,7 @@ class Pipeline:
         values = features(self.scorer, standalone, ranked, hits)
         decision = self.policy.before_model(values)
         timings["evidence"] = time.perf_counter() - t
-        if decision.answerable:
+        if decision.answerable and not sources:
             passages = self._whole_corpus(gen) or passages
         return Prepared(standalone, passages, values, decision, timings, retrieved)
 
@@ -189,8 +206,10 @@ class Pipeline:
         *,
         generator: str | Generator | None = None,
         k: int | None = None,
+        sources: Sequence[str] | str | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer text as it is generated, then the verified `Answer`.
+        """Yield answer text as it is generated, then the verified `Answer`; `sources`
+        limits the search to those indexed documents (an unknown name is a BadInput).
 
         An empty piece marks the moment the generator starts (it then reads the passages
         before its first word), for progress displays; it adds no text.
@@ -199,12 +218,13 @@ class Pipeline:
         question = check_question(question, self.settings.max_question_chars)
         pairs = check_history(history)
         k = check_k(self.settings.k if k is None else k)
+        scope = self.scope(sources)
         gen = (
             self.generator(generator)
             if generator is None or isinstance(generator, str)
             else generator
         )
-        prep = self.prepare(question, pairs, k, gen)
+        prep = self.prepare(question, pairs, k, gen, scope)
         run = _Run(prep, gen, started)
 
         decision = prep.decision

@@ -7,12 +7,14 @@ store's generation changes (another ingestion committed something).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
 import Stemmer
 
+from assistant.errors import BadInput
 from index import Embedder, Store
 from index.store import StoredChunk
 
@@ -39,11 +41,18 @@ class _Bm25Index:
     def __init__(self, chunks: list[StoredChunk]) -> None:
         self.chunks = chunks
         self.by_id = {c.id: c for c in chunks}  # the visible chunks of this generation
+        positions: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            positions.setdefault(c.source, []).append(i)
+        self.by_source = {s: np.array(p, dtype=np.int64) for s, p in positions.items()}
         self.model = bm25s.BM25()
         if chunks:
             self.model.index(bm25_tokens([c.text for c in chunks]), show_progress=False)
 
-    def search(self, question: str, n: int) -> list[tuple[StoredChunk, float]]:
+    def search(
+        self, question: str, n: int, sources: Sequence[str] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """The `n` best chunks by BM25 (of the `sources` documents only, when given)."""
         if not self.chunks:
             return []
         vocab = self.model.vocab_dict
@@ -51,7 +60,11 @@ class _Bm25Index:
         if not tokens:
             return []
         scores = self.model.get_scores(tokens)
-        top = np.argsort(-scores)[:n]
+        if sources:  # rank within the chosen documents' chunks only
+            within = np.concatenate([self.by_source[s] for s in sources])
+            top = within[np.argsort(-scores[within])[:n]]
+        else:
+            top = np.argsort(-scores)[:n]
         return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
@@ -76,21 +89,54 @@ class Retriever:
         """Every visible chunk of this index generation (read once per generation)."""
         return self._bm25_index(generation).chunks
 
-    def search(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
-        """The `k` best chunks for `question`, best first."""
+    def scope(self, sources: Sequence[str] | str | None) -> list[str] | None:
+        """The indexed document names a question is limited to (None: all documents);
+        raises BadInput (one line) for a name the index does not hold."""
+        if sources is None:
+            return None
+        names = [sources] if isinstance(sources, str) else list(sources)
+        if any(not isinstance(name, str) for name in names):
+            raise BadInput("sources must be a list of document names (strings)")
+        names = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+        if not names:
+            return None
+        held = self._bm25_index(self.store.generation()).by_source
+        unknown = [name for name in names if name not in held]
+        if unknown:
+            listed = ", ".join(sorted(held)[:5]) + (", ..." if len(held) > 5 else "")
+            raise BadInput(
+                f"no indexed document is called {unknown[0]!r} "
+                f"(the index holds: {listed or 'nothing; run assistant ingest'})"
+            )
+        return names
+
+    def search(
+        self,
+        question: str,
+        k: int,
+        query_vector: np.ndarray | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """The `k` best chunks for `question`, best first; with `sources` (names checked by
+        `scope`), the best of those documents' chunks: both retrievers filter before they
+        rank, so k chunks still come back when the documents hold that many."""
         if query_vector is None:
             query_vector = self.embedder.encode([question])[0]
         n = max(self.candidates, k)
         generation = self.store.generation()  # one read of the index state per question
         index = self._bm25_index(generation)
+        if sources:  # a document removed since the scope was checked holds nothing
+            sources = [s for s in sources if s in index.by_source]
+            if not sources:
+                return []
         # Dense ids and distances only; text and offsets come from this generation's visible
         # chunks, which also drops the records an ingestion has superseded.
         dense = [
             replace(index.by_id[id_], distance=distance)
-            for id_, distance in self.store.nearest(query_vector, n)
+            for id_, distance in self.store.nearest(query_vector, n, sources)
             if id_ in index.by_id
         ][:n]
-        sparse = index.search(question, n)
+        sparse = index.search(question, n, sources)
 
         fused: dict[str, list] = {}
         for rank, chunk in enumerate(dense):

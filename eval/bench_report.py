@@ -77,6 +77,27 @@ def retrieval_rows(x: Figures) -> list[str]:
     return lines
 
 
+def scope_rows(x: Figures) -> list[str]:
+    """Scoped retrieval against the same questions over every document (ratio: scoped /
+    all, the issue's target <= 1.2x)."""
+    corpus = f"{x['documents']} documents, {x['chunks']:,} chunks"
+    return [
+        row(f"retrieval p50 [p95], all of {corpus}", _p50_p95(x["all"])),
+        row(
+            "  scoped to one document / vs all",
+            _p50_p95(x["one"]),
+            "-",
+            _ratio(x["one"]["p50"], x["all"]["p50"]),
+        ),
+        row(
+            "  scoped to ten documents / vs all",
+            _p50_p95(x["ten"]),
+            "-",
+            _ratio(x["ten"]["p50"], x["all"]["p50"]),
+        ),
+    ]
+
+
 def answer_rows(name: str, a: Figures) -> list[str]:
     if "error" in a:
         return [row(f"{name}: answer", "unavailable")]
@@ -151,6 +172,7 @@ SECTIONS: tuple[tuple[str, Callable[[Figures], list[str]]], ...] = (
     ("ingest", ingest_rows),
     ("ingest_squad2_open", ingest_rows),
     ("retrieval", retrieval_rows),
+    ("retrieval_scope", scope_rows),
     ("answer_extractive", lambda a: answer_rows("extractive", a)),
     ("answer_local", lambda a: answer_rows("local", a)),
     ("cold_extractive", lambda c: cold_rows("extractive", c)),

@@ -1,15 +1,18 @@
 """The bench's retrieval stage: our hybrid retrieval against the LangChain baseline's dense
 search over the seed article: latency (median and p95) and hit@1 / hit@5 on the seed suite's
-answerable questions."""
+answerable questions; and, over a generated corpus of many documents, a question scoped to
+one document (and to ten) against the same question over all of them (issue 21)."""
 
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable
 from typing import Any
 
 from eval import metrics as m
 from eval.bench_tools import QUESTION, ROOT, Context, stats, suite_rows, timed
+from eval.corpus import write_corpus
 
 Search = Callable[[str, int], list[str]]  # question, k -> passage texts, best first
 
@@ -69,3 +72,57 @@ def retrieval(ctx: Context) -> None:
         "baseline_hit@5": base_hits[5],
         "questions": len(items),
     }
+    ctx.results["retrieval_scope"] = scoped(ctx)
+
+
+# Questions in the generated corpus's words (eval/corpus.py).
+SCOPE_QUESTIONS = [
+    "What did the crew at Kourou confirm?",
+    "When did mission control postpone the docking procedure?",
+    "Which budget did the committee review?",
+    "What did the observatory at Baikonur test?",
+    "Who approved the new supply schedule at Houston?",
+    "What did the pilot document at Tanegashima?",
+]
+
+
+def scoped(ctx: Context) -> dict[str, Any]:
+    """Retrieval latency over a generated corpus (100 files; 20 with --quick) for questions
+    over every document, scoped to one and scoped to ten, timed in turn per question so
+    that the machine's drift falls on all three alike."""
+    from assistant.pipeline import get_pipeline
+    from assistant.settings import Settings
+    from index import Store, ingest
+
+    files = 20 if ctx.args.quick else 100
+    corpus = write_corpus(ctx.work / "scope-corpus", files, 80)
+    data = ctx.work / "scope-index"
+    settings = Settings(data_dir=data, generator="extractive")
+    report = ingest(
+        [corpus],
+        Store(data),
+        ctx.embedder,
+        progress=False,
+        chunk_size=settings.chunk_size,
+        overlap=settings.chunk_overlap,
+    )
+    pipeline = get_pipeline(settings)
+    names = sorted(p.name for p in corpus.iterdir())
+    scopes: dict[str, list[str] | None] = {
+        "all": None,
+        "one": names[len(names) // 2 : len(names) // 2 + 1],
+        "ten": names[:: max(1, len(names) // 10)][:10],
+    }
+    times: dict[str, list[float]] = {name: [] for name in scopes}
+    k = settings.k
+    for q in SCOPE_QUESTIONS:  # warm-up: the BM25 index, the ONNX session
+        pipeline.retrieve(q, k)
+    for _ in range(3 if ctx.args.quick else 15):
+        for q in SCOPE_QUESTIONS:
+            for name, sources in scopes.items():
+                t = time.perf_counter()
+                pipeline.retrieve(q, k, sources)
+                times[name].append(time.perf_counter() - t)
+    figures: dict[str, Any] = {name: stats(values) for name, values in times.items()}
+    figures.update(documents=files, chunks=report.chunks, k=k)
+    return figures

@@ -339,23 +339,37 @@ class Store:
         )
         return hits[:n]
 
-    def nearest(self, embedding: Sequence[float] | np.ndarray, n: int) -> list[tuple[str, float]]:
+    def nearest(
+        self,
+        embedding: Sequence[float] | np.ndarray,
+        n: int,
+        sources: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
         """Ids and distances of about the `n` nearest chunk records, nearest first, visible or
         not (twice as many, so that `n` visible ones remain after a caller drops superseded
         records by its own map of the visible chunks, as `all_chunks` gives). Asking for no
-        documents or metadata makes this read about 0.45 ms cheaper than `query`."""
+        documents or metadata makes this read about 0.45 ms cheaper than `query`. With
+        `sources`, only chunks of those documents (Chroma filters before ranking)."""
         with _translated("searching"):
-            got = self._nearest_records(embedding, n, ["distances"])
+            got = self._nearest_records(embedding, n, ["distances"], sources)
         return list(zip(got["ids"][0], (got["distances"] or [[]])[0], strict=False))
 
     def _nearest_records(
-        self, embedding: Sequence[float] | np.ndarray, n: int, include: list[Any]
+        self,
+        embedding: Sequence[float] | np.ndarray,
+        n: int,
+        include: list[Any],
+        sources: Sequence[str] | None = None,
     ) -> Any:
         """Chroma's records nearest to `embedding`, twice `n` and more, visible or not."""
+        where: Any = None
+        if sources:
+            where = {"source": sources[0] if len(sources) == 1 else {"$in": list(sources)}}
         return self._chunks.query(
             query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
             n_results=n * 2 + 8,
             include=include,
+            where=where,
         )
 
     def _get_all(self, include: list[Any]) -> dict[str, list[Any]]:

@@ -92,3 +92,18 @@ def test_report_prints_both_corpora():
     text = report({"ingest": FIGURES, "ingest_squad2_open": squad})
     assert text.count("tiktoken tokens/s") == 2 and text.count("second ingest") == 1
     assert text.index("generated corpus") < text.index("squad2-open docs")
+
+
+def test_scoped_retrieval_is_timed_against_the_same_questions_over_every_document(tmp_path):
+    from eval.bench_report import scope_rows
+    from eval.bench_retrieval import scoped
+
+    ctx = Context(argparse.Namespace(quick=True), tmp_path / "work")
+    figures = scoped(ctx)
+    assert (figures["documents"], figures["k"]) == (20, 4) and figures["chunks"] > 20
+    for name in ("all", "one", "ten"):
+        assert figures[name]["n"] == 18 and 0 < figures[name]["p50"] <= figures[name]["p95"]
+    rows = scope_rows(figures)
+    assert "all of 20 documents" in rows[0] and "one document" in rows[1]
+    ratio = figures["one"]["p50"] / figures["all"]["p50"]
+    assert rows[1].endswith(f"{ratio:.2f}x") and rows[2].endswith("x")
