@@ -12,10 +12,11 @@
    answerable question of either calibration part falls; the questions below it are plainly
    unrelated to every document.
 3. **The operating point** (the product aim, `--max-false-refusals`, default 10%): the
-   highest reader threshold at which at most that share of the answerable calibration
-   questions is refused (by the floor, the reader, or the checks after generation); that
-   refuses as many unanswerable ones as the aim allows. The risk-coverage table of every
-   threshold is printed, per style.
+   highest reader threshold at which the decision (the floor and the reader) refuses at most
+   that share of the answerable calibration questions beyond those the pipeline refuses
+   anyway with the gate off (the model's own NOT_FOUND and the checks after generation, which
+   turn mostly wrong answers into refusals); that refuses as many unanswerable ones as the
+   aim allows. The risk-coverage table of every threshold is printed, per style.
 4. `--write` stores the floor and the thresholds in assistant/answerability.json (format 2).
 """
 
@@ -144,11 +145,13 @@ def outcome(rows: Sequence[dict[str, Any]], answered: Sequence[bool]) -> dict[st
 def choose_threshold(
     rows: Sequence[dict[str, Any]], floor: float, max_false: float
 ) -> tuple[float, dict[str, float]]:
-    """The highest threshold refusing at most `max_false` of the answerable questions."""
-    best = (0.0, outcome(rows, answers_at(rows, floor, 0.0)))
+    """The highest threshold at which the decision refuses at most `max_false` of the
+    answerable questions beyond those refused with the gate off."""
+    base = outcome(rows, answers_at(rows, 0.0, 0.0))
+    best = (0.0, base)
     for t in GRID:
         result = outcome(rows, answers_at(rows, floor, float(t)))
-        if result["false_refusals"] <= max_false * result["answerable"]:
+        if result["false_refusals"] - base["false_refusals"] <= max_false * result["answerable"]:
             best = (float(t), result)
     return best
 
