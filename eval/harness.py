@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="seed (eval/qa.jsonl, the default), squad2-open (real SQuAD 2.0 questions over "
         "35 articles, ingested into their own index; see eval/squad2_open.toml), users-words "
-        "(questions in a reader's own words about the same articles, eval/users_words/), or a "
+        "(questions in a reader's own words about the same articles, eval/users_words/), "
+        "injection (orders planted in documents, eval/injection.py), or a "
         ".jsonl file in the seed suite's format",
     )
     p.add_argument(
@@ -93,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     settings, generators, k = _checked(args)
+    if args.suite == "injection":  # its own indexes and scoring (eval/injection_run.py)
+        from eval import injection_run
+
+        return injection_run.main(args, settings, generators, k)
     suite = pick_suite(args.suite, settings, args.part, progress=not args.quiet)
     baseline_path = args.baseline or suite.baseline
     thresholds = load_thresholds(args.thresholds or suite.thresholds)
