@@ -110,3 +110,25 @@ def test_remove_with_nothing_chosen_or_an_unknown_name_is_one_line_and_the_table
     assert SEED in table.inner_text()
     errors = page.locator("#ca-documents-panel .error, #ca-documents-panel [class*=error]")
     assert errors.count() == 0 or not any(e.is_visible() for e in errors.all())
+
+
+def test_the_api_page_advertises_only_what_is_served(page, own):
+    import httpx
+
+    url, _ = own
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    open_chat(page, url)
+    page.get_by_text("Use via API").click()
+    page.get_by_text("/remove_document", exact=False).first.wait_for()
+    page.wait_for_timeout(500)
+    docs = page.locator("body")
+    tabs = [t.inner_text().strip() for t in page.locator(".snippets .snippet:visible").all()]
+    assert "Python" in tabs and "MCP" not in tabs, tabs
+    text = docs.inner_text()
+    assert "k int" in " ".join(text.split()) and "dict(text: str, refused: bool" in text
+    assert "str | float | bool" not in text
+    # Request statistics are not served, so none can be shown.
+    assert httpx.get(f"{url}monitoring/summary", timeout=30).status_code in (403, 404)
+    assert httpx.get(f"{url}gradio_api/monitoring/summary", timeout=30).status_code in (403, 404)
+    assert problems == []

@@ -30,6 +30,13 @@ def own_settings(settings, embedder, tmp_path):
     return own
 
 
+@pytest.fixture(scope="module")
+def app_url(settings):
+    demo, url = serve(settings)
+    yield url
+    demo.close()
+
+
 @pytest.fixture
 def own_app(own_settings):
     demo, url = serve(own_settings)
@@ -132,3 +139,40 @@ def test_the_start_up_line_names_a_reachable_address_and_says_whether_sign_in_is
         "Ctrl+C stops it."
     )
     assert "NO sign-in" in startup_line("192.168.1.5", 7860, 0)
+
+
+# -- issue 20, item 12: API types; a follow-up keeps the generator -------------------------
+@pytest.fixture
+def openai_default_app(settings):
+    """The server's default generator is `openai`, pointed at a closed port: an answer that
+    falls back to the default fails."""
+    from tests.servers import free_port
+
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    app_settings = settings.model_copy(
+        update={"generator": "openai", "openai_base_url": down, "openai_timeout": 5}
+    )
+    demo, url = serve(app_settings)
+    yield url
+    demo.close()
+
+
+def test_the_chat_endpoint_says_what_its_types_are(app_url):
+    c = client(app_url)
+    endpoint = c.view_api(print_info=False, return_format="dict")["named_endpoints"]["/chat"]
+    types = {p["parameter_name"]: p["python_type"]["type"] for p in endpoint["parameters"]}
+    assert types["k"] == "int" and types["message"] == "str"
+    assert types["generator"].startswith("Literal['local', 'extractive', 'openai']")
+    (returned,) = endpoint["returns"]
+    answer_type = returned["python_type"]["type"]
+    assert answer_type.startswith("dict(text: str, refused: bool, citations: list[dict(")
+    assert "str | float | bool" not in answer_type
+
+
+def test_a_follow_up_without_a_generator_keeps_the_conversations(openai_default_app):
+    c = client(openai_default_app)
+    first = c.predict("Who is the new head of Roscosmos?", "extractive", 3, api_name="/chat")
+    assert first["generator"] == "extractive" and "Borisov" in first["text"]
+    follow = c.predict("Who did he announce the withdrawal to?", api_name="/chat")
+    assert follow["generator"] == "extractive" and "Putin" in follow["text"]
+    assert "follow-up to: Who is the new head of Roscosmos?" in follow["question"]

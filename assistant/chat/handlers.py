@@ -266,36 +266,6 @@ class Handlers:
     def stop(self, request: gr.Request) -> None:
         answering.stop(_session(request))
 
-    def api_chat(
-        self, message: str, history: Pairs, generator: str, k: float
-    ) -> Iterator[tuple[Any, ...]]:
-        """Answer `message`; yields the text so far, then the whole Answer as a dict.
-
-        The conversation lives in the session state, so a `gradio_client.Client` asking
-        again gets follow-up answers.
-        """
-        from assistant.pipeline import get_pipeline
-
-        pairs: Pairs = [(str(u), str(a)) for u, a in history or []]
-        text = ""
-        try:
-            k_value = int(k) if k not in (None, "") else None
-            stream = get_pipeline(self.settings).stream(
-                message, pairs, generator=generator or None, k=k_value
-            )
-            for event in stream:
-                if isinstance(event, Answer):
-                    result = event.to_dict()
-                    yield result, [*pairs, (message, strip_markers(event.text))]
-                    return
-                text += event
-                yield {"text": text, "partial": True}, gr.skip()
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:
-            log.exception("chat api: unexpected failure")
-            raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
-
     # -- the conversation in the browser ---------------------------------------------------
     def load_saved(self, saved: Any) -> tuple[Any, ...]:
         chat, pairs = restore(saved, self.settings.saved_turns)

@@ -10,10 +10,11 @@ Endpoints for `gradio_client`: `chat` (question, generator, k; unchanged), `add_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from assistant.chat import answering
+from assistant.chat import answering, endpoint
 from assistant.chat.handlers import (
     STORAGE_KEY,
     Handlers,
@@ -63,7 +64,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         _wire_answering(c, h)
         _wire_conversation(c, h, settings, demo)
         _wire_documents(c, panel, demo)
-        _wire_api(c, h)
+        _wire_api(c, settings)
     return demo
 
 
@@ -131,8 +132,7 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
     )
     c.new_chat = gr.Button("New conversation", variant="secondary", elem_id="ca-new")
     # The API endpoint: its own event so callers get the Answer as data.
-    c.api_answer = gr.JSON(visible=False, label="answer")
-    c.api_button = gr.Button(visible=False)
+    c.api = SimpleNamespace(**endpoint.components(settings))
     # The source viewer's trigger: the page's script clicks it with the pick.
     c.picked = gr.Textbox(elem_classes=["ca-hidden"], show_label=False, container=False)
     c.open_source = gr.Button(elem_id="ca-open-source", elem_classes=["ca-hidden"])
@@ -287,14 +287,24 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
     )
 
 
-def _wire_api(c: SimpleNamespace, h: Handlers) -> None:
-    c.api_button.click(
-        h.api_chat,
-        inputs=[c.textbox, c.pairs, c.generator, c.k],
-        outputs=[c.api_answer, c.pairs],
+def _wire_api(c: SimpleNamespace, settings: Settings) -> None:
+    def chat(  # parameters defaulting to None are optional for API callers
+        message: str,
+        history: Any = None,
+        generator: str | None = None,
+        k: int | None = None,
+        used: Any = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from endpoint.chat(settings, message, history, generator, k, used)
+
+    c.api.button.click(
+        chat,
+        inputs=[c.textbox, c.pairs, c.api.generator, c.api.k, c.api.used],
+        outputs=[c.api.answer, c.pairs, c.api.used],
         api_name="chat",
         concurrency_id="answer",
         api_description="Answer a question from the indexed documents. Returns the "
         "Answer as a dict: text (with [n] markers), refused, citations, timings, "
-        "generator. Streams {'text': ..., 'partial': True} while generating.",
+        "generator. Streams {'text': ..., 'partial': True} while generating. A follow-up "
+        "that leaves out the generator or k uses the ones the conversation last used.",
     )

@@ -37,16 +37,26 @@
     true,
   );
 
-  // The API page asks for an MCP schema; this app serves no MCP, so answer "none" here
-  // instead of letting the browser log a 404.
+  // The API page asks for an MCP schema and request statistics; this app serves neither
+  // (no MCP server, monitoring off), so answer "none" here instead of letting the browser
+  // log errors, and the page shows neither (its MCP tab is hidden below).
   const realFetch = window.fetch.bind(window);
   window.fetch = (input, init) => {
     const url = typeof input === "string" ? input : input && input.url;
     if (url && /\/gradio_api\/mcp\/schema$/.test(url)) {
       return Promise.resolve(new Response("[]", { status: 404, statusText: "no MCP here" }));
     }
+    if (url && /\/monitoring\/summary$/.test(url)) {
+      const none = JSON.stringify({ functions: {} });
+      return Promise.resolve(new Response(none, { status: 200 }));
+    }
     return realFetch(input, init);
   };
+  function hideMcpTab(root) {
+    for (const tab of root.querySelectorAll(".snippets .snippet")) {
+      if (tab.textContent.trim() === "MCP") tab.style.display = "none";
+    }
+  }
 
   const fixed = new WeakMap(); // element -> the aria-label we set
   function fixLabel(el) {
@@ -137,6 +147,7 @@
       for (const node of r.addedNodes) {
         if (!(node instanceof Element)) continue;
         if (node.hasAttribute("aria-label")) fixLabel(node);
+        hideMcpTab(node);
         node.querySelectorAll("[aria-label]").forEach(fixLabel);
         if (node.closest("#source-viewer") || node.querySelector("#source-viewer mark")) {
           scrollCited(document.querySelector("#source-viewer"));

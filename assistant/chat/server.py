@@ -178,6 +178,7 @@ def launch(
             show_error=False,
             quiet=True,
             footer_links=["api"],
+            enable_monitoring=False,  # no request statistics served (nor shown on the API page)
             theme=theme(),
             css=STYLES.read_text(encoding="utf-8"),
             head=f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>",

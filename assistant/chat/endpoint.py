@@ -1,0 +1,116 @@
+"""The `chat` endpoint for `gradio_client`: typed parameters, a typed answer, and a
+conversation that keeps its generator and `k`.
+
+A follow-up call that leaves out the generator or `k` answers with the ones the conversation
+last used (the server's defaults for its first question), so `client.predict(question,
+api_name="/chat")` after `client.predict(question, "extractive", 4, api_name="/chat")` stays
+with `extractive`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.chat.answering import K_MAX, K_MIN
+from assistant.citations import strip_markers
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+from assistant.types import Answer
+from index.offline import go_offline
+
+go_offline()  # before Gradio is imported: no analytics, no telemetry
+import gradio as gr  # noqa: E402
+
+log = logging.getLogger("assistant.chat")
+Pairs = list[tuple[str, str]]
+
+_CITATION = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "integer"},
+        "source": {"type": "string"},
+        "start": {"type": "integer"},
+        "end": {"type": "integer"},
+        "text": {"type": "string"},
+        "quote": {"type": "string"},
+        "score": {"type": "number"},
+    },
+}
+ANSWER_SCHEMA = {
+    "type": "object",
+    "description": "the Answer: text with [n] markers, refused, citations, timings, "
+    "generator, question, flagged, trace; while streaming {'text': ..., 'partial': True}",
+    "properties": {
+        "text": {"type": "string"},
+        "refused": {"type": "boolean"},
+        "citations": {"type": "array", "items": _CITATION},
+        "timings": {"type": "object", "additionalProperties": {"type": "number"}},
+        "generator": {"type": "string"},
+        "question": {"type": "string"},
+        "flagged": {"type": "array", "items": {"type": "string"}},
+        "trace": {"type": "object", "additionalProperties": True},
+        "partial": {"type": "boolean"},
+    },
+}
+
+
+class AnswerJSON(gr.JSON):
+    """gr.JSON whose API type is the Answer's dict, not "any valid json"."""
+
+    def api_info(self) -> dict[str, Any]:
+        return ANSWER_SCHEMA
+
+
+def components(settings: Settings) -> dict[str, Any]:
+    """The endpoint's hidden components (their labels name the API's parameters)."""
+    from assistant.generators import NAMES as GENERATORS
+
+    return {
+        "generator": gr.Dropdown(list(GENERATORS), value=None, label="generator", visible=False),
+        "k": gr.Number(
+            value=None, precision=0, minimum=K_MIN, maximum=K_MAX, label="k", visible=False
+        ),
+        "used": gr.State({}),  # the generator and k this conversation last used
+        "answer": AnswerJSON(visible=False, label="answer"),
+        "button": gr.Button(visible=False),
+    }
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def chat(
+    settings: Settings,
+    message: str,
+    history: Pairs,
+    generator: str | None,
+    k: int | None,
+    used: dict[str, Any],
+) -> Iterator[tuple[Any, ...]]:
+    """Answer `message`; yields the text so far, then the whole Answer as a dict (and the
+    conversation and the generator and k it used, kept in the session)."""
+    from assistant.pipeline import get_pipeline
+
+    used = used if isinstance(used, dict) else {}
+    generator = generator or used.get("generator") or settings.generator
+    k_value = int(k) if k not in (None, "") else used.get("k")
+    pairs: Pairs = [(str(u), str(a)) for u, a in history or []]
+    text = ""
+    try:
+        stream = get_pipeline(settings).stream(message, pairs, generator=generator, k=k_value)
+        for event in stream:
+            if isinstance(event, Answer):
+                kept = {"generator": generator, "k": k_value}
+                yield event.to_dict(), [*pairs, (message, strip_markers(event.text))], kept
+                return
+            text += event
+            yield {"text": text, "partial": True}, gr.skip(), gr.skip()
+    except AssistantError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    except Exception as exc:
+        log.exception("chat api: unexpected failure")
+        raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
