@@ -315,7 +315,7 @@ class _Run:
 
     def refusal(self, decision: Decision, draft: str = "") -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        trace = self.prep.trace(decision, draft, **self.extra)
+        trace = self.prep.trace(decision, self.extra, draft)
         return Answer(
             REFUSAL, True, [], self.timings, self.gen.name, self.prep.question, trace=trace
         )
@@ -330,7 +330,7 @@ class _Run:
             self.gen.name,
             self.prep.question,
             verified.flagged,
-            trace=self.prep.trace(decision, **self.extra),
+            trace=self.prep.trace(decision, self.extra),
         )
 
 

@@ -8,6 +8,7 @@ read that instead of re-running the steps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +26,13 @@ class Prepared:
     timings: dict[str, float]
     retrieved: list[Hit] = field(default_factory=list)  # fused ranking, best first
 
-    def trace(self, decision: Decision, draft: str = "", **extra: float) -> dict[str, Any]:
-        """The trace of an answer given `decision`; `draft` is the generated text before the
+    def trace(
+        self, decision: Decision, extra: Mapping[str, float] | None = None, draft: str = ""
+    ) -> dict[str, Any]:
+        """The trace of an answer given `decision`; `extra` holds signals found while
+        answering (the reader's P(NOT_FOUND)); `draft` is the generated text before the
         checks after generation (kept for a refusal, to see what was refused)."""
+        extra = extra or {}
         return {
             "question": self.question,
             "retrieved": [_hit(rank, h) for rank, h in enumerate(self.retrieved, start=1)],

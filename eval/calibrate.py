@@ -211,7 +211,8 @@ def write_calibrator(floor: float, thresholds: dict[str, float], max_false: floa
         "fitted": datetime.now().astimezone().isoformat(timespec="seconds"),
         "data": "calibration parts of squad2-open (eval/squad2_open.toml) and of the "
         "users'-words suite (eval/users_words/calibration.jsonl); outcomes in eval/calibration/",
-        "aim": f"at most {max_false:.0%} of answerable calibration questions refused",
+        "aim": f"at most {max_false:.0%} of answerable calibration questions refused beyond "
+        "those refused with the gate off",
         "script": "python -m eval.calibrate --write",
     }
     CALIBRATOR_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
