@@ -71,6 +71,7 @@ ingest: install
 eval: install install-local
 	$(VENV)/bin/assistant eval --generator extractive --generator local
 	$(VENV)/bin/assistant eval --suite squad2-open --generator extractive --generator local
+	$(VENV)/bin/assistant eval --suite users-words --generator extractive --generator local
 	$(VENV)/bin/assistant eval --suite injection --generator extractive --generator local
 
 bench: install install-local
