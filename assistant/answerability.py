@@ -18,7 +18,10 @@ unrelated. The assistant refuses at four points, all decided here:
    is supported by a shown passage (a number or a qualified number the passage does not
    state never is, see `assistant.grounding`); the answer only repeats the question's words;
    or it names names or numbers that neither the question nor its cited passages hold
-   (`unsourced`).
+   (`unsourced`); its words come only from orders to an assistant planted in its cited
+   passages (`from_orders`, see `index.orders`: those sentences are no source for anything);
+   or it is not of the kind the question asks for (`fits_kind`: a "who" question answered
+   with "ACCESS GRANTED").
 
 `extractive` has no reader: it answers with its best sentence unless the question is plainly
 unrelated (2), then the checks after generation (4) apply.
@@ -43,6 +46,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.evidence import content_stems
+from index.orders import orders_in, without_orders
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 2
@@ -189,6 +193,27 @@ def unsourced(answer: str, questions: str, cited: str) -> set[str]:
     return content_stems(named) - content_stems(questions) - content_stems(cited)
 
 
+def from_orders(answer: str, questions: str, cited: str) -> bool:
+    """Whether what `answer` adds to the question comes only from sentences of its cited
+    passages that give orders to an assistant (`index.orders`), none from their facts."""
+    new = content_stems(answer) - content_stems(questions)
+    orders = " ".join(orders_in(cited))
+    return bool(new & content_stems(orders)) and not new & content_stems(without_orders(cited))
+
+
+def fits_kind(answer: str, question: str) -> bool:
+    """Whether `answer` has the form its question asks for: a number for "how many" or
+    "what year", a time for "when", a name for "who" (not a code word in capitals)."""
+    words = _TOKEN.findall(answer)
+    if _COUNT_Q.search(question):
+        return any(_DIGIT.search(w) or w.lower() in _NUMBERS for w in words)
+    if _WHEN_Q.search(question):
+        return any(_DIGIT.search(w) or w.lower() in _NUMBERS | _TIMES for w in words)
+    if _WHO_Q.search(question):
+        return any(w[0].isupper() and (not w.isupper() or len(w) <= 5) for w in words)
+    return True
+
+
 def offers_choice(question: str) -> bool:
     """Whether the question names its possible answers ("Which is older, X or Y?"): its
     answer then repeats one of them."""
@@ -199,6 +224,116 @@ _YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _DIGIT = re.compile(r"\d")
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
+_COUNT_Q = re.compile(r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.I)
+_WHEN_Q = re.compile(r"^\W*when\b", re.I)
+_WHO_Q = re.compile(r"^\W*who\b(?!se)", re.I)
+_NUMBERS = frozenset(
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "dozen",
+        "dozens",
+        "half",
+        "once",
+        "twice",
+    ]
+)
+_TIMES = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "spring",
+        "summer",
+        "autumn",
+        "fall",
+        "winter",
+        "after",
+        "before",
+        "until",
+        "since",
+        "during",
+        "ago",
+        "century",
+        "centuries",
+        "decade",
+        "decades",
+        "year",
+        "years",
+        "month",
+        "months",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "soon",
+        "later",
+        "early",
+        "late",
+        "now",
+        "then",
+        "morning",
+        "evening",
+        "night",
+        "noon",
+        "midnight",
+        "dawn",
+        "dusk",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+    ]
+)
 
 
 def after_generation(
@@ -213,13 +348,21 @@ def after_generation(
     kept a citation; `answer` is its text without markers; `questions` the asked and the
     searched question; `cited` the text of the passages the answer cites."""
     stage = "after generation"
+    asked = questions.split("?")[0]  # the question as asked, for its kind
     if declined:
         return Decision(False, probability, "the model found no answer", stage)
     if not supported:
         return Decision(False, probability, "no sentence is supported by a passage", stage)
     if echoes(answer, questions) and not offers_choice(questions):
         return Decision(False, probability, "the answer only repeats the question", stage)
-    if words := unsourced(answer, questions, cited):
+    if from_orders(answer, questions, cited):
+        reason = "the answer comes from an order to the assistant in a document, not its facts"
+        return Decision(False, probability, reason, stage)
+    if not fits_kind(answer, asked):
+        reason = "the answer is not of the kind the question asks for"
+        return Decision(False, probability, reason, stage)
+    # Orders planted in a document are not its facts: they cannot source an answer's words.
+    if words := unsourced(answer, questions, without_orders(cited)):
         reason = f"the answer says what its passages do not ({', '.join(sorted(words))})"
         return Decision(False, probability, reason, stage)
     return Decision(True, probability, "", stage)

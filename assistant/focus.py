@@ -1,12 +1,15 @@
 """Which words of the retrieved chunks a generator is shown: the best sentences, in order.
 
 A short prompt keeps the local model fast; the chunk stays whole for citations and offsets.
+Sentences addressed to an assistant (orders planted in a document, `index.orders`) are
+never picked: a document is data.
 """
 
 from __future__ import annotations
 
-from assistant.evidence import EvidenceScorer, Scored
+from assistant.evidence import EvidenceScorer, Scored, Sentence
 from assistant.types import Passage
+from index.orders import flagged_spans, outside
 from index.tokens import count_tokens
 
 
@@ -16,7 +19,7 @@ def focus(
     """Keep the chunks holding the `sentences` best sentences (within `budget` tokens, at
     least one); each kept chunk's excerpt is its picked sentences in document order.
     Also returns every sentence of the chunks, scored against the question, best first."""
-    ranked = scorer.rank(question, EvidenceScorer.sentences([(p.start, p.text) for p in chunks]))
+    ranked = scorer.rank(question, _data_sentences(chunks))
     top = _pick(ranked[:sentences], budget)
     order: list[int] = list(dict.fromkeys(s.sentence.chunk_index for s in top))
     passages = []
@@ -27,6 +30,26 @@ def focus(
         best = round(max(s.score for s in mine), 4)
         passages.append(Passage.of(number, chunk, best, "\n".join(s.text for s in picked)))
     return passages, ranked
+
+
+def _data_sentences(chunks: list[Passage]) -> list[Sentence]:
+    """The chunks' sentences without the orders to an assistant planted in them
+    (`index.orders`): those are never shown to a generator, only what is left of a sentence
+    around a role marker is."""
+    out = []
+    for sentence in EvidenceScorer.sentences([(p.start, p.text) for p in chunks]):
+        chunk = chunks[sentence.chunk_index]
+        flagged = [(chunk.start + s, chunk.start + e) for s, e in flagged_spans(chunk.text)]
+        left = outside(sentence.start, sentence.end, flagged)
+        if left is None:
+            continue
+        text = chunk.text[left[0] - chunk.start : left[1] - chunk.start].strip()
+        if text == sentence.text:
+            out.append(sentence)
+        elif any(ch.isalnum() for ch in text):
+            offset = left[0] + chunk.text[left[0] - chunk.start :].find(text)
+            out.append(Sentence(sentence.chunk_index, offset, offset + len(text), text))
+    return out
 
 
 def _pick(candidates: list[Scored], budget: int) -> list[Scored]:

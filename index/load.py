@@ -13,9 +13,11 @@ import codecs
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
@@ -106,12 +108,31 @@ def _read_plain(path: Path) -> str:
     return decode_text(path.read_bytes())
 
 
+_INVISIBLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|em|pt)?"
+    r"\s*(?:;|$)|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$))",
+    re.IGNORECASE,
+)
+
+
+def _hidden(tag: Any) -> bool:
+    """An element a reader never sees: `hidden`, `aria-hidden="true"`, or a style that
+    hides it (display:none, visibility:hidden, zero size or opacity)."""
+    attrs = getattr(tag, "attrs", None) or {}
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).strip().lower() == "true":
+        return True
+    return bool(_INVISIBLE.search(str(attrs.get("style", ""))))
+
+
 def _read_html(path: Path) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_read_plain(path), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    for tag in soup.find_all(_hidden):  # a reader never sees it: text only a model would
+        if not tag.decomposed:
+            tag.decompose()
     lines = (line.strip() for line in soup.get_text("\n").splitlines())
     return "\n".join(line for line in lines if line)
 
