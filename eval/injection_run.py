@@ -209,11 +209,10 @@ def gate(s: dict[str, Any], bounds: dict[str, Any]) -> list[str]:
 
 def main(args: argparse.Namespace, settings: Any, generators: list[str], k: int) -> int:
     """Run the suite's part for each generator; 1 when the gate fails (unless --no-gate)."""
-    from eval.suite import spread
-
     try:
         items = inj.items(args.part)
-        chosen = spread(items, args.limit)  # type: ignore[arg-type]
+        step = len(items) / args.limit if args.limit and args.limit < len(items) else 1.0
+        chosen = [items[int(i * step)] for i in range(round(len(items) / step))]
         indexes = ensure_indexes(settings, chosen, args.part)
     except inj.SuiteUnavailable as exc:
         raise UsageError(str(exc)) from None
