@@ -190,4 +190,5 @@ class _Checker:
             text=p.text,
             quote=quote,
             score=round(score, 4),
+            page=p.page_of(quote),
         )

@@ -68,7 +68,8 @@ def _print_sources(answer: Answer) -> None:
     print("\nSources:")
     for c in answer.citations:
         quote = " ".join(c.quote.split())
-        print(f"  [{c.number}] {c.source} (characters {c.start}-{c.end})")
+        page = f" p. {c.page}" if c.page else ""
+        print(f"  [{c.number}] {c.source}{page} (characters {c.start}-{c.end})")
         print(f"      \u201c{quote}\u201d")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from index.load import PAGE_BREAK
+
 
 @dataclass
 class Citation:
@@ -15,6 +17,7 @@ class Citation:
     text: str  # the passage
     quote: str  # the sentence(s) of the passage that support the claim
     score: float
+    page: int | None = None  # a PDF's 1-based page of the quote (None for other types)
 
 
 @dataclass
@@ -51,13 +54,24 @@ class Passage:
     text: str
     score: float
     excerpt: str = ""
+    page: int = 0  # a PDF's page where the passage starts (0: the document has no pages)
 
     @classmethod
     def of(cls, number: int, chunk: Any, score: float, excerpt: str = "") -> Passage:
-        """Passage `number` of a chunk (anything with id, source, start, end and text)."""
+        """Passage `number` of a chunk (anything with id, source, start, end and text, and
+        maybe page)."""
+        page = getattr(chunk, "page", 0)
         return cls(
-            number, chunk.id, chunk.source, chunk.start, chunk.end, chunk.text, score, excerpt
+            number, chunk.id, chunk.source, chunk.start, chunk.end, chunk.text, score, excerpt, page
         )
+
+    def page_of(self, quote: str) -> int | None:
+        """The page of `quote` within this passage (a passage may cross a page break), or
+        None when the document has no pages."""
+        if not self.page:
+            return None
+        at = max(self.text.find(quote), 0)
+        return self.page + self.text.count(PAGE_BREAK, 0, at)
 
     @property
     def shown(self) -> str:

@@ -1,7 +1,8 @@
 """Read .txt, .md, .html and .pdf files into Documents that keep their full text.
 
 Every Document carries its path relative to the corpus root and the exact text that chunk
-offsets point into, so a citation can always be traced back to characters of that text.
+offsets point into, so a citation can always be traced back to characters of that text (a
+PDF's pages are separated by form feeds, which give a citation its page).
 Text files may be in any common encoding (detected with charset-normalizer, see
 `decode_text`). Files that cannot be read are reported as LoadProblems (one line each) and
 skipped.
@@ -137,6 +138,22 @@ def _read_html(path: Path) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Between the pages of a PDF's text, on a line of its own (as pdftotext marks pages): page n
+# is the text after the (n-1)th one, so an offset's page is one count away (`page_at`).
+PAGE_BREAK = "\f"
+
+
+def is_paged(source: str) -> bool:
+    """Whether the document's text marks its pages (a PDF's does)."""
+    return source.lower().endswith(".pdf")
+
+
+def page_at(text: str, offset: int, start: int = 0, page: int = 1) -> int:
+    """The 1-based page of `text[offset]` in a paged text; counting may resume from an
+    earlier offset `start` known to be on `page`."""
+    return page + text.count(PAGE_BREAK, start, offset)
+
+
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
 
@@ -148,7 +165,11 @@ def _read_pdf(path: Path) -> str:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (AttributeError, ...)
         raise UnreadableFile(f"not a readable PDF ({type(exc).__name__})") from None
-    return "\n\n".join(page.strip() for page in pages if page.strip())
+    if not any(page.strip() for page in pages):
+        return ""
+    # Every page, an empty one too, so that the page breaks count pages.
+    texts = (page.replace(PAGE_BREAK, "\n").strip() for page in pages)
+    return f"\n{PAGE_BREAK}\n".join(texts)
 
 
 _READERS = {

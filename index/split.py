@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from index.load import Document
+from index.load import Document, is_paged, page_at
 from index.tokens import count_tokens, get_encoding
 
 # A line break always ends a sentence (headlines and list items have no full stop); within a
@@ -32,6 +32,7 @@ class Chunk:
     end: int
     text: str
     version: str  # identifies the document version and chunking that produced this chunk
+    page: int = 0  # a PDF's 1-based page where the chunk starts (0: the text has no pages)
 
 
 @cache
@@ -173,14 +174,11 @@ def split_version(doc: Document, size: int, overlap: int, model: str = "") -> st
 def split_document(doc: Document, size: int, overlap: int, model: str = "") -> list[Chunk]:
     """The chunks of `doc`, `size` tokens each at most, sharing about `overlap` tokens."""
     version = split_version(doc, size, overlap, model)
-    return [
-        Chunk(
-            id=chunk_id(doc.source, version, start, doc.text[start:end]),
-            source=doc.source,
-            start=start,
-            end=end,
-            text=doc.text[start:end],
-            version=version,
-        )
-        for start, end in chunk_spans(doc.text, size, overlap)
-    ]
+    chunks, paged, last, page = [], is_paged(doc.source), 0, 1
+    for start, end in chunk_spans(doc.text, size, overlap):
+        if paged:  # spans come in order: count the page breaks since the last one
+            page, last = page_at(doc.text, start, last, page), start
+        text = doc.text[start:end]
+        chunk_id_ = chunk_id(doc.source, version, start, text)
+        chunks.append(Chunk(chunk_id_, doc.source, start, end, text, version, page if paged else 0))
+    return chunks

@@ -65,6 +65,7 @@ class StoredChunk:
     end: int
     text: str
     distance: float = 0.0
+    page: int = 0  # a PDF's page where the chunk starts (0: no pages)
 
 
 @contextmanager
@@ -215,6 +216,7 @@ class Store:
                     documents=[c.text for c in part],
                     metadatas=[
                         {"source": c.source, "start": c.start, "end": c.end, "version": c.version}
+                        | ({"page": c.page} if c.page else {})
                         for c in part
                     ],
                 )
@@ -309,11 +311,8 @@ class Store:
             record = manifest.get(str(meta["source"]))
             if record is None or record.version != meta["version"]:
                 continue
-            out.append(
-                StoredChunk(
-                    id_, str(meta["source"]), int(meta["start"]), int(meta["end"]), doc, float(dist)
-                )
-            )
+            start, end, page = int(meta["start"]), int(meta["end"]), int(meta.get("page", 0))
+            out.append(StoredChunk(id_, str(meta["source"]), start, end, doc, float(dist), page))
         return out
 
     def query(
