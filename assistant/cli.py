@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_ingest(sub: Any) -> None:
     p = sub.add_parser(
         "ingest",
-        help="index documents (.txt .md .html .pdf)",
+        help="index documents (.txt .md .html .pdf .docx)",
         description="Index files and folders. Runs are incremental: unchanged "
         "files are skipped, changed ones replaced, deleted ones removed.",
     )

@@ -1,4 +1,4 @@
-"""Read .txt, .md, .html and .pdf files into Documents that keep their full text.
+"""Read .txt, .md, .html, .pdf and .docx files into Documents that keep their full text.
 
 Every Document carries its path relative to the corpus root and the exact text that chunk
 offsets point into, so a citation can always be traced back to characters of that text (a
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,33 @@ def _read_pdf(path: Path) -> str:
     return f"\n{PAGE_BREAK}\n".join(texts)
 
 
+def _read_docx(path: Path) -> str:
+    """A Word document's paragraphs and tables in document order: one line per paragraph,
+    one line per table row with its cells (a merged cell once) separated by " | "."""
+    try:
+        import docx
+    except ImportError:  # pragma: no cover - a dependency; a broken install says what to do
+        raise UnreadableFile("reading .docx needs python-docx (pip install python-docx)") from None
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+        lines: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                for row in block.rows:
+                    cells = list(dict.fromkeys(c for c in row.cells))  # merged cells repeat
+                    texts = (" ".join(c.text.split()) for c in cells)
+                    lines.append(" | ".join(t for t in texts if t))
+            else:
+                lines.append(block.text.strip())
+    except OSError:
+        raise
+    except Exception as exc:  # not a zip, no word/document.xml, bad XML, ...
+        raise UnreadableFile(f"not a readable Word document ({type(exc).__name__})") from None
+    return "\n".join(line for line in lines if line)
+
+
 _READERS = {
     ".txt": _read_plain,
     ".md": _read_plain,
@@ -179,6 +206,7 @@ _READERS = {
     ".html": _read_html,
     ".htm": _read_html,
     ".pdf": _read_pdf,
+    ".docx": _read_docx,
 }
 
 

@@ -164,7 +164,7 @@ def test_bad_files_are_one_line_problems_and_the_rest_still_loads(tmp_path: Path
     assert [d.source for d in docs] == ["good.pdf", "good.txt"]
     reasons = {p.path: p.reason for p in problems}
     expected = {
-        "notes.docx": "unsupported",
+        "notes.docx": "not a readable Word document",
         "Makefile": "unsupported",
         "empty.txt": "no text",
         "blank.md": "no text",
