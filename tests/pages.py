@@ -72,7 +72,10 @@ def ask(page, question):
     bots.nth(before).wait_for()
     done = bots.nth(before).locator(".ca-meta, .ca-refusal, .ca-error")
     done.first.wait_for()
-    page.wait_for_function("() => !document.querySelector('#ca-question textarea').disabled")
+    page.wait_for_function(  # the Stop button is gone: the page takes the next question
+        "() => { const s = document.querySelector('#ca-stop');"
+        " return !s || s.offsetParent === null; }"
+    )
     return bots.nth(before)
 
 

@@ -78,3 +78,31 @@ class ChromaServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class SilentServer:
+    """Accepts connections on loopback and never answers: an OpenAI endpoint that hangs, so
+    an answer stays "being written" for as long as a test needs."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()

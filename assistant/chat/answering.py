@@ -36,6 +36,7 @@ class Turn:
     """One question of a session being answered."""
 
     stop: threading.Event = field(default_factory=threading.Event)
+    cleared: bool = False  # stopped by clearing the chat: nothing of it is to be shown
 
 
 _active: dict[str, Turn] = {}
@@ -66,6 +67,16 @@ def stop(session: str) -> bool:
     turn = current(session)
     if turn is None:
         return False
+    turn.stop.set()
+    return True
+
+
+def clear(session: str) -> bool:
+    """Stop the session's answer because its chat was cleared; False when none runs."""
+    turn = current(session)
+    if turn is None:
+        return False
+    turn.cleared = True
     turn.stop.set()
     return True
 

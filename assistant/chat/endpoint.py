@@ -56,11 +56,12 @@ ANSWER_SCHEMA = {
 }
 
 
-class AnswerJSON(gr.JSON):
-    """gr.JSON whose API type is the Answer's dict, not "any valid json"."""
-
-    def api_info(self) -> dict[str, Any]:
-        return ANSWER_SCHEMA
+def answer_json() -> gr.JSON:
+    """A gr.JSON whose API type is the Answer's dict, not "any valid json" (set on the
+    instance: a subclass of a Gradio component makes Gradio write a .pyi beside this file)."""
+    answer = gr.JSON(visible=False, label="answer")
+    answer.api_info = lambda: ANSWER_SCHEMA  # type: ignore[method-assign]
+    return answer
 
 
 def components(settings: Settings) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def components(settings: Settings) -> dict[str, Any]:
             value=None, precision=0, minimum=K_MIN, maximum=K_MAX, label="k", visible=False
         ),
         "used": gr.State({}),  # the generator and k this conversation last used
-        "answer": AnswerJSON(visible=False, label="answer"),
+        "answer": answer_json(),
         "button": gr.Button(visible=False),
     }
 

@@ -61,6 +61,14 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
+def _error_message(exc: BaseException | None) -> str:
+    """One line for the chat: ours as they are, anything else logged and named."""
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    log.error("chat: unexpected failure", exc_info=exc)
+    return f"unexpected {_one_line(exc or RuntimeError())}"
+
+
 def render_status(settings: Settings, generator: str | None = None) -> str:
     """One line: which documents are indexed and which generator answers."""
     from assistant.pipeline import get_pipeline
@@ -181,7 +189,7 @@ class Handlers:
         chat = [*chat, _msg("user", render_question(question))]
         locked = gr.update(interactive=False)
         return (
-            gr.update(value="", interactive=False),
+            gr.update(value=""),  # the next question can be typed meanwhile (page.js queues it)
             chat,
             question,
             gr.update(visible=True, interactive=True),  # Stop
@@ -233,27 +241,26 @@ class Handlers:
                     chat[-1] = _msg("assistant", render_answer(final, note))
                     pairs = [*pairs, (question, strip_markers(final.text))]
                     record.update(a=_answer_record(final), note=note)
+                elif event.kind == "stopped" and turn.cleared:  # the chat was cleared
+                    chat, pairs, record = [], [], {}
+                    break
                 elif event.kind == "stopped":
                     chat[-1] = _msg("assistant", render_stopped(event.raw))
                     record["stopped"] = event.raw
                     break
                 elif event.kind == "error":
-                    exc = event.error
-                    if isinstance(exc, AssistantError):
-                        message = str(exc)
-                    else:
-                        log.error("chat: unexpected failure", exc_info=exc)
-                        message = f"unexpected {_one_line(exc or RuntimeError())}"
+                    message = _error_message(event.error)
                     chat[-1] = _msg("assistant", render_error(message))
                     record["error"] = message
-            if len(record) == 1:  # the stream ended without an answer
+            if len(record) == 1 and not turn.cleared:  # the stream ended without an answer
                 record["error"] = "no answer came back"
                 chat[-1] = _msg("assistant", render_error(record["error"]))
         finally:
             answering.end(session)
         saved = saved if isinstance(saved, dict) else {}
-        turns = [*saved.get("turns", []), record][-self.settings.saved_turns :]
-        saved = {**saved, "turns": turns, "generator": generator, "k": k_used}
+        turns = [*saved.get("turns", []), record] if record else []
+        saved = {**saved, "turns": turns[-self.settings.saved_turns :]}
+        saved = {**saved, "generator": generator, "k": k_used}
         yield chat, pairs, render_status(self.settings, generator), saved, skip
 
     def unlock(self, request: gr.Request) -> tuple[Any, ...]:
@@ -283,7 +290,9 @@ class Handlers:
         saved = saved if isinstance(saved, dict) else {}
         return {**saved, "generator": generator, "k": answering.clamp_k(k)[0]}
 
-    def clear(self, saved: Any) -> tuple[Any, ...]:
+    def clear(self, saved: Any, request: gr.Request) -> tuple[Any, ...]:
+        """New conversation, or the chat's Clear: an answer being written stops too."""
+        answering.clear(_session(request))
         saved = saved if isinstance(saved, dict) else {}
         return (
             [],

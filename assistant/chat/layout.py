@@ -35,6 +35,22 @@ import gradio as gr  # noqa: E402
 PRIVATE: dict[str, Any] = {"api_visibility": "undocumented"}  # events, not API endpoints
 
 
+def k_slider(**kwargs: Any) -> gr.Slider:
+    """The k slider: a value typed outside its range is used clamped to it (the page's
+    script says so in one note), never refused with a server error. (Set on the instance:
+    a subclass of a Gradio component makes Gradio write a .pyi beside this file.)"""
+    slider = gr.Slider(**kwargs)
+    refuse_out_of_range = slider.preprocess
+
+    def clamped(payload: float) -> float:
+        if payload is not None:
+            payload = min(max(float(payload), float(slider.minimum)), float(slider.maximum))
+        return refuse_out_of_range(payload)
+
+    slider.preprocess = clamped  # type: ignore[method-assign]
+    return slider
+
+
 def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
     """The chat page for these settings (not launched; see `assistant.chat.server.launch`).
 
@@ -121,9 +137,9 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
         info="local: the bundled LLM; extractive: quotes the best sentences, "
         "no model; openai: an OpenAI-compatible server",
     )
-    c.k = gr.Slider(
-        answering.K_MIN,
-        answering.K_MAX,
+    c.k = k_slider(
+        minimum=answering.K_MIN,
+        maximum=answering.K_MAX,
         value=settings.k,
         step=1,
         label="k",

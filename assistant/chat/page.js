@@ -104,31 +104,77 @@
   });
   window.caPicked = () => window.__caPick || "";
 
-  // k typed outside the slider's range: the slider puts it back in range silently; say so.
-  document.addEventListener(
-    "change",
-    (event) => {
-      const el = event.target;
-      if (!(el instanceof HTMLInputElement) || el.type !== "number" || !el.closest("#ca-k")) {
-        return;
-      }
-      const min = Number(el.min || 1);
-      const max = Number(el.max || 20);
-      const value = Number(el.value);
-      const out = el.value !== "" && (value < min || value > max);
-      const used = Math.min(Math.max(Math.round(value), min), max);
-      let note = document.querySelector("#ca-k-note");
-      if (!note) {
-        note = document.createElement("div");
-        note.id = "ca-k-note";
-        note.className = "ca-note";
-        note.setAttribute("role", "status");
-        el.closest("#ca-k").appendChild(note);
-      }
-      note.textContent = out ? `k ${el.value} is outside ${min}-${max}; used ${used}` : "";
-    },
-    true,
-  );
+  // k typed outside the slider's range: the box shows the k that is used (clamped as it is
+  // typed, before the page sends it), and one note says so.
+  function clampK(event) {
+    const el = event.target;
+    if (!(el instanceof HTMLInputElement) || el.type !== "number" || !el.closest("#ca-k")) {
+      return;
+    }
+    const min = Number(el.min || 1);
+    const max = Number(el.max || 20);
+    const typed = el.value;
+    const value = Number(typed);
+    const out = typed !== "" && (value < min || value > max);
+    const used = Math.min(Math.max(Math.round(value), min), max);
+    let note = document.querySelector("#ca-k-note");
+    if (!note && out) {
+      note = document.createElement("div");
+      note.id = "ca-k-note";
+      note.className = "ca-note";
+      note.setAttribute("role", "status");
+      el.closest("#ca-k").appendChild(note);
+    }
+    if (out) {
+      el.value = String(used);
+      note.textContent = `k ${typed} is outside ${min}-${max}; used ${used}`;
+    } else if (note && event.type === "input") {
+      note.textContent = "";
+    }
+  }
+  document.addEventListener("input", clampK, true);
+  document.addEventListener("change", clampK, true);
+
+  // The next question can be typed while an answer is written; Enter (or the send button)
+  // then queues it, and it is sent as soon as that answer is done or stopped.
+  let queued = false;
+  const busy = () => {
+    const stop = document.querySelector("#ca-stop");
+    return !!stop && stop.offsetParent !== null;
+  };
+  function queueNote(text) {
+    let note = document.querySelector("#ca-queued");
+    const box = document.querySelector("#ca-question");
+    if (!note && box && text) {
+      note = document.createElement("div");
+      note.id = "ca-queued";
+      note.className = "ca-note";
+      note.setAttribute("role", "status");
+      box.after(note);
+    }
+    if (note) note.textContent = text;
+  }
+  function sendQueued() {
+    if (!queued || busy()) return;
+    queued = false;
+    queueNote("");
+    const send = document.querySelector("#ca-question button.submit-button, #ca-question button[aria-label*=ubmit]");
+    if (send) send.click();
+  }
+  function holdWhileBusy(event) {
+    const inBox = event.target instanceof Element && event.target.closest("#ca-question");
+    if (!inBox || !busy()) return;
+    const enter = event.type === "keydown" && event.key === "Enter" && !event.shiftKey;
+    const click = event.type === "click" && event.target.closest("button");
+    if (!enter && !click) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    queued = true;
+    queueNote("Sent as soon as this answer is done.");
+  }
+  document.addEventListener("keydown", holdWhileBusy, true);
+  document.addEventListener("click", holdWhileBusy, true);
+  setInterval(sendQueued, 200);
 
   function scrollCited(root) {
     const mark = root.querySelector && root.querySelector("mark.ca-cited");

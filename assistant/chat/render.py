@@ -115,17 +115,19 @@ def render_pending(raw: str = "", stage: str = "", elapsed: float | None = None)
     return _message("pending", text, body)
 
 
+STOPPED_EMPTY = "Stopped before the answer began."
+STOPPED_PARTIAL = "Stopped. A partial answer's citations are not checked."
+
+
 def render_stopped(raw: str) -> str:
-    """An answer stopped by the user: the text it had, unchecked, marked as stopped."""
+    """An answer stopped by the user: the text it had, unchecked, marked as stopped (or one
+    line when it had none yet: nothing to check)."""
     text = renumber_markers(raw).strip()
-    note = "Stopped. A partial answer's citations are not checked."
-    body = (
-        f'<div class="ca-answer ca-stopped-text">{_with_markers(text)}</div>'
-        if text
-        else '<div class="ca-answer ca-stopped-text ca-empty">(no text yet)</div>'
-    )
-    plain = f"{text}\n\n{note}" if text else note
-    return _message("stopped", plain, f'{body}<div class="ca-stopped">{esc(note)}</div>')
+    if not text:
+        return _message("stopped", STOPPED_EMPTY, f'<div class="ca-stopped">{STOPPED_EMPTY}</div>')
+    body = f'<div class="ca-answer ca-stopped-text">{_with_markers(text)}</div>'
+    plain = f"{text}\n\n{STOPPED_PARTIAL}"
+    return _message("stopped", plain, f'{body}<div class="ca-stopped">{STOPPED_PARTIAL}</div>')
 
 
 def _source_attrs(c: Citation) -> str:
