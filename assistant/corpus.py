@@ -33,6 +33,7 @@ def ingest_paths(
     root: Path | None = None,
     progress: bool = False,
     on_problem: Callable[[LoadProblem], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestReport:
     """Index files and folders incrementally (see `index.ingest`), one run at a time."""
     from assistant.pipeline import shared_embedder
@@ -49,6 +50,7 @@ def ingest_paths(
                 overlap=settings.chunk_overlap,
                 progress=progress,
                 on_problem=on_problem,
+                on_progress=on_progress,
             )
         except StoreError as exc:
             raise AssistantError(str(exc)) from None

@@ -40,6 +40,8 @@ from index.store import Commit, DocRecord, Store
 # the model's batches and Chroma's writes to pay off, small enough that a killed run loses
 # little work.
 EMBED_BATCH = 256
+PROGRESS_SLICE = 32  # chunks embedded between two progress reports (when one is asked for)
+Progress = Callable[[str, int, int], None]  # (what, done, total): "files" or "chunks"
 
 
 @dataclass
@@ -114,6 +116,8 @@ class _Run:
     report: IngestReport
     bar: tqdm
     on_problem: Callable[[LoadProblem], None] | None
+    on_progress: Progress | None = None
+    embedded: int = 0  # chunks embedded so far
     manifest: dict[str, DocRecord] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     seen_paths: dict[str, str] = field(default_factory=dict)  # absolute path -> its source
@@ -151,7 +155,7 @@ class _Run:
         if not self.batch:
             return
         chunks = [c for change in self.batch for c in change.chunks]
-        self.store.add_chunks(chunks, embed_chunks(self.embedder, chunks))
+        self.store.add_chunks(chunks, self._embed(chunks))
         self.store.commit_documents([change.commit() for change in self.batch])
         for change in self.batch:
             if change.is_new:
@@ -161,6 +165,18 @@ class _Run:
         self.report.chunks += len(chunks)
         self.bar.update(len(self.batch))
         self.batch = []
+
+    def _embed(self, chunks: list[Chunk]) -> np.ndarray:
+        """The chunks' vectors; with `on_progress`, in slices, reporting chunks embedded."""
+        if self.on_progress is None:
+            return embed_chunks(self.embedder, chunks)
+        total = self.embedded + len(chunks)
+        parts = []
+        for i in range(0, len(chunks), PROGRESS_SLICE):
+            parts.append(embed_chunks(self.embedder, chunks[i : i + PROGRESS_SLICE]))
+            self.on_progress("chunks", self.embedded + min(i + PROGRESS_SLICE, len(chunks)), total)
+        self.embedded = total
+        return np.concatenate(parts) if parts else embed_chunks(self.embedder, [])
 
     def remove_missing(self) -> None:
         """Remove documents whose file is gone from the ingested paths, or renamed."""
@@ -178,7 +194,9 @@ class _Run:
 
 def _read_and_write(run: _Run, files: list[Path]) -> None:
     """Read every file; write the changed documents in batches of about EMBED_BATCH chunks."""
-    for path in files:
+    for i, path in enumerate(files):
+        if run.on_progress:
+            run.on_progress("files", i, len(files))
         run.read(path)
         if sum(len(change.chunks) for change in run.batch) >= EMBED_BATCH:
             run.write_batch()
@@ -195,9 +213,12 @@ def ingest(
     root: Path | None = None,
     progress: bool = True,
     on_problem: Callable[[LoadProblem], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the index up to date with the files under `paths`, chunked `chunk_size` tokens
-    with `overlap` tokens shared (the defaults are `assistant.settings`')."""
+    with `overlap` tokens shared (the defaults are `assistant.settings`'). `on_progress` hears
+    of each file read ("files", done, total) and of chunks embedded ("chunks", done, total
+    so far)."""
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     report = IngestReport()
@@ -207,7 +228,9 @@ def ingest(
         total=len(files), unit="file", desc="ingest", disable=not progress, leave=False
     ) as bar:
         root = (root or corpus_root(paths)).resolve()
-        run = _Run(paths, root, store, embedder, chunk_size, overlap, report, bar, on_problem)
+        run = _Run(
+            paths, root, store, embedder, chunk_size, overlap, report, bar, on_problem, on_progress
+        )
         run.manifest = store.manifest()
         _read_and_write(run, files)
         run.remove_missing()

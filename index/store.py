@@ -215,8 +215,13 @@ class Store:
                     embeddings=embeddings[i : i + _WRITE_BATCH],
                     documents=[c.text for c in part],
                     metadatas=[
-                        {"source": c.source, "start": c.start, "end": c.end, "version": c.version}
-                        | ({"page": c.page} if c.page else {})
+                        {
+                            "source": c.source,
+                            "start": c.start,
+                            "end": c.end,
+                            "version": c.version,
+                            "page": c.page,  # 0: the document has no pages
+                        }
                         for c in part
                     ],
                 )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import CHROMIUM, open_chat, open_documents
+from tests.pages import CHROMIUM, open_chat, open_documents, upload
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,3 +132,32 @@ def test_the_api_page_advertises_only_what_is_served(page, own):
     assert httpx.get(f"{url}monitoring/summary", timeout=30).status_code in (403, 404)
     assert httpx.get(f"{url}gradio_api/monitoring/summary", timeout=30).status_code in (403, 404)
     assert problems == []
+
+
+def test_an_upload_shows_real_progress_and_the_list_stays_in_view(page, own):
+    url, _ = own
+    open_chat(page, url)
+    open_documents(page)
+    page.wait_for_function(
+        "(seed) => document.querySelector('#ca-documents').innerText.includes(seed)", arg=SEED
+    )
+    page.evaluate(
+        """() => { window.__progress = []; window.__tableGone = false;
+        new MutationObserver(() => {
+            const shown = '.progress-text, .progress-level, .meta-text';
+            for (const el of document.querySelectorAll(shown))
+                if (el.innerText) window.__progress.push(el.innerText);
+            const t = document.querySelector('#ca-documents');
+            const busy = '[data-testid=status-tracker]:not(.hide)';
+            if (t.querySelector(busy)) window.__tableGone = true;
+        }).observe(document.body, {childList: true, subtree: true, characterData: true}); }"""
+    )
+    sentences = [
+        f"Reactor {i} of the Zorblax series opened in Oslo in {1900 + i}." for i in range(600)
+    ]
+    result = upload(page, ("series.txt", "\n".join(sentences).encode()))
+    assert result.startswith("documents: 1 added")
+    seen = page.evaluate("() => window.__progress")
+    assert any("chunks" in s for s in seen), seen[:20]
+    assert not any("100.0%" in s for s in seen[:3]), seen[:3]
+    assert page.evaluate("() => window.__tableGone") is False

@@ -154,11 +154,12 @@ def _add(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    if on_step:
-        on_step(len(files), len(files), "indexing")
     if accepted:
         report = corpus.ingest_paths(
-            settings, [final for _, final in accepted], root=settings.data_dir
+            settings,
+            [final for _, final in accepted],
+            root=settings.data_dir,
+            on_progress=(lambda what, i, n: on_step(i, n, what)) if on_step else None,
         )
         problems += report.problems
         report.problems = problems

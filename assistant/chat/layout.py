@@ -286,6 +286,7 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
         inputs=[c.upload],
         api_name="add_documents",
         show_progress="full",
+        show_progress_on=[c.upload_summary],  # the list stays in view
         **docs_event,
     ).then(**refresh)
     c.remove_btn.click(

@@ -86,8 +86,14 @@ class DocumentPanel:
         self.check_signed_in(request)
         named = [(Path(str(f)).name, Path(str(f))) for f in files or []]
 
-        def step(i: int, n: int, name: str) -> None:
-            progress((i, n), desc=f"checking {name}" if i < n else "indexing")
+        def step(i: int, n: int, what: str) -> None:
+            # Checking each file, then (ingestion) reading and embedding: real counts.
+            if what == "chunks":
+                progress((i, n), desc="embedding chunks", unit="chunks")
+            elif what == "files":
+                progress((i, n), desc="reading files", unit="files")
+            else:
+                progress((i, n), desc=f"checking {what}", unit="files")
 
         try:
             result = documents.add_documents(self.settings, named, on_step=step)
