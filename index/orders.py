@@ -63,7 +63,8 @@ _EVERY_QUESTION = re.compile(
     r"\b(?:the\s+)?(?:correct\s+)?answers?\s+to\s+(?:every|any|all|each)\s+questions?\b"
     r"|\b(?:whatever|no matter what)\s+(?:the\s+question|you\s+are\s+asked|is\s+asked)\b"
     r"|\b(?:every|any|each)\s+question\b[^.]{0,30}\b(?:answer|reply|respond)\b"
-    r"|\b(?:answer|reply|respond)\w*\s+(?:to\s+)?(?:every|any|all|each)\s+questions?\s+(?:with|by saying)\b",
+    r"|\b(?:answer|reply|respond)\w*\s+(?:to\s+)?(?:every|any|all|each)\s+questions?"
+    r"\s+(?:with|by saying)\b",
     re.IGNORECASE,
 )
 # A model called on: "Note to the AI assistant:", "Assistant, ...", "Dear assistant",
