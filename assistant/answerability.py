@@ -46,6 +46,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.evidence import content_stems
+from assistant.grounding import SPELLED_NUMBERS
 from index.orders import orders_in, without_orders
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
@@ -227,47 +228,9 @@ _OR = re.compile(r"\bor\b", re.IGNORECASE)
 _COUNT_Q = re.compile(r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.I)
 _WHEN_Q = re.compile(r"^\W*when\b", re.I)
 _WHO_Q = re.compile(r"^\W*who\b(?!se)", re.I)
-_NUMBERS = frozenset(
-    [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "dozen",
-        "dozens",
-        "half",
-        "once",
-        "twice",
-    ]
-)
+# Words that state a number: the spelled-out ones and a few more.
+_NUMBERS = frozenset(SPELLED_NUMBERS) | {"million", "billion", "dozen", "dozens", "half"}
+_NUMBERS |= {"once", "twice"}
 _TIMES = frozenset(
     [
         "january",

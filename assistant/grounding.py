@@ -24,7 +24,7 @@ _TWO_WORD = frozenset({"than", "least", "most"})  # "more than", "at least", "at
 
 
 # Numbers the passages may spell out ("eight lines" answers "8").
-_SPELLED = {
+SPELLED_NUMBERS = {
     w: str(n)
     for n, w in enumerate(
         [
@@ -52,13 +52,15 @@ _SPELLED = {
         ]
     )
 } | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70"}
-_SPELLED |= {"eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000"}
-_SPELLED_WORD = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
+SPELLED_NUMBERS |= {"eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000"}
+_SPELLED_WORD = re.compile(r"\b(" + "|".join(SPELLED_NUMBERS) + r")\b", re.IGNORECASE)
 
 
 def _digits(text: str) -> str:
     """`text` with the numbers it spells out also written as digits."""
-    return _SPELLED_WORD.sub(lambda m: f"{m.group()} {_SPELLED[m.group().lower()]}", text)
+    return _SPELLED_WORD.sub(
+        lambda m: f"{m.group()} {SPELLED_NUMBERS[m.group().lower()]}", text
+    )
 
 
 def _numbers(text: str) -> dict[str, list[str]]:
@@ -94,7 +96,7 @@ def grounded(claim: str, passage: str) -> tuple[bool, str]:
     """
     stated = _numbers(passage)
     for number, wordings in _numbers(_digits(passage)).items():
-        stated.setdefault(number, [w for w in wordings if w not in _SPELLED])
+        stated.setdefault(number, [w for w in wordings if w not in SPELLED_NUMBERS])
     if not set(_NUMBER.findall(claim)) <= set(stated):
         return False, claim
     for number, wordings in _numbers(claim).items():
