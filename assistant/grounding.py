@@ -58,9 +58,7 @@ _SPELLED_WORD = re.compile(r"\b(" + "|".join(SPELLED_NUMBERS) + r")\b", re.IGNOR
 
 def _digits(text: str) -> str:
     """`text` with the numbers it spells out also written as digits."""
-    return _SPELLED_WORD.sub(
-        lambda m: f"{m.group()} {SPELLED_NUMBERS[m.group().lower()]}", text
-    )
+    return _SPELLED_WORD.sub(lambda m: f"{m.group()} {SPELLED_NUMBERS[m.group().lower()]}", text)
 
 
 def _numbers(text: str) -> dict[str, list[str]]:
