@@ -381,7 +381,8 @@ def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
     stopped = page.locator("#ca-chat [data-testid=bot]").last.locator(".ca-stopped")
     stopped.wait_for()
     clicked = time.perf_counter()
-    assert stopped.inner_text().startswith("Stopped.")
+    # "Stopped." after some text, "Stopped before the answer began." before any
+    assert stopped.inner_text().startswith("Stopped")
 
     defaults = Settings()
     lock = shared_llama(str(model), n_ctx=defaults.local_context, n_threads=defaults.threads).lock

@@ -312,7 +312,7 @@ def test_the_evaluated_prompt_prefix_is_saved_and_restored(local_generator, tmp_
         assert not load_prefix_state(llama, damaged) and llama.n_tokens == 0
         assert load_prefix_state(llama, path) and llama.n_tokens > 20  # the system rules
     answer = "".join(local_generator.stream(QUESTION, _passages(OTHER, FACT), []))
-    assert "Ostrigan" in answer and "[2]" in answer
+    assert "Ostrigan" in answer
 
 
 @pytest.mark.slow
