@@ -512,6 +512,7 @@ def kill_while_committing(corpus: Path, data: Path, delay: float) -> bool:
         if not finished:
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
+        finished = finished or proc.returncode == 0  # it ended just before the kill landed
         assert finished or proc.returncode == -signal.SIGKILL
         if finished:
             assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
