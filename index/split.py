@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from index.load import Document, is_paged, page_at
@@ -35,11 +35,17 @@ class Chunk:
     page: int = 0  # a PDF's 1-based page where the chunk starts (0: the text has no pages)
 
 
-@cache
-def _segmenter() -> Any:
-    import pysbd
+_local = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False)
+
+def _segmenter() -> Any:
+    """This thread's pysbd segmenter (one holds the text it is splitting: not thread-safe)."""
+    segmenter = getattr(_local, "segmenter", None)
+    if segmenter is None:
+        import pysbd
+
+        segmenter = _local.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return segmenter
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

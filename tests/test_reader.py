@@ -107,3 +107,16 @@ def test_a_date_of_another_event_is_not_given_for_the_one_asked(seeded_data_dir,
     history = [("Who is the new head of Roscosmos?", "Yuri Borisov is its new head [1].")]
     result = answer("When was he appointed?", history, settings=_local(seeded_data_dir, model_path))
     assert result.refused or "July 26" not in result.text, result.text
+
+
+def test_sentences_are_split_the_same_from_many_threads_at_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [
+        f"Item {i}. Dr. No{i} met Mr. Smith at 3 p.m. in the U.S. It rained {i} mm."
+        for i in range(200)
+    ]
+    alone = [sentence_spans(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(sentence_spans, texts))
+    assert together == alone
