@@ -22,6 +22,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 60_000
+# The marks of every browser test module (`pytestmark = BROWSER_MARKS`).
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -11,21 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import CHROMIUM, TIMEOUT_MS, ask, open_chat, open_documents, upload
+from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
 from tests.servers import free_port
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED = "russia-iss-withdrawal.txt"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.server,
-    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 # Sets a flag, changes the title or opens a dialog if any of it ever runs.
 RUN = "window.__pwned=1;document.title='pwned'"

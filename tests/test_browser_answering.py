@@ -6,22 +6,13 @@ The app's `openai` generator points at a server that never answers, so an answer
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.pages import CHROMIUM, ask, open_chat
+from tests.pages import BROWSER_MARKS, ask, open_chat
 from tests.servers import SilentServer
 from tests.servers import serve_chat as serve
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.server,
-    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 QUESTION = "Who is the new head of Roscosmos?"
 
 

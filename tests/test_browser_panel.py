@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import CHROMIUM, open_chat, open_documents, upload
+from tests.pages import BROWSER_MARKS, open_chat, open_documents, upload
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,14 +17,7 @@ SEEDS = ROOT / "seeds"
 SEED = "russia-iss-withdrawal.txt"
 ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.server,
-    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

@@ -3,21 +3,12 @@ line that says so, and a signed-in user can sign out."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.pages import CHROMIUM
+from tests.pages import BROWSER_MARKS
 from tests.servers import free_port
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.server,
-    pytest.mark.filterwarnings("ignore:::gradio.queueing"),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
