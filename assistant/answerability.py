@@ -164,11 +164,11 @@ class Policy:
     def at_first_token(self, generator: str, p_not_found: float) -> Decision:
         """The reader's decision: answer when 1 - P(NOT_FOUND) reaches the threshold."""
         p = 1.0 - min(max(float(p_not_found), 0.0), 1.0)
-        if self.calibrator is None and self.threshold is None:
-            return Decision(True, p, "", "first token")
-        threshold = (
-            self.threshold if self.threshold is not None else self.calibrator.threshold(generator)  # type: ignore[union-attr]
-        )
+        threshold = self.threshold
+        if threshold is None:
+            if self.calibrator is None:
+                return Decision(True, p, "", "first token")
+            threshold = self.calibrator.threshold(generator)
         if p < threshold:
             reason = f"the reader finds no answer in the passages ({p:.2f} < {threshold:.2f})"
             return Decision(False, p, reason, "first token")

@@ -17,6 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -217,16 +218,18 @@ class LocalGenerator(ChatModelGenerator):
                 messages=chat, stream=True, max_tokens=1, temperature=0.0
             ):
                 pass
-            return continuation_probability(llama, self._refusal_tokens())
+            return continuation_probability(llama, self._refusal_tokens)
 
     def cancel(self, thread_id: int) -> bool:
         """Stop the generation (or prompt evaluation) that thread `thread_id` runs now."""
         return self.shared.cancel(thread_id)
 
+    @cached_property
     def _refusal_tokens(self) -> list[int]:
         tokens = self.shared.llama.tokenize(NOT_FOUND.encode(), add_bos=False)
         return list(tokens[:2])
 
+    @cached_property
     def _refusal_starts(self) -> list[int]:
         """The first tokens of NOT_FOUND however the model capitalises it."""
         spellings = (NOT_FOUND, NOT_FOUND.capitalize(), NOT_FOUND.lower())
@@ -237,7 +240,7 @@ class LocalGenerator(ChatModelGenerator):
         if decided:  # the reader chose to answer: the answer may not start NOT_FOUND
             import llama_cpp
 
-            ban = FirstTokenBan(self._refusal_starts())
+            ban = FirstTokenBan(self._refusal_starts)
             options["logits_processor"] = llama_cpp.LogitsProcessorList([ban])
         return options
 
