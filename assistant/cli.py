@@ -140,6 +140,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_main(args.rest))
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from assistant.feedback import export
+
+    settings = _settings()
+    done = export(settings.data_dir, Path(args.out))
+    for line in done.review:
+        print(line)
+    print(f"wrote {done.written} suite item(s) to {args.out}; {len(done.review)} for review")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     settings = _settings()
     for name, info in type(settings).model_fields.items():
@@ -168,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ingest(sub)
     _add_ask(sub)
     _add_chat(sub)
+    p = sub.add_parser("feedback", help="the chat's feedback on answers")
+    action = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    e = action.add_parser(
+        "export", help="write the feedback as suite items (eval/qa.jsonl's format)"
+    )
+    e.add_argument("--out", required=True, metavar="FILE.jsonl", help="the suite file to write")
+    e.set_defaults(func=cmd_feedback)
     p = sub.add_parser("settings", help="print the settings in force (ASSISTANT_* variables)")
     p.set_defaults(func=cmd_settings)
     p = sub.add_parser("eval", help="score the fixed question-answer suite", add_help=False)

@@ -1,0 +1,172 @@
+"""Feedback on answers (thumbs up or down, a note, and for a thumbs down the right answer
+and the passage that holds it), kept in the data dir's SQLite database with what the answer
+was built from: the question, the standalone question, the history, the answer with its
+citations and its trace. `export` turns it into suite items in eval/qa.jsonl's format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.citations import strip_markers
+from assistant.db import connect
+
+UP, DOWN = 1, -1
+
+
+@dataclass
+class Feedback:
+    rating: int  # UP or DOWN
+    question: str
+    answer: dict[str, Any]  # Answer.to_dict(): text, refused, citations, trace, ...
+    history: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+    right_answer: str = ""
+    passage: str = ""
+    owner: str = ""
+    conversation: str = ""
+    turn: int = -1
+    id: int = 0
+    created: float = 0.0
+
+    @property
+    def standalone(self) -> str:
+        return str(self.answer.get("question") or self.question)
+
+
+_COLUMNS = (
+    "id, owner, conversation, turn, created, rating, note, right_answer, passage, question,"
+    " history, answer"
+)
+
+
+def _row(row: Sequence[Any]) -> Feedback:
+    id_, owner, conv, turn, created, rating, note, right, passage, question, hist, ans = row
+    pairs = [(str(u), str(a)) for u, a in json.loads(hist)]
+    return Feedback(
+        rating, question, json.loads(ans), pairs, note, right, passage, owner, conv, turn,
+        id_, created,
+    )  # fmt: skip
+
+
+class FeedbackStore:
+    def __init__(self, data_dir: Path | str) -> None:
+        self.conn = connect(data_dir)
+
+    def add(self, fb: Feedback) -> int:
+        """Store `fb`; a later rating of the same turn of a conversation replaces it."""
+        if fb.conversation and fb.turn >= 0:
+            self.conn.execute(
+                "DELETE FROM feedback WHERE owner = ? AND conversation = ? AND turn = ?",
+                (fb.owner, fb.conversation, fb.turn),
+            )
+        cur = self.conn.execute(
+            "INSERT INTO feedback (owner, conversation, turn, created, rating, note,"
+            " right_answer, passage, question, standalone, history, answer)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fb.owner, fb.conversation, fb.turn, time.time(), fb.rating, fb.note,
+                fb.right_answer, fb.passage, fb.question, fb.standalone,
+                json.dumps(fb.history), json.dumps(fb.answer),
+            ),
+        )  # fmt: skip
+        return int(cur.lastrowid or 0)
+
+    def details(self, owner: str, id_: int, note: str, right_answer: str, passage: str) -> bool:
+        """Add the note (and a thumbs down's right answer and passage) to feedback `id_`."""
+        cur = self.conn.execute(
+            "UPDATE feedback SET note = ?, right_answer = ?, passage = ?"
+            " WHERE id = ? AND owner = ?",
+            (note.strip(), right_answer.strip(), passage.strip(), id_, owner),
+        )
+        return cur.rowcount > 0
+
+    def all(self) -> list[Feedback]:
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM feedback ORDER BY id")
+        return [_row(r) for r in rows]
+
+
+# -- export as suite items ----------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _passages(fb: Feedback) -> Iterable[str]:
+    """The texts the answer was built from: its citations' passages and retrieved chunks."""
+    for c in fb.answer.get("citations", []):
+        yield str(c.get("text", ""))
+    for hit in fb.answer.get("trace", {}).get("retrieved", []):
+        yield str(hit.get("text", ""))
+
+
+def _evidence_for(fb: Feedback) -> str:
+    """The user's passage, else the first sentence the answer was built from that holds the
+    right answer ('' when none does)."""
+    if fb.passage.strip():
+        return " ".join(fb.passage.split())
+    wanted = fb.right_answer.strip().casefold()
+    for text in _passages(fb):
+        for sentence in _SENTENCE_END.split(text):
+            if wanted and wanted in sentence.casefold():
+                return sentence.strip()
+    return ""
+
+
+def _item(fb: Feedback, answerable: bool, answers: list[str], evidence: list[str]) -> dict:
+    kind = "users_answerable" if answerable else "users_nearmiss"
+    kind = "followup" if fb.history else kind
+    return {
+        "id": f"feedback-{fb.id}",
+        "question": fb.question,
+        "answerable": answerable,
+        "answers": answers,
+        "evidence": evidence,
+        "history": [list(p) for p in fb.history],
+        "type": kind,
+    }
+
+
+def to_item(fb: Feedback) -> tuple[dict | None, str]:
+    """One suite item, or None and why it needs a person's review."""
+    refused = bool(fb.answer.get("refused"))
+    if fb.rating == UP and refused:  # rightly refused
+        return _item(fb, False, [], []), ""
+    if fb.rating == UP:
+        quotes = [" ".join(str(c.get("quote", "")).split()) for c in fb.answer["citations"]]
+        answer = " ".join(strip_markers(str(fb.answer.get("text", ""))).split())
+        if not quotes or not answer:
+            return None, "thumbs up on an answer without citations"
+        return _item(fb, True, [answer], quotes), ""
+    if not fb.right_answer.strip():
+        return None, "thumbs down without a right answer"
+    evidence = _evidence_for(fb)
+    if not evidence:
+        return None, "thumbs down: no passage given or found that holds the right answer"
+    return _item(fb, True, [fb.right_answer.strip()], [evidence]), ""
+
+
+@dataclass
+class Export:
+    written: int
+    review: list[str]  # one line per feedback left out, for a person to look at
+
+
+def export(data_dir: Path | str, out: Path) -> Export:
+    """Write every feedback that makes a suite item to `out` (JSON lines); the rest are
+    returned as review lines (id, why, the question)."""
+    lines, review = [], []
+    for fb in FeedbackStore(data_dir).all():
+        item, why = to_item(fb)
+        if item is None:
+            question = " ".join(fb.question.split())
+            review.append(f"review feedback-{fb.id}: {why}: {question!r} ({fb.note or 'no note'})")
+        else:
+            lines.append(json.dumps(item, ensure_ascii=False))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return Export(len(lines), review)

@@ -1,0 +1,96 @@
+"""The conversation store (assistant/conversations.py over assistant/db.py): a real SQLite
+file in a temporary data dir."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from assistant.conversations import UNTITLED, Conversations, to_markdown
+from assistant.db import FILE_NAME, MIGRATIONS, StoreError, connect
+
+
+def test_create_rename_delete_and_newest_first(tmp_path):
+    store = Conversations(tmp_path)
+    first = store.create("ann", "Who heads Roscosmos?")
+    second = store.create("ann")
+    assert second.title == UNTITLED
+    assert [s.id for s in store.list("ann")] == [second.id, first.id]
+
+    assert store.rename("ann", first.id, "  Roscosmos\n head ")
+    assert [s.title for s in store.list("ann")] == ["Roscosmos head", UNTITLED]  # touched
+    turn = {"q": "Who?", "a": {"text": "Borisov [1].", "citations": []}}
+    assert store.set_turns("ann", second.id, [turn])
+    assert store.set_scope("ann", second.id, ["beta.txt"])
+    got = store.get("ann", second.id)
+    assert got is not None and got.turns == [turn] and got.scope == ["beta.txt"]
+    assert store.list("ann")[0].id == second.id
+
+    assert store.delete("ann", second.id)
+    assert store.get("ann", second.id) is None
+    assert [s.id for s in store.list("ann")] == [first.id]
+    assert not store.delete("ann", second.id)
+
+
+def test_one_owner_never_reaches_another_owners_conversations(tmp_path):
+    store = Conversations(tmp_path)
+    ann = store.create("user:ann", "ann's")
+    bob = store.create("user:bob", "bob's")
+    assert [s.id for s in store.list("user:ann")] == [ann.id]
+    assert [s.id for s in store.list("user:bob")] == [bob.id]
+    assert store.get("user:bob", ann.id) is None
+    assert not store.rename("user:bob", ann.id, "taken")
+    assert not store.set_turns("user:bob", ann.id, [])
+    assert not store.set_scope("user:bob", ann.id, ["x"])
+    assert not store.delete("user:bob", ann.id)
+    kept = store.get("user:ann", ann.id)
+    assert kept is not None and kept.title == "ann's"
+
+
+def test_a_new_database_gets_every_migration_and_an_old_one_the_missing_ones(tmp_path):
+    conn = connect(tmp_path / "new")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+    old_dir = tmp_path / "old"  # a database made by a program with only the first migration
+    old_dir.mkdir()
+    old = sqlite3.connect(old_dir / FILE_NAME)
+    old.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    old.execute(
+        "INSERT INTO conversations (id, owner, title, created, updated) "
+        "VALUES ('c1', 'ann', 'kept', 1, 1)"
+    )
+    old.commit()
+    old.close()
+    store = Conversations(old_dir)
+    assert [s.title for s in store.list("ann")] == ["kept"]
+    version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+    assert version == len(MIGRATIONS)
+    tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+    assert "feedback" in tables
+
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    sqlite3.connect(newer / FILE_NAME).execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(StoreError, match="newer than this program"):
+        connect(newer)
+
+
+def test_markdown_export_has_questions_answers_with_markers_and_sources(tmp_path):
+    store = Conversations(tmp_path)
+    citation = {
+        "number": 1, "source": "report.pdf", "start": 10, "end": 90, "page": 4,
+        "quote": "Yuri Borisov is the new head.", "text": "...", "score": 0.9,
+    }  # fmt: skip
+    turns = [
+        {"q": "Who is the new head?", "a": {"text": "Yuri Borisov [1].", "citations": [citation]}},
+        {"q": "And then?", "stopped": "He said"},
+    ]
+    conv = store.create("ann", "Heads", scope=["report.pdf"], turns=turns)
+    text = to_markdown(conv)
+    assert text.startswith("# Heads\n")
+    assert "Searched only: report.pdf" in text
+    assert "## Who is the new head?\n\nYuri Borisov [1].\n" in text
+    assert "[1] report.pdf p. 4 (characters 10-90)" in text
+    assert "> Yuri Borisov is the new head." in text
+    assert "## And then?\n\nHe said (stopped)" in text

@@ -1,0 +1,68 @@
+"""Feedback on answers becomes suite items (assistant/feedback.py, `assistant feedback
+export`): real answers from the seed index with the extractive generator, a real SQLite file,
+and the eval harness's own suite reader on the export."""
+
+from __future__ import annotations
+
+import json
+
+from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
+from assistant.pipeline import get_pipeline
+from eval.suite import load_suite
+
+
+def _answer(settings, question: str) -> dict:
+    result = None
+    for event in get_pipeline(settings).stream(question, [], generator="extractive"):
+        result = event
+    return result.to_dict()  # type: ignore[union-attr]
+
+
+def test_thumbs_down_with_a_right_answer_exports_a_valid_suite_item(
+    open_settings, tmp_path, monkeypatch, capsys
+):
+    from assistant.cli import main
+
+    question = "Who is the new head of Roscosmos?"
+    answer = _answer(open_settings, question)
+    store = FeedbackStore(tmp_path)
+    down = store.add(Feedback(DOWN, question, answer, owner="ann", conversation="c", turn=0))
+    assert store.details("ann", down, "too long", "Yuri Borisov", "")
+    assert not store.details("bob", down, "not mine", "", "")  # another user's feedback
+    store.add(Feedback(DOWN, "When was the ISS launched?", answer, owner="ann", note="wrong"))
+    store.add(Feedback(UP, question, answer, owner="ann", conversation="c", turn=1))
+
+    kept = store.all()[0]
+    assert kept.note == "too long" and kept.standalone and kept.answer["trace"]
+
+    out = tmp_path / "suite.jsonl"
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    assert main(["feedback", "export", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "review feedback-2: thumbs down without a right answer" in printed
+    assert "wrote 2 suite item(s)" in printed
+    items = load_suite(out)  # the harness reads it as it reads eval/qa.jsonl
+    by_id = {i.id: i for i in items}
+    item = by_id[f"feedback-{down}"]
+    assert item.answerable and item.answers == ["Yuri Borisov"]
+    assert "Yuri Borisov" in item.evidence[0]  # the sentence of the answer's passages
+    seed = (open_settings.corpus_dir / "russia-iss-withdrawal.txt").read_text()
+    assert item.evidence[0] in seed
+    assert len(items) == 2  # the thumbs down without a right answer is for review
+    raw = [json.loads(line) for line in out.read_text().splitlines()]
+    assert set(raw[0]) == {"id", "question", "answerable", "answers", "evidence", "history", "type"}
+
+
+def test_a_thumbs_down_without_a_right_answer_is_listed_for_review(open_settings):
+    question = "Who is the new head of Roscosmos?"
+    answer = _answer(open_settings, question)
+    item, why = to_item(Feedback(DOWN, question, answer, note="wrong person"))
+    assert item is None and why == "thumbs down without a right answer"
+    item, why = to_item(Feedback(DOWN, question, answer, right_answer="Nobody Known"))
+    assert item is None and "no passage" in why
+    given = "He is the new head."
+    item, _ = to_item(Feedback(DOWN, question, answer, right_answer="him", passage=given))
+    assert item is not None and item["evidence"] == [given]
+    refused = {**answer, "refused": True, "citations": []}
+    item, _ = to_item(Feedback(UP, "Who won the 2018 World Cup?", refused))
+    assert item is not None and item["answerable"] is False and item["answers"] == []
