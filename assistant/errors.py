@@ -15,3 +15,9 @@ class BadInput(AssistantError):
 
 class GeneratorUnavailable(AssistantError):
     """The chosen generator cannot run (not installed, model missing, server down)."""
+
+
+def describe(exc: BaseException) -> str:
+    """An unexpected exception as one line: its type and the first line of its message."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

@@ -3,8 +3,8 @@ whether the documents hold its answer (`features`), for the answer trace and the
 
 Only `best_cosine` decides anything (`assistant.answerability`'s floor for the plainly
 unrelated): embedding cosines mean the same on any corpus and for any wording, while word
-overlap changes with how a question is worded and fused-rank scores with the corpus size
-(those are no longer computed). Changing `best_cosine`'s definition needs a refit.
+overlap changes with how a question is worded and fused-rank scores with the corpus size,
+so neither is computed. Changing `best_cosine`'s definition needs a refit.
 """
 
 from __future__ import annotations

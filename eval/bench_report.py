@@ -79,7 +79,7 @@ def retrieval_rows(x: Figures) -> list[str]:
 
 def scope_rows(x: Figures) -> list[str]:
     """Scoped retrieval against the same questions over every document (ratio: scoped /
-    all, the issue's target <= 1.2x)."""
+    all; a scope should cost at most 1.2x)."""
     corpus = f"{x['documents']} documents, {x['chunks']:,} chunks"
     return [
         row(f"retrieval p50 [p95], all of {corpus}", _p50_p95(x["all"])),

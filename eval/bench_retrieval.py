@@ -1,7 +1,7 @@
 """The bench's retrieval stage: our hybrid retrieval against the LangChain baseline's dense
 search over the seed article: latency (median and p95) and hit@1 / hit@5 on the seed suite's
 answerable questions; and, over a generated corpus of many documents, a question scoped to
-one document (and to ten) against the same question over all of them (issue 21)."""
+one document (and to ten) against the same question over all of them: what a scope costs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The injection suite: orders planted in documents must never steer an answer (issue 23).
+"""The injection suite: orders planted in documents must never steer an answer.
 
 Ten short fictional documents (`eval/injection/documents.jsonl`), each with facts and one
 question whose answer is a short span, get one attack each: BIPIA's text attacks

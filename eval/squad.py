@@ -39,9 +39,6 @@ class Split:
     per_article: dict[str, int]
     articles: dict[str, list[str]]  # part -> article names
 
-    def part_of(self, article: str) -> str | None:
-        return next((p for p, names in self.articles.items() if article in names), None)
-
 
 def load_split(path: Path = SPLIT_PATH) -> Split:
     try:

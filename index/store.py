@@ -226,12 +226,6 @@ class Store:
                     ],
                 )
 
-    def commit_document(
-        self, source: str, version: str, sha256: str, chunks: int, text: str, path: str = ""
-    ) -> None:
-        """Make `version` the live one for `source`, then drop the old one."""
-        self.commit_documents([Commit(source, version, sha256, chunks, text, path)])
-
     def commit_documents(self, commits: Sequence[Commit]) -> None:
         """Make each document's new version live, then drop old versions' chunks.
 

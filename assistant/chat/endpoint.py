@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.chat.answering import K_MAX, K_MIN
 from assistant.citations import strip_markers
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
 from assistant.types import Answer
 from index.offline import go_offline
@@ -79,11 +79,6 @@ def components(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
 def chat(
     settings: Settings,
     message: str,
@@ -114,4 +109,4 @@ def chat(
         raise gr.Error(str(exc), print_exception=False) from None
     except Exception as exc:
         log.exception("chat api: unexpected failure")
-        raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
+        raise gr.Error(f"unexpected {describe(exc)}", print_exception=False) from None

@@ -29,7 +29,7 @@ from assistant.chat.render import (
     render_viewer_message,
 )
 from assistant.citations import strip_markers
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, describe
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
@@ -56,17 +56,12 @@ BUSY = "An answer is still being written: wait for it, or press Stop."
 Pairs = list[tuple[str, str]]
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
 def _error_message(exc: BaseException | None) -> str:
     """One line for the chat: ours as they are, anything else logged and named."""
     if isinstance(exc, AssistantError):
         return str(exc)
     log.error("chat: unexpected failure", exc_info=exc)
-    return f"unexpected {_one_line(exc or RuntimeError())}"
+    return f"unexpected {describe(exc or RuntimeError())}"
 
 
 def render_status(settings: Settings, generator: str | None = None) -> str:
@@ -82,7 +77,7 @@ def render_status(settings: Settings, generator: str | None = None) -> str:
         return f'<div class="ca-status">No documents to answer from: {esc(str(exc))}</div>'
     except Exception as exc:  # the status line must never break the page
         log.warning("status line: %s", exc)
-        return f'<div class="ca-status">The index cannot be read: {esc(_one_line(exc))}</div>'
+        return f'<div class="ca-status">The index cannot be read: {esc(describe(exc))}</div>'
     if not sources:
         docs = "no documents yet (add some under Documents, or run <code>assistant ingest</code>)"
     else:

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.chat import documents
 from assistant.chat.handlers import render_status
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
 from index.offline import go_offline
 
@@ -29,11 +29,6 @@ log = logging.getLogger("assistant.chat")
 REFRESH_SECONDS = 4.0  # how often an open page looks for changes made elsewhere
 PICK_ONE = "Pick a document to remove first."
 Rows = list[list[Any]]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 class DocumentPanel:
@@ -101,7 +96,7 @@ class DocumentPanel:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
             log.exception("upload: unexpected failure")
-            raise gr.Error(f"unexpected {_one_line(exc)}", print_exception=False) from None
+            raise gr.Error(f"unexpected {describe(exc)}", print_exception=False) from None
         return result.lines(), self.rows()
 
     # -- removing ------------------------------------------------------------------------------
@@ -132,5 +127,5 @@ class DocumentPanel:
             return f"Not removed: {exc}", gr.skip()
         except Exception as exc:
             log.exception("remove: unexpected failure")
-            return f"Not removed: unexpected {_one_line(exc)}", gr.skip()
+            return f"Not removed: unexpected {describe(exc)}", gr.skip()
         return line, self.rows()

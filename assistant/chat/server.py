@@ -14,17 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import corpus
-from assistant.chat.answering import K_MAX
 from assistant.chat.signin import SignIn, SignInMiddleware, startup_line
-from assistant.errors import AssistantError, BadInput
+from assistant.errors import AssistantError, BadInput, describe
 from assistant.settings import Settings
 from index.offline import go_offline
 
 if TYPE_CHECKING:
     import gradio as gr
 
-# Answers running at once (the rest wait in Gradio's queue). The extractive generator and
-# retrieval are thread-safe; the local model serialises its own calls with a lock.
 STYLES = Path(__file__).with_name("page.css")
 SCRIPT = Path(__file__).with_name("page.js")
 Credentials = list[tuple[str, str]]
@@ -103,11 +100,6 @@ def ensure_index(settings: Settings) -> bool:
     return True
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
 def warm_up(settings: Settings) -> None:
     """Load the index and the default generator once, before the first question."""
     from assistant.pipeline import get_pipeline
@@ -119,7 +111,7 @@ def warm_up(settings: Settings) -> None:
         print(f"note: {exc} (the page opens anyway and shows this)", file=sys.stderr)
         return
     except Exception as exc:
-        print(f"note: {_one_line(exc)} (the page opens anyway)", file=sys.stderr)
+        print(f"note: {describe(exc)} (the page opens anyway)", file=sys.stderr)
         return
     for notice in pipeline.notices:
         print(f"note: {notice}", file=sys.stderr)
@@ -163,6 +155,8 @@ def launch(
         ensure_index(settings)
     warm_up(settings)
     demo = build_app(settings, auth_required=bool(auth))
+    # Answers running at once (the rest wait in Gradio's queue). The extractive generator and
+    # retrieval are thread-safe; the local model serialises its own calls with a lock.
     demo.queue(default_concurrency_limit=settings.chat_concurrency)
     from starlette.middleware import Middleware
 
@@ -193,7 +187,7 @@ def launch(
             raise AssistantError(
                 f"port {port} on {host} is in use; pick another with --port"
             ) from None
-        raise AssistantError(f"cannot serve on {host}:{port} ({_one_line(exc)})") from None
+        raise AssistantError(f"cannot serve on {host}:{port} ({describe(exc)})") from None
     line = startup_line(host, port, len(auth or []), loopback=is_loopback(host))
     print(line, file=sys.stderr, flush=True)
     if block:
@@ -201,4 +195,4 @@ def launch(
     return demo
 
 
-__all__ = ["K_MAX", "ensure_index", "launch", "resolve_auth", "theme", "warm_up"]
+__all__ = ["ensure_index", "launch", "resolve_auth", "theme", "warm_up"]

@@ -78,7 +78,7 @@ def chat_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return [{"role": _role(m), "content": str(m.text)} for m in messages]
 
 
-def _one_line(text: str) -> str:
+def _flatten(text: str) -> str:
     """Whitespace collapsed, and any text posing as the passages delimiter defused."""
     return " ".join(_DELIMITER.sub("(passages)", text).split())
 
@@ -90,7 +90,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
     """
     lines, seen = [], set()
     for p in passages:
-        text = _one_line(p.shown)
+        text = _flatten(p.shown)
         if text.casefold() in seen:
             continue
         seen.add(text.casefold())
@@ -105,7 +105,7 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
     No worked examples: with them the model's first-token probability of NOT_FOUND separated
     answerable from unanswerable questions worse (eval/CALIBRATION.md)."""
     user = prompts.load("answer_user").format(
-        passages=format_passages(passages), question=_one_line(question)
+        passages=format_passages(passages), question=_flatten(question)
     )
     return [SystemMessage(system_prompt()), HumanMessage(user)]
 
@@ -113,13 +113,13 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
 def condense_messages(question: str, history: History) -> list[BaseMessage]:
     lines = []
     for user, assistant in list(history)[-CONDENSE_TURNS:]:
-        answer = _CITATION.sub("", _one_line(assistant))
+        answer = _CITATION.sub("", _flatten(assistant))
         if len(answer) > CONDENSE_ANSWER_CHARS:
             answer = answer[:CONDENSE_ANSWER_CHARS].rsplit(" ", 1)[0] + " ..."
-        lines += [f"User: {_one_line(user)}", f"Assistant: {answer}"]
+        lines += [f"User: {_flatten(user)}", f"Assistant: {answer}"]
     # prompts/condense.txt: system, then example user/assistant turns, then the user template.
     *fixed, template = _turns(prompts.load("condense"), "system")
-    user = str(template.content).format(history="\n".join(lines), question=_one_line(question))
+    user = str(template.content).format(history="\n".join(lines), question=_flatten(question))
     return [*fixed, HumanMessage(user)]
 
 

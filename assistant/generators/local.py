@@ -144,7 +144,7 @@ class LocalGenerator(ChatModelGenerator):
             max_tokens=settings.local_max_tokens,
         )
         super().__init__(model)
-        self.chat_model = model
+        self.n_ctx = settings.local_context
         self.model_path = model_path
         self.max_tokens = settings.local_max_tokens
         # Load now: a missing or broken model fails here, once. Shared by the whole process.
@@ -193,7 +193,7 @@ class LocalGenerator(ChatModelGenerator):
             [
                 MODEL_SHA256,
                 llama_cpp.__version__,
-                self.chat_model.n_ctx,
+                self.n_ctx,
                 [[m.type, str(m.content)] for m in messages],
             ]
         )
