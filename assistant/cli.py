@@ -1,4 +1,5 @@
-"""The `assistant` command: ingest, ask, chat, eval, bench.
+"""The `assistant` command: ingest, ask, chat, settings, and the commands other packages
+register (`eval`, `bench` from the eval package; assistant/plugins.py).
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input. Errors are one line on
 stderr that says what to do (set ASSISTANT_DEBUG=1 for a traceback).
@@ -128,16 +129,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.harness import main as eval_main  # the harness lives beside the suite
+def cmd_plugin(args: argparse.Namespace) -> int:
+    """A command another package registers (`eval` and `bench`, assistant/plugins.py)."""
+    from assistant.plugins import load
 
-    return int(eval_main(args.rest))
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import main as bench_main
-
-    return int(bench_main(args.rest))
+    return int(load(args.plugin)(args.rest))
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -168,6 +164,13 @@ def _default(name: str) -> object:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    parser, sub = _built_in_parser()
+    _add_plugins(sub)
+    return parser
+
+
+def _built_in_parser() -> tuple[argparse.ArgumentParser, Any]:
+    """The parser of the built-in commands, and its subparsers to add more to."""
     parser = argparse.ArgumentParser(
         prog="assistant",
         description="Offline assistant that answers questions about your documents with cited "
@@ -188,13 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_feedback)
     p = sub.add_parser("settings", help="print the settings in force (ASSISTANT_* variables)")
     p.set_defaults(func=cmd_settings)
-    p = sub.add_parser("eval", help="score the fixed question-answer suite", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_eval)
-    p = sub.add_parser("bench", help="measure speed, scale and memory", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_bench)
-    return parser
+    return parser, sub
+
+
+def _add_plugins(sub: Any) -> None:
+    """The registered commands (`eval`, `bench`); each parses its own options."""
+    from assistant.plugins import commands, help_of
+
+    for name, ep in commands().items():
+        if name not in sub.choices:  # a built-in command keeps its name
+            p = sub.add_parser(name, help=help_of(ep), add_help=False)
+            p.add_argument("rest", nargs=argparse.REMAINDER)
+            p.set_defaults(func=cmd_plugin, plugin=ep)
 
 
 def _add_ingest(sub: Any) -> None:
@@ -264,14 +272,21 @@ def _add_chat(sub: Any) -> None:
     p.set_defaults(func=cmd_chat)
 
 
-_PASSTHROUGH = {"eval": cmd_eval, "bench": cmd_bench}  # these parse their own options
+def _plugin(name: str) -> Any:
+    """The registered command called `name`, unless a built-in command has that name."""
+    from assistant.plugins import commands
+
+    if name.startswith("-") or name in _built_in_parser()[1].choices:
+        return None
+    return commands().get(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     go_offline()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in _PASSTHROUGH:
-        args = argparse.Namespace(func=_PASSTHROUGH[argv[0]], rest=argv[1:])
+    plugin = _plugin(argv[0]) if argv else None
+    if plugin is not None:  # parses its own options, --help included
+        args = argparse.Namespace(func=cmd_plugin, plugin=plugin, rest=argv[1:])
     else:
         args = build_parser().parse_args(argv)
     from assistant.errors import AssistantError

@@ -9,14 +9,11 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from eval.aggregate import HEADLINE, LOWER_IS_BETTER
 from eval.errors import UsageError
 from eval.suite import BASELINE_PATH, THRESHOLDS_PATH
-
-if TYPE_CHECKING:
-    from eval.runner import Run
 
 Bounds = dict[str, dict[str, float]]  # metric -> {"min"/"max": x}
 
@@ -83,7 +80,17 @@ def load_baseline(path: Path = BASELINE_PATH) -> dict[str, Any]:
     return data
 
 
-def write_baseline(path: Path, runs: Sequence[Run], digest: str) -> None:
+class Measured(Protocol):
+    """What the baseline keeps of a run (eval.runner.Run has it; runner imports this module,
+    so the gate names the shape instead of importing the class)."""
+
+    generator: str
+    k: int
+    finished: str
+    summary: dict[str, Any]
+
+
+def write_baseline(path: Path, runs: Sequence[Measured], digest: str) -> None:
     data = {
         "_comment": "Headline metrics per generator that `assistant eval` compares against. "
         "Rewrite with `assistant eval --generator NAME --write-baseline` after an intended "

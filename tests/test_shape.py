@@ -58,3 +58,36 @@ def test_how_it_works_names_each_module_once():
         for p in modules
     }
     assert {m: n for m, n in counts.items() if n != 1} == {}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, at the top or inside a function (TYPE_CHECKING too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_nothing_under_assistant_or_index_imports_eval():
+    """eval -> assistant -> index, never back: `assistant eval` and `assistant bench` reach
+    the eval package through the `assistant.commands` entry points (assistant/plugins.py)."""
+    upward = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for pkg in ("assistant", "index")
+        for path in sorted((ROOT / pkg).rglob("*.py"))
+        for name in sorted(_imported_modules(path))
+        if name == "eval" or name.startswith("eval.")
+    ]
+    assert upward == []
+
+
+def test_eval_and_bench_are_registered_commands():
+    from assistant.plugins import commands
+
+    registered = commands()
+    assert {"eval", "bench"} <= set(registered)
+    assert all(registered[n].value.startswith("eval.") for n in ("eval", "bench"))
