@@ -5,11 +5,9 @@ Every rejection is one `BadInput` line that says what to send instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from assistant.errors import BadInput
-
-History = Sequence[tuple[str, str]]
+from assistant.settings import K_MAX, K_MIN
+from assistant.types import History
 
 
 def check_question(question: object, limit: int) -> str:
@@ -37,6 +35,6 @@ def check_history(history: History | None) -> list[tuple[str, str]]:
 
 
 def check_k(k: object) -> int:
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50:
-        raise BadInput("k must be between 1 and 50")
+    if not isinstance(k, int) or isinstance(k, bool) or not K_MIN <= k <= K_MAX:
+        raise BadInput(f"k must be between {K_MIN} and {K_MAX}")
     return k

@@ -33,6 +33,8 @@ def _settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"])
+        if not field:  # a rule between settings (chunk overlap < size): its own sentence
+            raise BadInput(str(err["msg"]).removeprefix("Value error, ")) from None
         raise BadInput(f"setting {field} (ASSISTANT_{field.upper()}): {err['msg']}") from None
 
 
@@ -46,8 +48,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.exists():
             raise BadInput(f"no such file or folder: {path}")
-    if settings.chunk_overlap >= settings.chunk_size:
-        raise BadInput("the chunk overlap must be smaller than the chunk size")
     report = ingest_paths(
         settings,
         paths,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answerability import Decision, Policy, after_generation, no_question
-from assistant.checks import History, check_history, check_k, check_question
+from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up
 from assistant.errors import AssistantError, GeneratorUnavailable
@@ -28,7 +28,7 @@ from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
 from assistant.signals import features
 from assistant.trace import Prepared
-from assistant.types import Answer, Passage
+from assistant.types import Answer, History, Passage
 from assistant.whole_corpus import WholeCorpus
 from index import Embedder, Store, StoreError
 

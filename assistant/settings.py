@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+K_DEFAULT, K_MIN, K_MAX = 4, 1, 20  # passages per question: the default and the range
 
 
 class Settings(BaseSettings):
@@ -28,7 +29,7 @@ class Settings(BaseSettings):
     collection: str = Field("chunks", description="Chroma collection name (3+ characters).")
     chunk_size: int = Field(128, ge=8, le=512, description="Chunk size in tiktoken tokens.")
     chunk_overlap: int = Field(32, ge=0, description="Tokens of whole sentences shared by chunks.")
-    k: int = Field(4, ge=1, le=20, description="Passages shown to the generator.")
+    k: int = Field(K_DEFAULT, ge=K_MIN, le=K_MAX, description="Passages shown to the generator.")
     excerpt_tokens: int = Field(
         80,
         ge=1,
@@ -103,6 +104,14 @@ class Settings(BaseSettings):
     max_upload_file_mb: float = Field(20.0, gt=0, description="Largest uploaded file, in MB.")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest upload (all files), in MB.")
     max_upload_files: int = Field(20, ge=1, description="Most files in one upload.")
+
+    @model_validator(mode="after")
+    def _chunks_fit(self) -> Settings:
+        """The chunk overlap is smaller than the chunk size (the splitter's own rule)."""
+        from index.split import check_sizes
+
+        check_sizes(self.chunk_size, self.chunk_overlap)
+        return self
 
 
 def settings_table() -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from index.load import PAGE_BREAK
+
+History = Sequence[tuple[str, str]]  # a conversation: (user, assistant) pairs, oldest first
 
 
 @dataclass

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from eval.bench_tools import QUESTION, ROOT, Context, stats, suite_rows
 
 if TYPE_CHECKING:
-    from assistant.generators import Generator, History
-    from assistant.types import Passage
+    from assistant.generators import Generator
+    from assistant.types import History, Passage
 
 
 def generators(ctx: Context) -> list[str]:

@@ -121,7 +121,7 @@ def _main(args: argparse.Namespace) -> int:
 def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
     """The settings, the generators to score and k, once the arguments are checked."""
     from assistant.generators import NAMES
-    from assistant.settings import Settings
+    from assistant.settings import K_MAX, K_MIN, Settings
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -136,8 +136,8 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
         if name not in NAMES:
             raise UsageError(f"unknown generator {name!r}; use one of {', '.join(NAMES)}")
     k = args.k or settings.k
-    if not 1 <= k <= 20:
-        raise UsageError("--k must be between 1 and 20")
+    if not K_MIN <= k <= K_MAX:
+        raise UsageError(f"--k must be between {K_MIN} and {K_MAX}")
     return settings, generators, k
 
 

@@ -102,11 +102,15 @@ def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, in
     return pieces
 
 
-def _check_sizes(size: int, overlap: int) -> None:
+def check_sizes(size: int, overlap: int) -> None:
+    """The chunking rule (`Settings` checks its values with it): a ValueError that says which
+    part is broken."""
     if size < 8:
-        raise ValueError("chunk size must be at least 8 tokens")
-    if not 0 <= overlap < size:
-        raise ValueError("chunk overlap must be at least 0 and smaller than the chunk size")
+        raise ValueError("the chunk size must be at least 8 tokens")
+    if overlap < 0:
+        raise ValueError("the chunk overlap must be at least 0")
+    if overlap >= size:
+        raise ValueError("the chunk overlap must be smaller than the chunk size")
 
 
 Unit = tuple[int, int, int]  # (start, end, tokens) of a sentence or of a piece of a long one
@@ -147,7 +151,7 @@ def _next_start(text: str, units: list[Unit], i: int, j: int, size: int, overlap
 
 def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     """Character spans of the chunks of `text`: whole sentences, about `size` tokens each."""
-    _check_sizes(size, overlap)
+    check_sizes(size, overlap)
     units = _units(text, size)
     counts = [n for _, _, n in units]
     chunks: list[tuple[int, int]] = []

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.generators import NOT_FOUND
-from assistant.settings import Settings
+from assistant.settings import K_DEFAULT, K_MAX, K_MIN, Settings
 from assistant.types import Answer
 
-K_MIN, K_MAX = 1, 20  # the page's k range
 TICK = 0.25  # seconds between progress updates
 STAGE_SEARCH = "Searching the documents\u2026"
 STAGE_READ = "Reading the passages\u2026"
@@ -86,7 +85,7 @@ def clamp_k(k: Any) -> tuple[int, str]:
     try:
         value = round(float(k))
     except (TypeError, ValueError):
-        return 4, f"k {k!r} is not a number; used 4"
+        return K_DEFAULT, f"k {k!r} is not a number; used {K_DEFAULT}"
     if value < K_MIN or value > K_MAX:
         used = min(max(value, K_MIN), K_MAX)
         return used, f"k {value} is outside {K_MIN}-{K_MAX}; used {used}"

@@ -15,10 +15,9 @@ from assistant.errors import BadInput
 if TYPE_CHECKING:
     from assistant.evidence import EvidenceScorer
     from assistant.settings import Settings
-    from assistant.types import Passage
+    from assistant.types import History, Passage
     from index import Embedder
 
-History = Sequence[tuple[str, str]]
 NAMES = ("local", "extractive", "openai")
 # What an LLM generator must reply when its passages do not hold the answer: one word whose
 # first tokens no answer starts with, so its probability at the first token is the reader's

@@ -26,8 +26,7 @@ from assistant.generators import NOT_FOUND
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from assistant.generators import History
-    from assistant.types import Passage
+    from assistant.types import History, Passage
 
 CONDENSE_TURNS = 3  # how many past exchanges the condense prompt shows
 CONDENSE_ANSWER_CHARS = 300  # each past answer is cut to this many characters
