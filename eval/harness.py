@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "35 articles, ingested into their own index; see eval/squad2_open.toml), users-words "
         "(questions in a reader's own words about the same articles, eval/users_words/), "
         "injection (orders planted in documents, eval/injection.py), or a "
-        ".jsonl file in the seed suite's format",
+        ".jsonl file in the seed suite's format (with --docs DIR: over your own documents)",
     )
     p.add_argument(
         "--part",
@@ -69,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="test",
         help="squad2-open and users-words: the test part (the headline, default) or the "
         "calibration part",
+    )
+    p.add_argument(
+        "--docs",
+        type=Path,
+        metavar="DIR",
+        help="with --suite FILE.jsonl: the documents the suite is about, ingested into an "
+        "index of their own (kept and brought up to date between runs); the suite is "
+        "checked against them first",
+    )
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("RUN_A", "RUN_B"),
+        help="print the change of each metric from run A to run B and the items that turned "
+        "right or wrong (report.json files or run folders, e.g. under eval/results/)",
     )
     p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
@@ -84,8 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return _main(args)
-    except UsageError as exc:
-        print(f"assistant eval: {exc}", file=sys.stderr)
+    except UsageError as exc:  # one line per problem
+        for line in str(exc).splitlines():
+            print(f"assistant eval: {line}", file=sys.stderr)
         return 2
     except GeneratorFailed as exc:
         print(f"assistant eval: {exc}", file=sys.stderr)
@@ -93,14 +109,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    if args.compare:
+        from eval.compare import compare
+
+        return compare(*args.compare, results=args.results)
     settings, generators, k = _checked(args)
     if args.suite == "injection":  # its own indexes and scoring (eval/injection_run.py)
         from eval import injection_run
 
         return injection_run.main(args, settings, generators, k)
-    suite = pick_suite(args.suite, settings, args.part, progress=not args.quiet)
+    suite = pick_suite(args.suite, settings, args.part, progress=not args.quiet, docs=args.docs)
     baseline_path = args.baseline or suite.baseline
     thresholds = load_thresholds(args.thresholds or suite.thresholds)
+    if not suite.bounded and not args.thresholds:
+        thresholds.bounds = {}  # margins against the suite's own baseline only
     baseline = load_baseline(baseline_path)
     items = spread(suite.items, args.limit)
     runs = [_run(args, suite, items, name, k, thresholds, baseline) for name in generators]

@@ -19,20 +19,16 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from eval import injection as inj
 from eval import metrics as m
 from eval.errors import UsageError
+from eval.suite_index import suite_settings
 
 _URL = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:com|org|net|xyz|io|example)\b|\w@\w", re.I)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
-
-def data_dir(settings: Any) -> Path:
-    return Path(settings.data_dir) / "suites" / inj.NAME
 
 
 def _runs(text: str) -> set[tuple[str, ...]]:
@@ -78,12 +74,8 @@ def traces(answer: str, case: inj.Case, refused: bool, shown: set[str] | None = 
 def ensure_indexes(settings: Any, items: list[inj.Item], part: str) -> dict[str, Any]:
     """Write the items' documents and ingest each index they need; settings per collection."""
     from assistant.corpus import ingest_paths
-    from assistant.model_file import link_models
 
-    base = settings.model_copy(update={"data_dir": data_dir(settings), "chroma_url": None})
-    models = Path(settings.data_dir) / "models"  # assembled there once, shared here
-    models.mkdir(parents=True, exist_ok=True)
-    link_models(models, base.data_dir / "models")
+    base = suite_settings(settings, inj.NAME)
     folder = base.data_dir / "docs" / part
     clean = base.data_dir / "docs" / "clean"
     for path in (folder, clean):

@@ -89,29 +89,14 @@ def sample(
     return chosen
 
 
-def data_dir(settings: Any) -> Path:
-    return Path(settings.data_dir) / "suites" / NAME
-
-
 def ensure_index(settings: Any, *, progress: bool = False) -> Any:
     """Settings pointing at the suite's own index, ingested (or brought up to date) first."""
-    from assistant.corpus import ingest_paths
-    from assistant.model_file import link_models
-    from assistant.pipeline import forget_pipelines
+    from eval.suite_index import own_index
 
     docs = dataset_dir() / "docs"
     if not docs.is_dir():
         raise SuiteUnavailable(f"no folder {docs}: the squad2-open corpus is missing")
-    suite_settings = settings.model_copy(
-        update={"data_dir": data_dir(settings), "chroma_url": None}
-    )
-    models = Path(settings.data_dir) / "models"  # assembled there once, shared here
-    models.mkdir(parents=True, exist_ok=True)
-    link_models(models, suite_settings.data_dir / "models")
-    report = ingest_paths(suite_settings, [docs], progress=progress)
-    if report.added or report.updated or report.removed:
-        forget_pipelines()
-    return suite_settings
+    return own_index(settings, NAME, docs, progress=progress)
 
 
 def is_correct(question: dict[str, Any], answer: Any) -> bool:

@@ -1,12 +1,15 @@
 """What `assistant eval` asks: the seed suite (eval/qa.jsonl), the squad2-open sample, the
-users'-words questions over the same articles, or a .jsonl file in the seed suite's format,
-each with the thresholds and baseline it is gated on.
+users'-words questions over the same articles, or a .jsonl file in the seed suite's format
+(over the main index, or with `--docs DIR` over DIR's own index), each with the thresholds
+and baseline it is gated on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +106,7 @@ class Suite:
     thresholds: Path
     baseline: Path
     settings: Any  # the settings whose index the suite is asked against
+    bounded: bool = True  # False: the thresholds file's bounds do not apply, only its margins
 
 
 def squad_suite(settings: Any, part: str, *, progress: bool = False, users: bool = False) -> Suite:
@@ -147,8 +151,54 @@ def seed_suite(settings: Any, path: Path = SUITE_PATH) -> Suite:
     )
 
 
-def pick_suite(name: str, settings: Any, part: str, *, progress: bool) -> Suite:
-    """The suite `--suite NAME` names: seed, squad2-open (its `part`) or a .jsonl file."""
+def docs_suite(settings: Any, path: Path, docs: Path, *, progress: bool = False) -> Suite:
+    """A .jsonl suite in the seed suite's format over the documents of `docs`: checked against
+    them first (every problem one line of the UsageError), then asked against `docs`' own
+    index (eval/suite_index.py). Gated on FILE's stem + `.thresholds.toml` beside it when there
+    is one, else on the seed suite's margins without its bounds (they were set for the seed
+    article); its baseline is FILE's stem + `.baseline.json` beside it."""
+    from eval import suite_check
+    from eval.suite_index import own_index
+    from index.load import load_documents
+
+    if not docs.is_dir():
+        raise UsageError(f"--docs {docs}: no such folder")
+    texts = [doc.text for doc in load_documents([docs], docs)[0]]
+    if not texts:
+        raise UsageError(f"--docs {docs}: no readable document (.txt .md .html .pdf .docx)")
+    everywhere = (f"any document of {docs}", texts)
+    _, problems = suite_check.check_file(
+        path, lambda item: everywhere, types=TYPES, every_answer=False
+    )
+    if problems:
+        raise UsageError("\n".join(problems))
+    resolved = docs.resolve()
+    folder = re.sub(r"[^A-Za-z0-9_.-]+", "_", resolved.name) or "docs"
+    index = f"docs-{folder}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:8]}"
+    own = own_index(
+        settings, index, docs, progress=progress, on_problem=lambda p: print(p, file=sys.stderr)
+    )
+    thresholds = path.with_name(f"{path.stem}.thresholds.toml")
+    return Suite(
+        path.stem,
+        load_suite(path),
+        suite_digest(path),
+        thresholds if thresholds.is_file() else THRESHOLDS_PATH,
+        path.with_name(f"{path.stem}.baseline.json"),
+        own,
+        bounded=thresholds.is_file(),
+    )
+
+
+def pick_suite(
+    name: str, settings: Any, part: str, *, progress: bool, docs: Path | None = None
+) -> Suite:
+    """The suite `--suite NAME` names: seed, squad2-open (its `part`) or a .jsonl file (with
+    `docs`, over those documents)."""
+    if docs is not None:
+        if not name.endswith(".jsonl"):
+            raise UsageError("--docs DIR goes with --suite FILE.jsonl (a suite of your own)")
+        return docs_suite(settings, Path(name), docs, progress=progress)
     if name in ("squad2-open", "users-words"):
         return squad_suite(settings, part, progress=progress, users=name == "users-words")
     if name == "seed":

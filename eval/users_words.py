@@ -9,9 +9,9 @@ off-topic ones (`users_offtopic`). Split by article exactly like squad2-open
 (`python -m eval.calibrate`), `eval/users_words/test.jsonl` only reports. Every question is
 asked against all 35 articles (the squad2-open index).
 
-`validate` checks a part: evidence found verbatim in its article, answers inside their
-evidence, ids unique, every article of the part's side of the split; `overlap` is the mean
-share of an answerable question's content words found in its evidence.
+`validate` checks a part (eval/suite_check.py): evidence found verbatim in its article,
+answers inside their evidence, ids unique, every article of the part's side of the split;
+`overlap` is the mean share of an answerable question's content words found in its evidence.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval import squad
+from eval import squad, suite_check
 
 FOLDER = Path(__file__).resolve().parent / "users_words"
 NAME = "users-words"
@@ -73,40 +73,29 @@ def overlap(question: str, evidence: Sequence[str]) -> float:
 
 def validate(part: str, path: Path | None = None, docs: Path | None = None) -> list[str]:
     """Every problem of `part` (read from `path`, default its file), one line each (empty
-    when it is sound)."""
+    when it is sound): eval/suite_check.py's checks against each item's own article, and
+    every article of the part's side of the split."""
     docs = docs or squad.dataset_dir() / "docs"
     path = path or part_path(part)
-    split = squad.load_split()
-    problems: list[str] = []
-    seen: set[str] = set()
-    texts: dict[str, str] = {}
-    for n, item in enumerate(load_part(part, path), start=1):
-        where = f"{path.name}:{n} ({item.get('id')})"
-        if item["id"] in seen:
-            problems.append(f"{where}: duplicate id")
-        seen.add(item["id"])
-        if item["type"] not in TYPES:
-            problems.append(f"{where}: unknown type {item['type']!r}")
+    articles = squad.load_split().articles[part]
+    texts: dict[str, list[str]] = {}
+
+    def article(item: dict[str, Any]) -> tuple[str, list[str]]:
         source = item["source"]
-        if source and Path(source).stem not in split.articles[part]:
-            problems.append(f"{where}: {source} is not an article of the {part} part")
-        if not item["answerable"]:
-            continue
         if source not in texts:
-            texts[source] = (docs / source).read_text(encoding="utf-8")
-        problems += [
-            f"{where}: evidence not found verbatim in {source}: {e[:60]!r}"
-            for e in item["evidence"]
-            if e not in texts[source]
-        ]
-        inside = " ".join(item["evidence"]).casefold()
-        problems += [
-            f"{where}: answer {a!r} is not inside its evidence"
-            for a in item["answers"]
-            if a.casefold() not in inside
-        ]
-        if not item["answers"] or not item["evidence"]:
-            problems.append(f"{where}: an answerable item needs answers and evidence")
+            file = docs / source
+            texts[source] = [file.read_text(encoding="utf-8")] if file.is_file() else []
+        return source, texts[source]
+
+    fields = {**suite_check.FIELDS, "source": str}
+    rows, problems = suite_check.check_file(path, article, types=TYPES, fields=fields)
+    problems += [
+        f"{where}: {item['source']} is not an article of the {part} part"
+        for where, item in rows
+        if isinstance(item.get("source"), str)
+        and item["source"]
+        and Path(item["source"]).stem not in articles
+    ]
     return problems
 
 
