@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answerability import Decision, Policy, after_generation, no_question
@@ -105,9 +105,8 @@ class Pipeline:
             generators = list(self._generators.values())
         cancelled = False
         for gen in generators:
-            cancel = getattr(gen, "cancel", None)
-            if callable(cancel):
-                cancelled = bool(cancel(thread_id)) or cancelled
+            if gen.can_cancel:
+                cancelled = gen.cancel(thread_id) or cancelled
         return cancelled
 
     # -- retrieval ------------------------------------------------------------------------
@@ -177,8 +176,7 @@ class Pipeline:
     def _whole_corpus(self, gen: Generator) -> list[Passage] | None:
         """All of a small corpus, for a generator that keeps its prompt prefix evaluated
         (`assistant.whole_corpus`); None when it does not, or the corpus is too big."""
-        prime = getattr(gen, "prime", None)
-        if not callable(prime) or self.whole.budget <= 0:
+        if not gen.can_prime or self.whole.budget <= 0:
             return None
         try:
             passages = self.whole.passages(self.store.generation())
@@ -186,7 +184,7 @@ class Pipeline:
             raise AssistantError(str(exc)) from None
         if passages:
             with _failures(gen):
-                prime(passages)  # evaluated once per corpus (or restored from its file)
+                gen.prime(passages)  # evaluated once per corpus (or restored from its file)
         return passages
 
     @staticmethod
@@ -255,12 +253,11 @@ class Pipeline:
         """The reader's decision, from its probability of starting NOT_FOUND over the
         evaluated answer prompt, and whether it was taken (a generator that cannot report
         it keeps the decision before the model and may still decline in its text)."""
-        probe = self._probe(run.gen)
         p_refuse = None
-        if probe is not None:
+        if run.gen.can_read_refusal:
             t = time.perf_counter()
             with _failures(run.gen):
-                p_refuse = probe(run.prep.question, run.prep.passages)
+                p_refuse = run.gen.refusal_probability(run.prep.question, run.prep.passages)
             run.timings["read"] = time.perf_counter() - t
         if p_refuse is None:
             return run.prep.decision, False
@@ -292,12 +289,6 @@ class Pipeline:
         if verified is None or not final.answerable:
             return run.refusal(final, raw)
         return run.answer(verified, final)
-
-    @staticmethod
-    def _probe(gen: Generator) -> Callable[..., float | None] | None:
-        """The generator's first-token reader probability, when it has one."""
-        probe = getattr(gen, "refusal_probability", None)
-        return probe if callable(probe) else None
 
 
 @dataclass

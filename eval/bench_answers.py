@@ -14,10 +14,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.generators import Generator
 from eval.bench_tools import QUESTION, ROOT, Context, stats, suite_rows
 
 if TYPE_CHECKING:
-    from assistant.generators import Generator
     from assistant.types import History, Passage
 
 
@@ -83,7 +83,7 @@ def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[
     }
 
 
-class NoProbe:
+class NoProbe(Generator):
     """The same generator, minus refusal_probability (the reader's first-token decision:
     the answer prompt is then evaluated by the answer itself)."""
 

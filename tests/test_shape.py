@@ -91,3 +91,33 @@ def test_eval_and_bench_are_registered_commands():
     registered = commands()
     assert {"eval", "bench"} <= set(registered)
     assert all(registered[n].value.startswith("eval.") for n in ("eval", "bench"))
+
+
+def _generator_probes(path: Path) -> list[str]:
+    """getattr/hasattr calls whose object is named like a generator (`gen`, `generator`,
+    `run.gen`, `self.generator`, ...)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in {"getattr", "hasattr"}
+            and node.args
+        ):
+            continue
+        target = node.args[0]
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name.lower().endswith(("gen", "generator", "generators")):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_no_generator_ability_is_probed_with_getattr():
+    """A generator declares what it can do (`Generator.can_prime`, ...); nothing under
+    assistant/ asks it with getattr or hasattr."""
+    probes = [
+        hit
+        for path in sorted((ROOT / "assistant").rglob("*.py"))
+        for hit in _generator_probes(path)
+    ]
+    assert probes == []

@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from assistant.evidence import EvidenceScorer, Sentence
-from assistant.types import Passage
+from assistant.generators import Generator
+from assistant.types import History, Passage
 from index import Embedder
 
 
-class ExtractiveGenerator:
+class ExtractiveGenerator(Generator):
+    """No reader, no prompt to keep, nothing to cancel: none of the optional abilities."""
+
     name = "extractive"
 
     def __init__(
@@ -25,7 +28,7 @@ class ExtractiveGenerator:
         self,
         question: str,
         passages: Sequence[Passage],
-        history: Sequence[tuple[str, str]],
+        history: History,
         *,
         decided: bool = False,
     ) -> Iterator[str]:
@@ -44,9 +47,6 @@ class ExtractiveGenerator:
         chosen.sort(key=lambda s: (s.sentence.chunk_index, s.sentence.start))
         for i, scored in enumerate(chosen):
             yield ("" if i == 0 else " ") + _as_claim(scored.sentence, passages)
-
-    def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str | None:
-        return None
 
 
 def _as_claim(sentence: Sentence, passages: Sequence[Passage]) -> str:

@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import prompts
 from assistant.errors import GeneratorUnavailable
-from assistant.generators import NOT_FOUND
+from assistant.generators import NOT_FOUND, Generator
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -131,8 +131,9 @@ def _clean_condensed(text: str) -> str | None:
     return line
 
 
-class ChatModelGenerator:
-    """A `Generator` over a LangChain chat model; subclasses translate backend errors."""
+class ChatModelGenerator(Generator):
+    """A `Generator` over a LangChain chat model; subclasses translate backend errors and
+    declare what more their backend can do."""
 
     name = "llm"
 

@@ -133,6 +133,9 @@ class LocalGenerator(ChatModelGenerator):
     """Answers with the bundled local model (llama.cpp, `settings.threads` CPU threads)."""
 
     name = "local"
+    can_prime = True
+    can_cancel = True
+    can_read_refusal = True  # on llama.cpp's plain path it returns None
 
     def __init__(self, settings: Settings, *, warm: bool = True) -> None:
         import_llama_cpp()  # say so before assembling a model that could not be run

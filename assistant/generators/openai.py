@@ -27,6 +27,7 @@ class OpenAIGenerator(ChatModelGenerator):
     """Answers through the endpoint at `settings.openai_base_url`, streaming."""
 
     name = "openai"
+    can_read_refusal = True  # where the endpoint returns log-probabilities
 
     def __init__(self, settings: Settings, *, max_tokens: int | None = None) -> None:
         try:
