@@ -7,6 +7,8 @@ never picked: a document is data.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.evidence import EvidenceScorer, Scored, Sentence
 from assistant.types import Passage
 from index.orders import flagged_spans, outside
@@ -28,7 +30,8 @@ def focus(
         mine = [s for s in top if s.sentence.chunk_index == idx]
         picked = sorted((s.sentence for s in mine), key=lambda s: s.start)
         best = round(max(s.score for s in mine), 4)
-        passages.append(Passage.of(number, chunk, best, "\n".join(s.text for s in picked)))
+        excerpt = "\n".join(s.text for s in picked)
+        passages.append(replace(chunk, number=number, score=best, excerpt=excerpt))
     return passages, ranked
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -16,7 +16,7 @@ import Stemmer
 
 from assistant.errors import BadInput
 from index import Embedder, Store
-from index.store import StoredChunk
+from index.split import Chunk
 
 _stemmer = Stemmer.Stemmer("english")
 
@@ -29,7 +29,7 @@ def bm25_tokens(texts: list[str]) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class Hit:
-    chunk: StoredChunk
+    chunk: Chunk
     rrf: float
     dense: float  # cosine similarity with the question (0 when not in the dense candidates)
     bm25: float
@@ -38,7 +38,7 @@ class Hit:
 
 
 class _Bm25Index:
-    def __init__(self, chunks: list[StoredChunk]) -> None:
+    def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
         self.by_id = {c.id: c for c in chunks}  # the visible chunks of this generation
         positions: dict[str, list[int]] = {}
@@ -51,7 +51,7 @@ class _Bm25Index:
 
     def search(
         self, question: str, n: int, sources: Sequence[str] | None = None
-    ) -> list[tuple[StoredChunk, float]]:
+    ) -> list[tuple[Chunk, float]]:
         """The `n` best chunks by BM25 (of the `sources` documents only, when given)."""
         if not self.chunks:
             return []
@@ -85,7 +85,7 @@ class Retriever:
                 self._generation = generation
             return self._bm25
 
-    def chunks(self, generation: float) -> list[StoredChunk]:
+    def chunks(self, generation: float) -> list[Chunk]:
         """Every visible chunk of this index generation (read once per generation)."""
         return self._bm25_index(generation).chunks
 
@@ -132,18 +132,18 @@ class Retriever:
         # Dense ids and distances only; text and offsets come from this generation's visible
         # chunks, which also drops the records an ingestion has superseded.
         dense = [
-            replace(index.by_id[id_], distance=distance)
+            (index.by_id[id_], distance)
             for id_, distance in self.store.nearest(query_vector, n, sources)
             if id_ in index.by_id
         ][:n]
         sparse = index.search(question, n, sources)
 
         fused: dict[str, list] = {}
-        for rank, chunk in enumerate(dense):
+        for rank, (chunk, distance) in enumerate(dense):
             fused[chunk.id] = [
                 chunk,
                 1.0 / (self.rrf_k + rank + 1),
-                1.0 - chunk.distance,
+                1.0 - distance,
                 0.0,
                 rank,
                 None,

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from assistant.answerability import Decision
 from assistant.retrieve import Hit
-from assistant.types import Passage
+from assistant.types import Passage, RankedChunk, ShownPassage, Trace, Verdict
 
 
 @dataclass
@@ -28,47 +27,35 @@ class Prepared:
 
     def trace(
         self, decision: Decision, extra: Mapping[str, float] | None = None, draft: str = ""
-    ) -> dict[str, Any]:
+    ) -> Trace:
         """The trace of an answer given `decision`; `extra` holds signals found while
         answering (the reader's P(NOT_FOUND)); `draft` is the generated text before the
         checks after generation (kept for a refusal, to see what was refused)."""
         extra = extra or {}
-        return {
-            "question": self.question,
-            "retrieved": [_hit(rank, h) for rank, h in enumerate(self.retrieved, start=1)],
-            "passages": [
-                {
-                    "number": p.number,
-                    "source": p.source,
-                    "start": p.start,
-                    "end": p.end,
-                    "score": p.score,
-                }
-                for p in self.passages
+        return Trace(
+            question=self.question,
+            retrieved=[_ranked(rank, h) for rank, h in enumerate(self.retrieved, start=1)],
+            passages=[
+                ShownPassage(p.number, p.source, p.start, p.end, p.score) for p in self.passages
             ],
-            "features": {**{k: round(v, 6) for k, v in self.features.items()}, **extra},
-            "probability": round(decision.probability, 6),
-            "decision": {
-                "answerable": decision.answerable,
-                "stage": decision.stage,
-                "reason": decision.reason,
-                "draft": draft,
-            },
-        }
+            features={**{k: round(v, 6) for k, v in self.features.items()}, **extra},
+            probability=round(decision.probability, 6),
+            decision=Verdict(decision.answerable, decision.stage, decision.reason, draft),
+        )
 
 
-def _hit(rank: int, hit: Hit) -> dict[str, Any]:
-    chunk = hit.chunk
-    return {
-        "rank": rank,
-        "id": chunk.id,
-        "source": chunk.source,
-        "start": chunk.start,
-        "end": chunk.end,
-        "text": chunk.text,
-        "rrf": round(hit.rrf, 6),
-        "dense": round(hit.dense, 6),
-        "bm25": round(hit.bm25, 6),
-        "dense_rank": hit.dense_rank,
-        "bm25_rank": hit.bm25_rank,
-    }
+def _ranked(rank: int, hit: Hit) -> RankedChunk:
+    c = hit.chunk
+    return RankedChunk(
+        rank,
+        c.id,
+        c.source,
+        c.start,
+        c.end,
+        c.text,
+        rrf=round(hit.rrf, 6),
+        dense=round(hit.dense, 6),
+        bm25=round(hit.bm25, 6),
+        dense_rank=hit.dense_rank,
+        bm25_rank=hit.bm25_rank,
+    )

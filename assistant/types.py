@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.load import PAGE_BREAK
+
+if TYPE_CHECKING:
+    from index.split import Chunk
 
 History = Sequence[tuple[str, str]]  # a conversation: (user, assistant) pairs, oldest first
 
@@ -33,11 +36,82 @@ class Answer:
     question: str = ""  # the standalone question that was searched (after condensing)
     flagged: list[str] = field(default_factory=list)  # sentences left without support
     # How it was built: the searched question, the passages, the answerability signals, the
-    # calibrated probability and the decision (stage and reason). See assistant.pipeline.
-    trace: dict[str, Any] = field(default_factory=dict)
+    # calibrated probability and the decision (stage and reason). None: not recorded.
+    trace: Trace | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.trace, dict):  # an answer read back from its dict (a saved chat)
+            self.trace = Trace.from_dict(self.trace) if self.trace else None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The answer as JSON-ready data (`assistant ask --json`, the chat's API); a missing
+        trace is {}."""
+        data = asdict(self)
+        data["trace"] = data["trace"] or {}
+        return data
+
+
+@dataclass(frozen=True)
+class RankedChunk:
+    """A chunk of the fused retrieval ranking, best first (the eval's hit@k and MRR)."""
+
+    rank: int  # 1-based
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    rrf: float
+    dense: float  # cosine similarity with the question (0: not a dense candidate)
+    bm25: float
+    dense_rank: int | None  # 0-based rank in each retriever's candidates (None: absent)
+    bm25_rank: int | None
+
+
+@dataclass(frozen=True)
+class ShownPassage:
+    """A passage the generator was shown: where it is, and its score."""
+
+    number: int
+    source: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the answer was given, which stage decided and why, and a refused draft."""
+
+    answerable: bool
+    stage: str
+    reason: str
+    draft: str = ""  # the generated text a check after generation refused ("" otherwise)
+
+
+@dataclass
+class Trace:
+    """What an answer was built from (`Answer.trace`, filled by `assistant.trace`); its
+    dict (`asdict`) is the trace in `--json` and the reports."""
+
+    question: str  # the standalone question that was searched
+    retrieved: list[RankedChunk]
+    passages: list[ShownPassage]
+    features: dict[str, float]  # the answerability signals, and the reader's P(NOT_FOUND)
+    probability: float
+    decision: Verdict
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trace:
+        """The trace of an answer's dict (`Answer.to_dict()`)."""
+        return cls(
+            data["question"],
+            [RankedChunk(**hit) for hit in data["retrieved"]],
+            [ShownPassage(**p) for p in data["passages"]],
+            dict(data["features"]),
+            data["probability"],
+            Verdict(**data["decision"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -60,13 +134,10 @@ class Passage:
     page: int = 0  # a PDF's page where the passage starts (0: the document has no pages)
 
     @classmethod
-    def of(cls, number: int, chunk: Any, score: float, excerpt: str = "") -> Passage:
-        """Passage `number` of a chunk (anything with id, source, start, end and text, and
-        maybe page)."""
-        page = getattr(chunk, "page", 0)
-        return cls(
-            number, chunk.id, chunk.source, chunk.start, chunk.end, chunk.text, score, excerpt, page
-        )
+    def of(cls, number: int, chunk: Chunk, score: float, excerpt: str = "") -> Passage:
+        """Passage `number` of a chunk, with its retrieval `score`."""
+        c = chunk
+        return cls(number, c.id, c.source, c.start, c.end, c.text, score, excerpt, c.page)
 
     def page_of(self, quote: str) -> int | None:
         """The page of `quote` within this passage (a passage may cross a page break), or

@@ -16,15 +16,15 @@ import threading
 from collections.abc import Callable, Sequence
 
 from assistant.types import Passage
-from index.store import StoredChunk
+from index.split import Chunk
 from index.tokens import count_tokens
 
 
-def whole_corpus(chunks: Sequence[StoredChunk], budget: int) -> list[Passage] | None:
+def whole_corpus(chunks: Sequence[Chunk], budget: int) -> list[Passage] | None:
     """Every chunk as a numbered passage (by source, then position) showing the text it adds
     to the chunk before it; None when that text is over `budget` tokens (or no chunks)."""
     passages: list[Passage] = []
-    previous: StoredChunk | None = None
+    previous: Chunk | None = None
     used = 0
     for chunk in sorted(chunks, key=lambda c: (c.source, c.start, c.end)):
         new = _added_text(previous, chunk)
@@ -37,7 +37,7 @@ def whole_corpus(chunks: Sequence[StoredChunk], budget: int) -> list[Passage] | 
     return passages or None
 
 
-def _added_text(previous: StoredChunk | None, chunk: StoredChunk) -> str:
+def _added_text(previous: Chunk | None, chunk: Chunk) -> str:
     if previous is None or previous.source != chunk.source or previous.end <= chunk.start:
         return chunk.text
     return chunk.text[previous.end - chunk.start :]
@@ -46,7 +46,7 @@ def _added_text(previous: StoredChunk | None, chunk: StoredChunk) -> str:
 class WholeCorpus:
     """`whole_corpus` of the store's chunks, computed once per index generation."""
 
-    def __init__(self, chunks: Callable[[float], list[StoredChunk]], budget: int) -> None:
+    def __init__(self, chunks: Callable[[float], list[Chunk]], budget: int) -> None:
         self._chunks = chunks
         self.budget = budget
         self._lock = threading.Lock()

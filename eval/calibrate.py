@@ -63,6 +63,7 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
     for q in tqdm(calibration_questions(), desc=f"calibrate {generator}", disable=not progress):
         result = answer(q["question"], generator=generator, settings=settings)
         trace = result.trace
+        verdict = trace.decision if trace else None
         rows.append(
             {
                 "id": q["id"],
@@ -71,11 +72,11 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
                 "answerable": q["answerable"],
                 "answered": not result.refused,
                 "correct": squad.is_correct(q, result),
-                "features": trace.get("features", {}),
-                "stage": trace.get("decision", {}).get("stage", ""),
-                "reason": trace.get("decision", {}).get("reason", ""),
+                "features": trace.features if trace else {},
+                "stage": verdict.stage if verdict else "",
+                "reason": verdict.reason if verdict else "",
                 "answer": result.text,
-                "draft": trace.get("decision", {}).get("draft", ""),
+                "draft": verdict.draft if verdict else "",
             }
         )
     return rows

@@ -113,11 +113,11 @@ def ask(item: inj.Item, generator: str, settings: Any, k: int) -> dict[str, Any]
         got = answer(item.doc.question, generator=generator, k=k, settings=settings)
         text, refused = got.text, got.refused
         cited = [c.text for c in got.citations]
-        decision = (got.trace or {}).get("decision", {})
-        retrieved = (got.trace or {}).get("retrieved", [])[:k]
-        shown = {hit["source"] for hit in retrieved} if item.group == "many" else None
+        decision = got.trace.decision if got.trace else None
+        retrieved = got.trace.retrieved[:k] if got.trace else []
+        shown = {hit.source for hit in retrieved} if item.group == "many" else None
     except Exception as exc:  # one failing item counts as not holding, never drops it
-        text, refused, cited, decision, shown = "", True, [], {}, None
+        text, refused, cited, decision, shown = "", True, [], None, None
         error = f"{type(exc).__name__}: {exc}"
     right = not refused and m.contains_answer(text, item.doc.answers)
     found = [t for case in item.attacks for t in traces(text, case, refused, shown)]
@@ -129,9 +129,9 @@ def ask(item: inj.Item, generator: str, settings: Any, k: int) -> dict[str, Any]
         "question": item.doc.question,
         "answer": text,
         "refused": refused,
-        "stage": decision.get("stage", ""),
-        "reason": decision.get("reason", ""),
-        "draft": decision.get("draft", ""),
+        "stage": decision.stage if decision else "",
+        "reason": decision.reason if decision else "",
+        "draft": decision.draft if decision else "",
         "right": right,
         "cited": right and m.cited_answer(text, cited, item.doc.answers),
         "followed": bool(found),

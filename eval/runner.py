@@ -1,6 +1,6 @@
 """Ask a suite's items through the real pipeline (`assistant.answer`) for one generator and
 score each answer; the ranked retrieval the metrics use is the one `answer()` itself ran
-(`Answer.trace["retrieved"]`).
+(`Answer.trace.retrieved`).
 
 A crashed item counts as wrong and stays in every denominator.
 """
@@ -14,14 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eval.aggregate import aggregate
 from eval.errors import GeneratorFailed
 from eval.gate import Check
 from eval.scoring import RETRIEVE_DEPTH, ItemResult, score_item
 from eval.suite import Item
+
+if TYPE_CHECKING:
+    from assistant.types import RankedChunk
 
 
 @dataclass
@@ -42,11 +44,10 @@ class Run:
 AnswerFn = Callable[..., Any]
 
 
-def ranked_from_trace(answer: Any) -> list[SimpleNamespace]:
-    """The ranked retrieval `answer()` itself ran (`Answer.trace["retrieved"]`), best first,
-    as passage-like objects (`.text`, `.source`, `.start`, `.end`)."""
-    trace = getattr(answer, "trace", None) or {}
-    return [SimpleNamespace(**hit) for hit in trace.get("retrieved", [])][:RETRIEVE_DEPTH]
+def ranked_from_trace(answer: Any) -> list[RankedChunk]:
+    """The ranked retrieval `answer()` itself ran (`Answer.trace.retrieved`), best first."""
+    trace = getattr(answer, "trace", None)
+    return trace.retrieved[:RETRIEVE_DEPTH] if trace else []
 
 
 def run_generator(

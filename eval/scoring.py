@@ -71,8 +71,8 @@ def score_item(
     r.generator = getattr(answer, "generator", "") or ""
     r.standalone = getattr(answer, "question", "") or ""
     r.timings = {k: float(v) for k, v in (answer.timings or {}).items()}
-    trace = getattr(answer, "trace", None) or {}
-    r.probability = trace.get("probability")
+    trace = getattr(answer, "trace", None)
+    r.probability = trace.probability if trace else None
     if wall is not None:
         r.timings["wall"] = wall
     _score_answer(r, item, answer)

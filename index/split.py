@@ -26,12 +26,15 @@ _WORD = re.compile(r"\S+")
 
 @dataclass(frozen=True)
 class Chunk:
+    """One chunk of a document: what the splitter makes, the store keeps and gives back,
+    retrieval ranks (`assistant.retrieve.Hit`) and a passage is shown from."""
+
     id: str
     source: str
-    start: int
+    start: int  # character offsets in the document text: text == document.text[start:end]
     end: int
     text: str
-    version: str  # identifies the document version and chunking that produced this chunk
+    version: str = ""  # the document version and chunking that produced this chunk
     page: int = 0  # a PDF's 1-based page where the chunk starts (0: the text has no pages)
 
 

@@ -57,17 +57,6 @@ class Commit:
     path: str = ""
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    distance: float = 0.0
-    page: int = 0  # a PDF's page where the chunk starts (0: no pages)
-
-
 @contextmanager
 def _translated(action: str) -> Iterator[None]:
     try:
@@ -301,23 +290,24 @@ class Store:
         ids: Sequence[str],
         metas: Sequence[Any],
         docs: Sequence[str],
-        distances: Sequence[float],
         generation: float,
-    ) -> list[StoredChunk]:
+    ) -> list[Chunk]:
+        """The records of chunks that belong to a live document version, as the splitter
+        made them."""
         manifest = self._live_manifest(generation)
         out = []
-        for id_, meta, doc, dist in zip(ids, metas, docs, distances, strict=False):
+        for id_, meta, doc in zip(ids, metas, docs, strict=False):
             record = manifest.get(str(meta["source"]))
             if record is None or record.version != meta["version"]:
                 continue
             start, end, page = int(meta["start"]), int(meta["end"]), int(meta.get("page", 0))
-            out.append(StoredChunk(id_, str(meta["source"]), start, end, doc, float(dist), page))
+            out.append(Chunk(id_, str(meta["source"]), start, end, doc, record.version, page))
         return out
 
     def query(
         self, embedding: Sequence[float] | np.ndarray, n: int, generation: float | None = None
-    ) -> list[StoredChunk]:
-        """The `n` nearest visible chunks, nearest first (distance = 1 - cosine).
+    ) -> list[Chunk]:
+        """The `n` nearest visible chunks, nearest first (their distances: `nearest`).
 
         `generation` is this index's `generation()` when the caller has just read it.
         """
@@ -326,13 +316,12 @@ class Store:
         with _translated("searching"):
             # Chroma 1.x returns what it holds when asked for more (or for anything from an
             # empty collection), so no count is read first.
-            got = self._nearest_records(embedding, n, ["documents", "metadatas", "distances"])
+            got = self._nearest_records(embedding, n, ["documents", "metadatas"])
         first = 0  # the results for our one query embedding
         hits = self._visible(
             got["ids"][first],
             (got["metadatas"] or [[]])[first],
             (got["documents"] or [[]])[first],
-            (got["distances"] or [[]])[first],
             generation,
         )
         return hits[:n]
@@ -383,11 +372,11 @@ class Store:
                 return out
             offset += _READ_PAGE
 
-    def all_chunks(self, generation: float | None = None) -> list[StoredChunk]:
+    def all_chunks(self, generation: float | None = None) -> list[Chunk]:
         """Every visible chunk (`generation` as in `query`)."""
         if generation is None:
             generation = self.generation()
         with _translated("reading chunks"):
             got = self._get_all(["documents", "metadatas"])
         ids = got["ids"]
-        return self._visible(ids, got["metadatas"], got["documents"], [0.0] * len(ids), generation)
+        return self._visible(ids, got["metadatas"], got["documents"], generation)

@@ -271,3 +271,29 @@ def test_answering_never_loads_pytorch(seeded_data_dir):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.stdout.split() == ["True", "False"], proc.stderr[-500:]
+
+
+def test_the_trace_is_typed_and_its_json_keeps_its_keys(settings):
+    """Answer.trace is a dataclass read by attribute; its JSON (`--json`, the chat's API, the
+    reports) keeps the keys and their order, and an answer read back from that JSON (a saved
+    chat) gets the same trace."""
+    from assistant.types import RankedChunk, Trace
+
+    result = ask(settings, "When will Russia leave the ISS?")
+    trace = result.trace
+    assert isinstance(trace, Trace) and isinstance(trace.retrieved[0], RankedChunk)
+    assert trace.retrieved[0].rank == 1 and trace.passages[0].number == 1
+    assert trace.decision.answerable and trace.question == result.question
+    data = result.to_dict()
+    assert list(data["trace"]) == [
+        "question", "retrieved", "passages", "features", "probability", "decision",
+    ]  # fmt: skip
+    assert list(data["trace"]["retrieved"][0]) == [
+        "rank", "id", "source", "start", "end", "text",
+        "rrf", "dense", "bm25", "dense_rank", "bm25_rank",
+    ]  # fmt: skip
+    assert list(data["trace"]["passages"][0]) == ["number", "source", "start", "end", "score"]
+    assert list(data["trace"]["decision"]) == ["answerable", "stage", "reason", "draft"]
+    back = Answer(**{**data, "citations": result.citations})
+    assert back.trace == trace and json.loads(json.dumps(data)) == data
+    assert Answer("x", True).to_dict()["trace"] == {}  # no trace recorded: {} as before

@@ -111,8 +111,8 @@ def test_answer_with_sources_cites_only_those_documents(scoped_settings):
     scoped = answer(QUESTION, settings=scoped_settings, sources=["beta.txt"])
     assert "Volkov" not in scoped.text
     assert {c.source for c in scoped.citations} <= {"beta.txt"}
-    retrieved = scoped.trace["retrieved"]
-    assert len(retrieved) == 10 and {h["source"] for h in retrieved} == {"beta.txt"}
+    retrieved = scoped.trace.retrieved
+    assert len(retrieved) == 10 and {h.source for h in retrieved} == {"beta.txt"}
 
 
 @pytest.mark.parametrize("sources", [None, [], [" "]])

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from assistant.whole_corpus import whole_corpus
-from index.store import StoredChunk
+from index.split import Chunk
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 TEXT = "One fact here. Two facts there. Three facts after. Four facts last."
 
 
-def _chunk(start: int, end: int, source: str = "a.txt") -> StoredChunk:
-    return StoredChunk(f"{source}:{start}", source, start, end, TEXT[start:end])
+def _chunk(start: int, end: int, source: str = "a.txt") -> Chunk:
+    return Chunk(f"{source}:{start}", source, start, end, TEXT[start:end])
 
 
 def test_overlapping_chunks_show_each_sentence_once_and_keep_their_offsets():
@@ -62,6 +62,6 @@ def test_the_local_model_reads_the_small_seed_corpus_whole_and_cites_chunk_offse
     )
     result = answer("When will Russia leave the ISS?", settings=local)
     article = (SEEDS / "russia-iss-withdrawal.txt").read_text(encoding="utf-8")
-    shown = result.trace["passages"]
+    shown = result.trace.passages
     assert (len(shown) > local.k, "2024" in result.text) == (True, True), result.text
     assert all(article[c.start : c.end] == c.text for c in result.citations)
