@@ -117,9 +117,11 @@ class _Worker(threading.Thread):
         pairs: list[tuple[str, str]],
         generator: str | None,
         k: int,
+        sources: list[str] | None = None,
     ) -> None:
         super().__init__(name="chat-answer", daemon=True)
         self.ask = (settings, question, pairs, generator, k)
+        self.sources = sources or None  # the documents searched (None: all)
         self.events: queue.Queue[object] = queue.Queue()
         self.cancel = threading.Event()
 
@@ -130,7 +132,7 @@ class _Worker(threading.Thread):
         stream = None
         try:
             stream = get_pipeline(settings).stream(
-                question, pairs, generator=generator or None, k=k
+                question, pairs, generator=generator or None, k=k, sources=self.sources
             )
             for event in stream:
                 if self.cancel.is_set():
@@ -167,10 +169,12 @@ def run(
     generator: str | None,
     k: int,
     turn: Turn,
+    sources: list[str] | None = None,
 ) -> Iterator[Event]:
-    """Answer in a worker thread; yield what to show, at least every TICK seconds, until
-    the answer (or an error) has been shown or the turn is stopped."""
-    worker = _Worker(settings, question, pairs, generator, k)
+    """Answer in a worker thread (searching only `sources`, when given); yield what to show,
+    at least every TICK seconds, until the answer (or an error) has been shown or the turn is
+    stopped."""
+    worker = _Worker(settings, question, pairs, generator, k, sources)
     started = time.perf_counter()
     worker.start()
     raw, stage = "", STAGE_SEARCH

@@ -73,6 +73,14 @@ def components(settings: Settings) -> dict[str, Any]:
         "k": gr.Number(
             value=None, precision=0, minimum=K_MIN, maximum=K_MAX, label="k", visible=False
         ),
+        "sources": gr.Dropdown(
+            [],
+            value=None,
+            multiselect=True,
+            allow_custom_value=True,  # any indexed name; the pipeline checks it
+            label="sources",
+            visible=False,
+        ),
         "used": gr.State({}),  # the generator and k this conversation last used
         "answer": answer_json(),
         "button": gr.Button(visible=False),
@@ -86,6 +94,7 @@ def chat(
     generator: str | None,
     k: int | None,
     used: dict[str, Any],
+    sources: list[str] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Answer `message`; yields the text so far, then the whole Answer as a dict (and the
     conversation and the generator and k it used, kept in the session)."""
@@ -97,7 +106,9 @@ def chat(
     pairs: Pairs = [(str(u), str(a)) for u, a in history or []]
     text = ""
     try:
-        stream = get_pipeline(settings).stream(message, pairs, generator=generator, k=k_value)
+        stream = get_pipeline(settings).stream(
+            message, pairs, generator=generator, k=k_value, sources=sources or None
+        )
         for event in stream:
             if isinstance(event, Answer):
                 kept = {"generator": generator, "k": k_value}

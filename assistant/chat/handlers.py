@@ -30,7 +30,6 @@ from assistant.chat.render import (
 )
 from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
-from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
 from index.offline import go_offline
@@ -124,15 +123,16 @@ def storage_secret(settings: Settings) -> str | None:
 
 
 # -- the saved conversation: data, re-rendered here (never stored HTML) --------------------------
-# What the browser keeps of an Answer: enough to draw it again (not its trace or passages'
-# scores, which would fill the browser's storage).
+# The server keeps each answer whole (assistant/chat/sidebar.py); what the browser's cache
+# keeps of it: enough to draw it again (not its trace or passages' scores, which would fill
+# the browser's storage).
 _KEPT = ("text", "refused", "citations", "generator", "question", "flagged")
 
 
-def _answer_record(answer: Answer) -> dict[str, Any]:
-    data = answer.to_dict()
+def cached_answer(data: dict[str, Any]) -> dict[str, Any]:
+    """The browser's copy of an answer's dict (Answer.to_dict())."""
     record = {key: data[key] for key in _KEPT if key in data}
-    total = answer.timings.get("total")
+    total = (data.get("timings") or {}).get("total")
     record["timings"] = {"total": total} if total is not None else {}
     return record
 
@@ -209,8 +209,12 @@ class Handlers:
         generator: str,
         k: Any,
         saved: Any,
+        owner: Any,
+        scope: Any,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
+        from assistant.chat.sidebar import persist, scope_names
+
         skip = gr.skip()
         if question is None:
             yield skip, skip, skip, skip, skip
@@ -225,7 +229,8 @@ class Handlers:
         yield chat, skip, skip, skip, k_shown
         record: dict[str, Any] = {"q": question}
         try:
-            for event in answering.run(self.settings, question, pairs, generator, k_used, turn):
+            ask = (self.settings, question, pairs, generator, k_used, turn)
+            for event in answering.run(*ask, sources=scope_names(scope)):
                 if event.kind in ("progress", "text"):
                     chat[-1] = _msg(
                         "assistant", render_pending(event.raw, event.stage, event.elapsed)
@@ -235,7 +240,7 @@ class Handlers:
                     final = event.answer
                     chat[-1] = _msg("assistant", render_answer(final, note))
                     pairs = [*pairs, (question, strip_markers(final.text))]
-                    record.update(a=_answer_record(final), note=note)
+                    record.update(a=final.to_dict(), note=note)  # the server keeps it all
                 elif event.kind == "stopped" and turn.cleared:  # the chat was cleared
                     chat, pairs, record = [], [], {}
                     break
@@ -252,9 +257,7 @@ class Handlers:
                 chat[-1] = _msg("assistant", render_error(record["error"]))
         finally:
             answering.end(session)
-        saved = saved if isinstance(saved, dict) else {}
-        turns = [*saved.get("turns", []), record] if record else []
-        saved = {**saved, "turns": turns[-self.settings.saved_turns :]}
+        saved = persist(self.settings, str(owner or ""), saved, record, scope)
         saved = {**saved, "generator": generator, "k": k_used}
         yield chat, pairs, render_status(self.settings, generator), saved, skip
 
@@ -269,18 +272,6 @@ class Handlers:
         answering.stop(_session(request))
 
     # -- the conversation in the browser ---------------------------------------------------
-    def load_saved(self, saved: Any) -> tuple[Any, ...]:
-        chat, pairs = restore(saved, self.settings.saved_turns)
-        saved = saved if isinstance(saved, dict) else {}
-        gen = saved.get("generator")
-        k_saved = saved.get("k")
-        return (
-            chat,
-            pairs,
-            gr.update(value=gen) if gen in GENERATORS else gr.skip(),
-            gr.update(value=answering.clamp_k(k_saved)[0]) if k_saved is not None else gr.skip(),
-        )
-
     def remember(self, saved: Any, generator: str, k: Any) -> dict:
         saved = saved if isinstance(saved, dict) else {}
         return {**saved, "generator": generator, "k": answering.clamp_k(k)[0]}
@@ -292,7 +283,7 @@ class Handlers:
         return (
             [],
             [],
-            {**saved, "turns": []},
+            {**saved, "turns": [], "conversation": None},  # the next question starts one
             gr.update(value="", interactive=True),
             render_viewer_message(VIEWER_HINT),
         )

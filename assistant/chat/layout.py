@@ -4,7 +4,7 @@ Left: the chat (answers stream with their `[n]` markers, sources under each answ
 question box with a Stop button, example questions. Right: the source viewer, the documents
 panel (upload, list, remove), the generator and `k`, "New conversation".
 
-Endpoints for `gradio_client`: `chat` (question, generator, k; unchanged), `add_documents`
+Endpoints for `gradio_client`: `chat` (question, generator, k, optional sources), `add_documents`
 (files in; the summary line and the document list out) and `remove_document`.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from assistant.chat import answering, endpoint
+from assistant.chat import answering, endpoint, sidebar, thumbs
 from assistant.chat.handlers import (
     STORAGE_KEY,
     Handlers,
@@ -72,6 +72,15 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         c.saved = gr.BrowserState(
             {"turns": []}, storage_key=STORAGE_KEY, secret=storage_secret(settings)
         )
+        # Conversations are kept on the server per user, or per browser without sign-in.
+        c.browser_id = gr.BrowserState(
+            "", storage_key=sidebar.BROWSER_KEY, secret=storage_secret(settings)
+        )
+        c.owner = gr.State("")
+        with gr.Sidebar(label="Conversations", elem_id="ca-sidebar", width=280):
+            c.side = sidebar.components()
+        c.conversations = sidebar.Sidebar(settings)
+        c.list_refresh = sidebar.refresh_event(c, c.conversations)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 _chat_column(c)
@@ -81,6 +90,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
         _wire_conversation(c, h, settings, demo)
         _wire_documents(c, panel, demo)
         _wire_api(c, settings)
+        thumbs.wire(c, thumbs.Thumbs(settings))
     return demo
 
 
@@ -114,6 +124,7 @@ def _chat_column(c: SimpleNamespace) -> None:
         c.stop_btn = gr.Button(
             "Stop", elem_id="ca-stop", variant="stop", visible=False, scale=1, min_width=80
         )
+    c.thumbs = thumbs.components()  # the details of a thumb up or down under an answer
     c.example_buttons = []
     if c.sample:
         with gr.Column(elem_id="ca-examples"):
@@ -130,6 +141,7 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
         )
     with gr.Accordion("Documents", open=False, elem_id="ca-documents-panel"):
         _documents_panel(c, settings)
+    c.scope = sidebar.scope_dropdown()
     c.generator = gr.Dropdown(
         list(GENERATORS),
         value=settings.generator if settings.generator in GENERATORS else None,
@@ -195,7 +207,8 @@ def _wire_answering(c: SimpleNamespace, h: Handlers) -> None:
     locks = [c.stop_btn, c.new_chat, c.upload, *c.example_buttons]
     answer_event = dict(
         fn=h.respond,
-        inputs=[c.question_state, c.chatbot, c.pairs, c.generator, c.k, c.saved],
+        inputs=[c.question_state, c.chatbot, c.pairs, c.generator, c.k, c.saved]
+        + [c.owner, c.scope],
         outputs=[c.chatbot, c.pairs, c.status, c.saved, c.k],
         show_progress="hidden",
         concurrency_id="answer",
@@ -210,11 +223,11 @@ def _wire_answering(c: SimpleNamespace, h: Handlers) -> None:
     take_outputs = [c.textbox, c.chatbot, c.question_state, *locks]
     c.textbox.submit(
         h.take, inputs=[c.textbox, c.chatbot], outputs=take_outputs, queue=False, **PRIVATE
-    ).then(**answer_event).then(**unlock_event)
+    ).then(**answer_event).then(**unlock_event).then(**c.list_refresh)
     for button, q in zip(c.example_buttons, c.sample, strict=True):
         button.click(
             h.take_example(q), inputs=[c.chatbot], outputs=take_outputs, queue=False, **PRIVATE
-        ).then(**answer_event).then(**unlock_event)
+        ).then(**answer_event).then(**unlock_event).then(**c.list_refresh)
     c.stop_btn.click(h.stop, queue=False, **PRIVATE)
 
 
@@ -229,8 +242,7 @@ def _wire_conversation(
         queue=False,
         **PRIVATE,
     )
-    c.new_chat.click(**reset)
-    c.chatbot.clear(**reset)
+    sidebar.wire(c, c.conversations, demo, reset)  # New conversation, Clear, the list
     status_update = dict(
         fn=lambda g: render_status(settings, g),
         inputs=[c.generator],
@@ -240,13 +252,6 @@ def _wire_conversation(
     )
     c.generator.change(**status_update)
     demo.load(**status_update)
-    demo.load(
-        h.load_saved,
-        inputs=[c.saved],
-        outputs=[c.chatbot, c.pairs, c.generator, c.k],
-        queue=False,
-        **PRIVATE,
-    )
     for control in (c.generator, c.k):
         control.change(
             h.remember,
@@ -311,17 +316,19 @@ def _wire_api(c: SimpleNamespace, settings: Settings) -> None:
         generator: str | None = None,
         k: int | None = None,
         used: Any = None,
+        sources: list[str] | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        yield from endpoint.chat(settings, message, history, generator, k, used)
+        yield from endpoint.chat(settings, message, history, generator, k, used, sources)
 
     c.api.button.click(
         chat,
-        inputs=[c.textbox, c.pairs, c.api.generator, c.api.k, c.api.used],
+        inputs=[c.textbox, c.pairs, c.api.generator, c.api.k, c.api.used, c.api.sources],
         outputs=[c.api.answer, c.pairs, c.api.used],
         api_name="chat",
         concurrency_id="answer",
         api_description="Answer a question from the indexed documents. Returns the "
         "Answer as a dict: text (with [n] markers), refused, citations, timings, "
         "generator. Streams {'text': ..., 'partial': True} while generating. A follow-up "
-        "that leaves out the generator or k uses the ones the conversation last used.",
+        "that leaves out the generator or k uses the ones the conversation last used. "
+        "sources (optional): search only these indexed documents (none: all).",
     )
