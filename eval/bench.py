@@ -9,7 +9,8 @@ generated corpus and on the squad2-open documents (eval/bench_ingest.py), retrie
 and hit@1/hit@5 on the eval suite (eval/bench_retrieval.py), answer latency and time to first
 token per generator and cold start to a first answer in a new process
 (eval/bench_answers.py), hybrid query latency with a 100,000-chunk store, and peak memory
-(eval/bench_scale.py). The table: eval/bench_report.py.
+(eval/bench_scale.py), the chat's conversation list with 1,000 stored conversations
+(eval/bench_conversations.py). The table: eval/bench_report.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from eval.bench_answers import answers, cold_start, load_worker
+from eval.bench_conversations import conversations
 from eval.bench_ingest import ingestion
 from eval.bench_report import report
 from eval.bench_retrieval import retrieval
@@ -37,6 +39,7 @@ STAGES: dict[str, Callable[[Context], None]] = {
     "cold_start": cold_start,
     "scale": scale,
     "memory": memory,
+    "conversations": conversations,
 }
 
 

@@ -157,6 +157,15 @@ def scale_rows(s: Figures) -> list[str]:
     ]
 
 
+def conversation_rows(c: Figures) -> list[str]:
+    """The chat's conversation list (target: p50 <= target_ms)."""
+    label = f"conversation list, {c['conversations']:,} stored (p50 <= {c['target_ms']:.0f} ms)"
+    return [
+        row(label, _p50_p95(c["page_list"])),
+        row("  its store query", _p50_p95(c["store_list"])),
+    ]
+
+
 def memory_rows(mem: Figures) -> list[str]:
     label = "bench process peak memory (all of the above)"
     return [row(label, f"{mem['peak_rss_mb']:,.0f} MB")]
@@ -178,6 +187,7 @@ SECTIONS: tuple[tuple[str, Callable[[Figures], list[str]]], ...] = (
     ("cold_extractive", lambda c: cold_rows("extractive", c)),
     ("cold_local", lambda c: cold_rows("local", c)),
     ("scale", scale_rows),
+    ("conversations", conversation_rows),
     ("memory", memory_rows),
     ("cpu_gflops", machine_rows),
 )
