@@ -61,6 +61,17 @@ def open_settings(seeded_data_dir):
     return Settings(data_dir=seeded_data_dir, generator="extractive", answer_threshold=0.0)
 
 
+@pytest.fixture
+def own_settings(settings, embedder, tmp_path):
+    """A data dir of its own holding the seed article, for tests that add or remove
+    documents."""
+    from assistant.corpus import ingest_paths
+
+    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    ingest_paths(own, [SEEDS])
+    return own
+
+
 @pytest.fixture(scope="session")
 def pipeline(settings):
     from assistant.pipeline import get_pipeline

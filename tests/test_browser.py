@@ -157,7 +157,7 @@ def test_html_and_script_in_documents_and_questions_run_nothing(page, payload_ap
     assert outside == []
 
 
-# -- issue 12 ------------------------------------------------------------------------------------
+# -- uploads, the source viewer, a reload, copy ------------------------------------------------
 ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
 ZORBLAX_Q = "When did the Zorblax reactor open in Oslo?"
 

@@ -1,4 +1,4 @@
-"""Asking in a real headless Chromium while an answer is being written (issue 20, items 5-8).
+"""Asking in a real headless Chromium while an answer is being written.
 
 The app's `openai` generator points at a server that never answers, so an answer stays
 "being written" as long as a test needs; `extractive` answers for real.

@@ -1,4 +1,4 @@
-"""The documents panel in a real headless Chromium (issue 20): never stale, calm on mistakes.
+"""The documents panel in a real headless Chromium: never stale, calm on mistakes.
 
 Each test runs its own app over a data dir of its own holding the seed article.
 """

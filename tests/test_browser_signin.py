@@ -1,4 +1,4 @@
-"""Sign-in in a real headless Chromium (issue 20, item 11): too many failed attempts get a
+"""Sign-in in a real headless Chromium: too many failed attempts get a
 line that says so, and a signed-in user can sign out."""
 
 from __future__ import annotations

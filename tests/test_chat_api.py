@@ -1,12 +1,10 @@
-"""The chat's API and the documents panel through `gradio_client` (issue 20).
+"""The chat's API and the documents panel through `gradio_client`.
 
 The real app on a free loopback port over a real Chroma index of the seed article, answering
 with the real extractive generator.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -15,19 +13,8 @@ from tests.servers import serve_chat as serve
 
 pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:::gradio.queueing")]
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED = "russia-iss-withdrawal.txt"
 ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
-
-
-@pytest.fixture
-def own_settings(settings, embedder, tmp_path):
-    """A data dir of its own holding the seed article (uploads change it)."""
-    from assistant.corpus import ingest_paths
-
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
-    ingest_paths(own, [SEEDS])
-    return own
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +63,7 @@ def test_remove_document_takes_any_indexed_name_not_a_list_frozen_at_start_up(ow
     assert "\n" not in message
 
 
-# -- issue 20, item 11: sign-in ------------------------------------------------------------
+# -- sign-in -----------------------------------------------------------------------------------
 def _sign_in(url: str, user: str, password: str):
     import httpx
 
@@ -141,7 +128,7 @@ def test_the_start_up_line_names_a_reachable_address_and_says_whether_sign_in_is
     assert "NO sign-in" in startup_line("192.168.1.5", 7860, 0)
 
 
-# -- issue 20, item 12: API types; a follow-up keeps the generator -------------------------
+# -- API types; a follow-up keeps the generator ------------------------------------------------
 @pytest.fixture
 def openai_default_app(settings):
     """The server's default generator is `openai`, pointed at a closed port: an answer that

@@ -1,4 +1,4 @@
-""".docx ingestion (issue 21): a Word document's paragraphs and tables (each row's cells on a
+""".docx ingestion: a Word document's paragraphs and tables (each row's cells on a
 line) through the one ingestion path, with the same one-line problems as other types. The
 documents are written with python-docx itself."""
 

@@ -1,5 +1,5 @@
 """Text files in common encodings are read, by `assistant ingest` and by the page's upload
-alike (issue 20, item 10); what is really binary still gets one clear line."""
+alike; what is really binary still gets one clear line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Documents are data (issue 23): orders planted in a document are told from its facts, hidden
+"""Documents are data: orders planted in a document are told from its facts, hidden
 HTML text is dropped, and an answer that obeys an order is refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Page numbers for PDFs (issue 21): the extracted text marks each page with a form feed,
+"""Page numbers for PDFs: the extracted text marks each page with a form feed,
 chunks keep the page they start on, and a citation of a PDF carries the 1-based page of its
 quote besides the character offsets (None for other types); `assistant ask` prints
 "report.pdf p. 3". Real PDFs (built byte by byte), real embedder and Chroma, extractive."""

@@ -1,4 +1,4 @@
-"""The reader decides (issue 19): the answer prompt's first-token probability of NOT_FOUND
+"""The reader decides: the answer prompt's first-token probability of NOT_FOUND
 decides; once it decides to answer, the answer cannot start with NOT_FOUND; and three wrong
 answers that looked cited (a sentence cut at "Dr.", a follow-up answered about the wrong
 person, a date of another event attached to the one asked)."""
@@ -84,7 +84,7 @@ def test_a_name_after_an_abbreviation_reaches_the_answer(tmp_path, embedder, mod
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="still wrong (issue 19): the 1.5B reader answers 'Russia' from 'the President of "
+    reason="still wrong: the 1.5B reader answers 'Russia' from 'the President of "
     "Russia Vladimir Putin'; nothing checks the kind of answer asked for (eval/CALIBRATION.md)",
     strict=False,
 )

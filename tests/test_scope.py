@@ -1,4 +1,4 @@
-"""Document scope (issue 21): a question searches only the documents it names, filtered in the
+"""Document scope: a question searches only the documents it names, filtered in the
 store before ranking (Chroma's `where` for the dense side, the same filter for BM25), so k
 passages still come back; an unknown name is one line of bad input. Real embedder, real
 Chroma, the extractive generator."""
