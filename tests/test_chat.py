@@ -115,7 +115,10 @@ def test_a_cited_answer_shows_each_source_and_its_highlighted_quote(pipeline):
     )
     assert not result.refused and result.citations
     html = render_answer(result)
-    assert '<span class="ca-cite">[1]</span>' in html
+    assert (
+        '<button type="button" class="ca-cite" title="Open in the source viewer">[1]</button>'
+        in html
+    )
     for c in result.citations:
         assert f'data-n="{c.number}"' in html
         assert esc(c.source) in html

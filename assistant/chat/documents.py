@@ -80,6 +80,8 @@ def content_problem(path: Path, suffix: str) -> str | None:
         head = f.read(8192)
     if suffix == ".pdf":
         return None if head.lstrip()[:5] == b"%PDF-" else "not a PDF (no %PDF header)"
+    if suffix == ".docx":  # a Word document is a ZIP archive
+        return None if head.startswith(b"PK\x03\x04") else "not a Word document (no ZIP header)"
     for magic, kind in _BINARY_MAGIC.items():
         if head.startswith(magic):
             return f"the content is {kind}, not {suffix[1:].upper()} text"

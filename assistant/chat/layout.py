@@ -27,6 +27,7 @@ from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
+from index.load import SUPPORTED_SUFFIXES
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
@@ -170,7 +171,7 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
     """Upload, the result line, the list and removal. The list is filled when the page
     loads (and kept current, see `_wire_documents`), never frozen at start-up."""
     c.upload = gr.File(
-        label="Add documents (.txt .md .html .pdf)",
+        label=f"Add documents ({' '.join(SUPPORTED_SUFFIXES)})",  # what ingestion reads
         file_count="multiple",
         type="filepath",
         elem_id="upload",
@@ -293,7 +294,9 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
         show_progress="full",
         show_progress_on=[c.upload_summary],  # the list stays in view
         **docs_event,
-    ).then(**refresh)
+    ).then(**refresh).then(  # the drop zone again (the Result box says what was added)
+        lambda: None, outputs=[c.upload], queue=False, show_progress="hidden", **PRIVATE
+    )
     c.remove_btn.click(
         panel.remove_from_page,
         inputs=[c.to_remove],

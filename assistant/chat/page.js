@@ -95,12 +95,52 @@
       quote: marks.join(" "),
     });
   }
+  // The viewer opens where the reader is: on a phone as a sheet over the chat, and opened
+  // from the keyboard (or on a phone) it takes focus; "Back to the answer" or Escape closes
+  // the sheet and gives focus back to the marker or source that opened it.
+  let opener = null;
+  let focusViewer = false;
+  const phone = () => window.matchMedia("(max-width: 640px)").matches;
+  const panel = () => document.querySelector("#ca-viewer-panel");
+  const sheetOpen = () => !!panel() && panel().hasAttribute("data-ca-sheet");
+  function closeViewer() {
+    if (panel()) panel().removeAttribute("data-ca-sheet");
+    if (opener && opener.isConnected) {
+      opener.focus({ preventScroll: true });
+      opener.scrollIntoView({ block: "nearest" });
+    }
+  }
   document.addEventListener("click", (event) => {
-    const picked = event.target instanceof Element ? pick(event.target) : null;
+    if (!(event.target instanceof Element)) return;
+    if (event.target.closest(".ca-viewer-back")) return closeViewer();
+    const picked = pick(event.target);
     if (!picked) return;
     window.__caPick = picked;
+    opener = event.target.closest("button") || event.target;
+    focusViewer = event.detail === 0 || phone(); // 0: Enter or Space, not a pointer
+    if (phone() && panel()) panel().setAttribute("data-ca-sheet", ""); // Svelte owns classes
     const open = document.querySelector("#ca-open-source");
     if (open) open.click();
+  });
+  // The chat's message handles Enter and Space itself (and stops them), so a focused marker or
+  // source head is clicked here, before it.
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      const t = event.target instanceof Element ? event.target : null;
+      if (!t || !t.matches("#ca-chat .ca-cite, #ca-chat .ca-source-head")) return;
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      t.click();
+    },
+    true,
+  );
+  document.addEventListener("keydown", (event) => {
+    const inViewer = event.target instanceof Element && event.target.closest("#source-viewer");
+    if (event.key === "Escape" && (inViewer || sheetOpen())) {
+      closeViewer();
+    }
   });
   window.caPicked = () => window.__caPick || "";
 
@@ -174,7 +214,53 @@
   }
   document.addEventListener("keydown", holdWhileBusy, true);
   document.addEventListener("click", holdWhileBusy, true);
-  setInterval(sendQueued, 200);
+
+  // Focus stays with asking: when an answer ends, the question box gets focus back if it was
+  // left nowhere (the body) or on what asked (the send button, an example, Stop), and when
+  // what had focus is disabled or hidden meanwhile (an example button while an answer is
+  // written). Not on touch screens, where focusing the box opens the on-screen keyboard.
+  const touch = window.matchMedia("(pointer: coarse)").matches;
+  const ASKING = "#ca-question, #ca-examples, #ca-stop";
+  let asked = null; // how many answers the chat showed when a question was sent
+  let pointerAt = 0;
+  const answers = () => document.querySelectorAll("#ca-chat [data-testid=bot]");
+  function focusQuestion() {
+    const box = document.querySelector("#ca-question textarea");
+    const a = document.activeElement;
+    const idle = !a || a === document.body || (a.closest && a.closest(ASKING));
+    if (!touch && box && idle && a !== box && window.getSelection().isCollapsed) {
+      box.focus({ preventScroll: true });
+    }
+  }
+  function noteAsked(event) {
+    const t = event.target instanceof Element ? event.target : null;
+    if (!t || !t.closest(ASKING)) return;
+    const enter = event.type === "keydown" && event.key === "Enter" && !event.shiftKey;
+    if (enter || (event.type === "click" && t.closest("button"))) asked = answers().length;
+  }
+  function settleFocus() {
+    if (asked === null || busy()) return;
+    const all = answers();
+    const last = all[all.length - 1];
+    if (all.length <= asked || !last || last.querySelector(".ca-pending-msg")) return;
+    asked = null;
+    focusQuestion();
+  }
+  document.addEventListener("keydown", noteAsked, true);
+  document.addEventListener("click", noteAsked, true);
+  document.addEventListener("pointerdown", () => (pointerAt = Date.now()), true);
+  document.addEventListener("focusout", (event) => {
+    const was = event.target;
+    if (!(was instanceof Element) || !was.closest(ASKING)) return;
+    setTimeout(() => {
+      const gone = !was.isConnected || was.disabled || was.offsetParent === null;
+      if (gone && Date.now() - pointerAt > 400) focusQuestion();
+    }, 60);
+  });
+  setInterval(() => {
+    sendQueued();
+    settleFocus();
+  }, 200);
 
   function scrollCited(root) {
     const mark = root.querySelector && root.querySelector("mark.ca-cited");
@@ -182,9 +268,49 @@
     const box = mark.closest(".ca-viewer-text");
     if (box) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - box.clientHeight / 3);
     mark.scrollIntoView({ block: "nearest" });
+    if (focusViewer && box) box.focus({ preventScroll: true });
+    focusViewer = false;
+  }
+
+  // Names for controls that have none or the wrong one: Gradio's sanitizer drops a message's
+  // aria-label, so [n] markers and source heads get theirs here; the send button is an icon;
+  // Gradio shows some labels as untranslated keys ("common.upload").
+  const RAW_KEYS = { "common.upload": "Add more documents" };
+  function setLabel(el, label) {
+    if (label && el.getAttribute("aria-label") !== label) el.setAttribute("aria-label", label);
+  }
+  function nameControls() {
+    for (const el of document.querySelectorAll("#ca-chat .ca-cite")) {
+      const n = el.textContent.replace(/[\[\]\s]/g, "").split(",")[0];
+      setLabel(el, `Open source ${n} in the viewer`);
+    }
+    for (const el of document.querySelectorAll("#ca-chat .ca-source-head")) {
+      const n = (el.querySelector(".ca-num") || el).textContent.replace(/[\[\]\s]/g, "");
+      const what = [".ca-file", ".ca-span"].map((s) => (el.querySelector(s) || {}).textContent);
+      setLabel(el, `Open source ${n} in the viewer: ${what.filter(Boolean).join(", ")}`);
+    }
+    for (const el of document.querySelectorAll("#ca-question button.submit-button")) {
+      setLabel(el, "Send the question");
+    }
+    for (const el of document.querySelectorAll("[aria-label^='common.'], [title^='common.']")) {
+      const key = el.getAttribute("aria-label") || el.getAttribute("title");
+      const label = RAW_KEYS[key] || key.slice("common.".length);
+      setLabel(el, label);
+      if (el.hasAttribute("title")) el.setAttribute("title", label);
+    }
+  }
+  let naming = false;
+  function nameSoon() {
+    if (naming) return;
+    naming = true;
+    requestAnimationFrame(() => {
+      naming = false;
+      nameControls();
+    });
   }
 
   new MutationObserver((records) => {
+    nameSoon();
     for (const r of records) {
       if (r.type === "attributes") {
         fixLabel(r.target);

@@ -75,8 +75,8 @@ class DocumentPanel:
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
     ) -> tuple[str, Rows]:
-        """Add .txt .md .html .pdf files to the index (the same ingestion as `assistant
-        ingest`). Returns the summary line (and one line per skipped file) and the list of
+        """Add files of the types `assistant ingest` reads to the index (the same
+        ingestion). Returns the summary line (and one line per skipped file) and the list of
         indexed documents with their chunk counts."""
         self.check_signed_in(request)
         named = [(Path(str(f)).name, Path(str(f))) for f in files or []]

@@ -37,7 +37,12 @@ def _message(kind: str, plain: str, body: str) -> str:
 
 
 def _with_markers(text: str) -> str:
-    return _MARKER.sub(r'<span class="ca-cite">[\1]</span>', esc(text))
+    # A button, so a keyboard reaches it; the page's script names it "Open source n in the
+    # viewer" (Gradio's sanitizer keeps a button's title, not its aria-label).
+    return _MARKER.sub(
+        r'<button type="button" class="ca-cite" title="Open in the source viewer">[\1]</button>',
+        esc(text),
+    )
 
 
 def renumber_markers(raw: str) -> str:
@@ -142,9 +147,10 @@ def render_sources(citations: Sequence[Citation]) -> str:
     for c in citations:
         items.append(
             f'<div class="ca-source" {_source_attrs(c)} title="Open in the source viewer">'
-            f'<div class="ca-source-head"><span class="ca-num">[{int(c.number)}]</span> '
-            f'<span class="ca-file">{esc(c.source)}</span> '
-            f'<span class="ca-span">characters {int(c.start):,}\u2013{int(c.end):,}</span></div>'
+            f'<button type="button" class="ca-source-head"><span class="ca-num">'
+            f'[{int(c.number)}]</span> <span class="ca-file">{esc(c.source)}</span> '
+            f'<span class="ca-span">characters {int(c.start):,}\u2013{int(c.end):,}</span>'
+            "</button>"
             f'<div class="ca-passage">{highlight(c.text, c.quote)}</div></div>'
         )
     return (
@@ -221,11 +227,17 @@ def render_viewer(source: str, text: str, start: int, end: int, quote: str = "")
     end = max(start, min(end, len(text)))
     cited = text[start:end]
     inner = highlight(cited, quote).replace("<mark>", "<strong>").replace("</mark>", "</strong>")
+    where = f"characters {start:,}\u2013{end:,} of {len(text):,}"
+    # The text scrolls, so it takes focus (a keyboard scrolls it) and is a named region; on a
+    # phone the viewer is a sheet over the chat and "Back to the answer" closes it.
     return (
         f'<div class="ca-viewer" data-source="{_attr(source)}">'
+        '<button type="button" class="ca-viewer-back">Back to the answer</button>'
         f'<div class="ca-viewer-head"><span class="ca-file">{esc(source)}</span> '
-        f'<span class="ca-span">characters {start:,}\u2013{end:,} of {len(text):,}</span></div>'
-        f'<div class="ca-viewer-text">{esc(text[:start])}<mark class="ca-cited">{inner}</mark>'
+        f'<span class="ca-span">{where}</span></div>'
+        f'<div class="ca-viewer-text" tabindex="0" role="region" '
+        f'aria-label="{_attr(source)}, {where}">'
+        f'{esc(text[:start])}<mark class="ca-cited">{inner}</mark>'
         f"{esc(text[end:])}</div></div>"
     )
 
