@@ -102,10 +102,13 @@ class Conversations:
         )
 
     def _update(self, owner: str, conversation: str, column: str, value: Any) -> bool:
+        """Set one column; only new turns move a conversation to the top of the list."""
         assert column in {"title", "scope", "turns"}
+        touch = ", updated = ?" if column == "turns" else ""
+        args = (value, self._now()) if touch else (value,)
         cur = self.conn.execute(
-            f"UPDATE conversations SET {column} = ?, updated = ? WHERE owner = ? AND id = ?",
-            (value, self._now(), owner, conversation),
+            f"UPDATE conversations SET {column} = ?{touch} WHERE owner = ? AND id = ?",
+            (*args, owner, conversation),
         )
         return cur.rowcount > 0
 

@@ -105,10 +105,10 @@ def _passages(fb: Feedback) -> Iterable[str]:
 
 
 def _evidence_for(fb: Feedback) -> str:
-    """The user's passage, else the first sentence the answer was built from that holds the
-    right answer ('' when none does)."""
+    """The user's passage (as pasted: evidence is matched verbatim), else the first sentence
+    the answer was built from that holds the right answer ('' when none does)."""
     if fb.passage.strip():
-        return " ".join(fb.passage.split())
+        return fb.passage.strip()
     wanted = fb.right_answer.strip().casefold()
     for text in _passages(fb):
         for sentence in _SENTENCE_END.split(text):
@@ -137,17 +137,30 @@ def to_item(fb: Feedback) -> tuple[dict | None, str]:
     if fb.rating == UP and refused:  # rightly refused
         return _item(fb, False, [], []), ""
     if fb.rating == UP:
-        quotes = [" ".join(str(c.get("quote", "")).split()) for c in fb.answer["citations"]]
-        answer = " ".join(strip_markers(str(fb.answer.get("text", ""))).split())
-        if not quotes or not answer:
-            return None, "thumbs up on an answer without citations"
-        return _item(fb, True, [answer], quotes), ""
-    if not fb.right_answer.strip():
+        return _confirmed(fb)
+    right = fb.right_answer.strip()
+    if not right:
         return None, "thumbs down without a right answer"
     evidence = _evidence_for(fb)
     if not evidence:
         return None, "thumbs down: no passage given or found that holds the right answer"
-    return _item(fb, True, [fb.right_answer.strip()], [evidence]), ""
+    if right.casefold() not in evidence.casefold():
+        return None, "thumbs down: the right answer is not in the passage given"
+    return _item(fb, True, [right], [evidence]), ""
+
+
+def _confirmed(fb: Feedback) -> tuple[dict | None, str]:
+    """A thumbs up on an answer: the answer as the expected one, its cited quotes (those found
+    in their passages, verbatim) as evidence, when the answer's words are inside them (a suite
+    item's answers are in its evidence); otherwise it is left for review."""
+    cites = fb.answer.get("citations", [])
+    quotes = [str(c["quote"]).strip() for c in cites if str(c["quote"]) in str(c["text"])]
+    answer = " ".join(strip_markers(str(fb.answer.get("text", ""))).split()).rstrip(".")
+    if not quotes or not answer:
+        return None, "thumbs up on an answer without citations"
+    if answer.casefold() not in " ".join(quotes).casefold():  # as the suite's check reads it
+        return None, "thumbs up: the answer is not in its passages' words (write a short one)"
+    return _item(fb, True, [answer], quotes), ""
 
 
 @dataclass

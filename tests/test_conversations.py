@@ -19,13 +19,13 @@ def test_create_rename_delete_and_newest_first(tmp_path):
     assert [s.id for s in store.list("ann")] == [second.id, first.id]
 
     assert store.rename("ann", first.id, "  Roscosmos\n head ")
-    assert [s.title for s in store.list("ann")] == ["Roscosmos head", UNTITLED]  # touched
+    assert store.set_scope("ann", first.id, ["beta.txt"])
+    assert [s.title for s in store.list("ann")] == [UNTITLED, "Roscosmos head"]  # same order
     turn = {"q": "Who?", "a": {"text": "Borisov [1].", "citations": []}}
-    assert store.set_turns("ann", second.id, [turn])
-    assert store.set_scope("ann", second.id, ["beta.txt"])
-    got = store.get("ann", second.id)
+    assert store.set_turns("ann", first.id, [turn])  # a new turn moves it to the top
+    assert [s.id for s in store.list("ann")] == [first.id, second.id]
+    got = store.get("ann", first.id)
     assert got is not None and got.turns == [turn] and got.scope == ["beta.txt"]
-    assert store.list("ann")[0].id == second.id
 
     assert store.delete("ann", second.id)
     assert store.get("ann", second.id) is None
@@ -94,3 +94,29 @@ def test_markdown_export_has_questions_answers_with_markers_and_sources(tmp_path
     assert "[1] report.pdf p. 4 (characters 10-90)" in text
     assert "> Yuri Borisov is the new head." in text
     assert "## And then?\n\nHe said (stopped)" in text
+
+
+def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(settings, tmp_path):
+    """The browser's single saved conversation of before becomes its first server-kept one
+    (without sign-in only: a shared browser's storage is never given to a signed-in user)."""
+    from types import SimpleNamespace
+
+    from assistant.chat.sidebar import Sidebar
+
+    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    side = Sidebar(own)
+    answer = {"text": "Borisov [1].", "refused": False, "citations": []}
+    old = {"turns": [{"q": "Who?", "a": answer}], "k": 5}
+    anonymous = SimpleNamespace(username=None, session_hash="s1")
+    browser, owner, chat, _, cache, *_ = side.load("", old, anonymous)
+    assert owner == f"browser:{browser}" and len(browser) > 10
+    assert len(chat) == 2 and cache["conversation"]
+    (kept,) = Conversations(own.data_dir).list(owner)
+    assert kept.title == "Who?" and kept.id == cache["conversation"]
+    side.load(browser, cache, anonymous)  # the next load reads the server's copy
+    assert len(Conversations(own.data_dir).list(owner)) == 1
+
+    signed = SimpleNamespace(username="ann", session_hash="s2")
+    _, owner, chat, _, cache, *_ = side.load(browser, old, signed)
+    assert owner == "user:ann" and chat == [] and cache["conversation"] is None
+    assert Conversations(own.data_dir).list("user:ann") == []

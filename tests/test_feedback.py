@@ -8,7 +8,8 @@ import json
 
 from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from assistant.pipeline import get_pipeline
-from eval.suite import load_suite
+from eval.suite import TYPES, load_suite
+from eval.suite_check import check_file
 
 
 def _answer(settings, question: str) -> dict:
@@ -42,11 +43,13 @@ def test_thumbs_down_with_a_right_answer_exports_a_valid_suite_item(
     assert "review feedback-2: thumbs down without a right answer" in printed
     assert "wrote 2 suite item(s)" in printed
     items = load_suite(out)  # the harness reads it as it reads eval/qa.jsonl
+    seed = (open_settings.corpus_dir / "russia-iss-withdrawal.txt").read_text()
+    _, problems = check_file(out, lambda item: ("seeds", [seed]), types=TYPES)
+    assert problems == []  # what `assistant eval --suite FILE --docs seeds` checks first
     by_id = {i.id: i for i in items}
     item = by_id[f"feedback-{down}"]
     assert item.answerable and item.answers == ["Yuri Borisov"]
     assert "Yuri Borisov" in item.evidence[0]  # the sentence of the answer's passages
-    seed = (open_settings.corpus_dir / "russia-iss-withdrawal.txt").read_text()
     assert item.evidence[0] in seed
     assert len(items) == 2  # the thumbs down without a right answer is for review
     raw = [json.loads(line) for line in out.read_text().splitlines()]
@@ -61,8 +64,13 @@ def test_a_thumbs_down_without_a_right_answer_is_listed_for_review(open_settings
     item, why = to_item(Feedback(DOWN, question, answer, right_answer="Nobody Known"))
     assert item is None and "no passage" in why
     given = "He is the new head."
-    item, _ = to_item(Feedback(DOWN, question, answer, right_answer="him", passage=given))
-    assert item is not None and item["evidence"] == [given]
+    item, why = to_item(Feedback(DOWN, question, answer, right_answer="him", passage=given))
+    assert item is None and why == "thumbs down: the right answer is not in the passage given"
+    item, _ = to_item(Feedback(DOWN, question, answer, right_answer="new head", passage=given))
+    assert item is not None and item["evidence"] == [given] and item["answers"] == ["new head"]
+    reworded = {**answer, "text": "Roscosmos is now led by someone new [1]."}
+    item, why = to_item(Feedback(UP, question, reworded))
+    assert item is None and why.startswith("thumbs up: the answer is not in its passages")
     refused = {**answer, "refused": True, "citations": []}
     item, _ = to_item(Feedback(UP, "Who won the 2018 World Cup?", refused))
     assert item is not None and item["answerable"] is False and item["answers"] == []

@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 import secrets
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,7 @@ def persist(
             conv = conversations.create(owner, str(record.get("q", "")), scope_names(scope))
         conv.turns.append(record)
         conversations.set_turns(owner, conv.id, conv.turns)
-    except (AssistantError, OSError) as exc:  # the chat goes on; the cache keeps the turn
+    except (AssistantError, OSError, sqlite3.Error) as exc:  # the cache keeps the turn
         log.warning("conversation not saved: %s", exc)
         light = [*saved.get("turns", []), _light(record)]
         return {**saved, "turns": light[-settings.saved_turns :]}
@@ -128,9 +129,15 @@ class Sidebar:
             browser_id = secrets.token_urlsafe(16)
         owner = owner_of(request, browser_id)
         saved = saved if isinstance(saved, dict) else {}
-        conv = self._legacy(owner, saved, request)
-        if conv is None:
-            conv = store(self.settings).get(owner, saved.get("conversation"))
+        try:
+            conv = self._legacy(owner, saved, request)
+            conv = conv or store(self.settings).get(owner, saved.get("conversation"))
+            listed = conversation_list(self.settings, owner, conv.id if conv else None)
+        except (AssistantError, sqlite3.Error) as exc:  # the browser's cache, read-only
+            log.warning("conversations cannot be read: %s", exc)
+            gr.Warning(f"Saved conversations cannot be read: {exc}")
+            chat, pairs = restore(saved, self.settings.saved_turns)
+            return (browser_id, owner, chat, pairs, saved, *(gr.skip(),) * 5)
         chat, pairs = self._shown(conv)
         gen, k_saved = saved.get("generator"), saved.get("k")
         return (
@@ -139,7 +146,7 @@ class Sidebar:
             chat,
             pairs,
             _cache(saved, conv, self.settings.saved_turns),
-            conversation_list(self.settings, owner, conv.id if conv else None),
+            listed,
             conv.title if conv else "",
             self._scope(conv.scope if conv else []),
             gr.update(value=gen) if gen in GENERATORS else gr.skip(),
