@@ -186,7 +186,9 @@ def test_a_question_scoped_to_one_uploaded_document_is_answered_from_it_alone(pa
     assert SEED not in page.locator("#ca-scope").inner_text()
 
 
-def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(page, own, tmp_path):
+def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
+    page, own, tmp_path, monkeypatch
+):
     from assistant.feedback import DOWN, FeedbackStore, export
     from eval.suite import load_suite
 
@@ -208,3 +210,12 @@ def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(page, own, 
     (item,) = load_suite(out)
     assert item.question == HEAD and item.answers == ["Yuri Borisov"] and item.answerable
     assert item.evidence[0] in (SEEDS / SEED).read_text(encoding="utf-8")
+
+    # ... and `assistant eval --suite` runs on the export, over the documents it came from
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "eval-data"))
+    argv = ["eval", "--suite", str(out), "--docs", str(SEEDS), "--generator", "extractive"]
+    assert main([*argv, "--results", str(tmp_path / "results"), "--quiet", "--no-gate"]) == 0
+    (run,) = (tmp_path / "results").iterdir()
+    assert (run / "report.json").is_file()
