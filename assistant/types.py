@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from index.split import Chunk
 
 History = Sequence[tuple[str, str]]  # a conversation: (user, assistant) pairs, oldest first
+Pairs = list[tuple[str, str]]  # a History as the chat builds it, one exchange at a time
 
 
 @dataclass

@@ -17,14 +17,13 @@ from assistant.chat.answering import K_MAX, K_MIN
 from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
-from assistant.types import Answer
+from assistant.types import Answer, Pairs
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
 import gradio as gr  # noqa: E402
 
 log = logging.getLogger("assistant.chat")
-Pairs = list[tuple[str, str]]
 
 _CITATION = {
     "type": "object",

@@ -31,7 +31,7 @@ from assistant.chat.render import (
 from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, Pairs
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
@@ -52,7 +52,6 @@ EXAMPLES = {
 SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
 STORAGE_KEY = "cited-assistant-conversation"
 BUSY = "An answer is still being written: wait for it, or press Stop."
-Pairs = list[tuple[str, str]]
 
 
 def _error_message(exc: BaseException | None) -> str:
