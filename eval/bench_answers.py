@@ -43,16 +43,27 @@ def answers(ctx: Context) -> None:
         ctx.results[f"answer_{name}"] = {
             "read": figures["read"],
             "load_seconds": load,
-            # for `local`: reading the weights, and evaluating the fixed prompt prefix once
-            "model_load_seconds": getattr(gen, "load_seconds", 0.0),
-            "warm_up_seconds": getattr(gen, "warm_seconds", 0.0),
-            "prefix_restored": getattr(gen, "prefix_restored", False),
+            **model_loading(gen),
             "total": figures["total"],
             "first_token": figures["first_token"],
         }
         if name == "local":
             ctx.results["answer_local"].update(new_process_loads(ctx))
             ctx.results["answer_local"]["without_probe"] = without_probe(ctx, gen, sample)
+
+
+def model_loading(gen: Generator) -> dict[str, Any]:
+    """For `local`: reading the weights, and evaluating the fixed prompt prefix once (or
+    restoring it); nothing to load for the others."""
+    from assistant.generators.local import LocalGenerator
+
+    if not isinstance(gen, LocalGenerator):
+        return {"model_load_seconds": 0.0, "warm_up_seconds": 0.0, "prefix_restored": False}
+    return {
+        "model_load_seconds": gen.load_seconds,
+        "warm_up_seconds": gen.warm_seconds,
+        "prefix_restored": gen.prefix_restored,
+    }
 
 
 def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[str, Any]:

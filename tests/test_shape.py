@@ -126,10 +126,11 @@ def _generator_probes(path: Path) -> list[str]:
 
 def test_no_generator_ability_is_probed_with_getattr():
     """A generator declares what it can do (`Generator.can_prime`, ...); nothing under
-    assistant/ asks it with getattr or hasattr."""
+    assistant/ or eval/ asks it with getattr or hasattr."""
     probes = [
         hit
-        for path in sorted((ROOT / "assistant").rglob("*.py"))
+        for pkg in ("assistant", "eval")
+        for path in sorted((ROOT / pkg).rglob("*.py"))
         for hit in _generator_probes(path)
     ]
     assert probes == []
