@@ -266,6 +266,14 @@ PRIVATE: dict[str, Any] = {"api_visibility": "undocumented"}
 FAST: dict[str, Any] = {**PRIVATE, "queue": False}
 
 
+# The sidebar starts open on a wide screen and closed on a phone, where it would cover the chat.
+CLOSED_ON_A_PHONE = """() => {
+  if (!window.matchMedia("(max-width: 768px)").matches) return;
+  const toggle = document.querySelector("#ca-sidebar.open .toggle-button");
+  if (toggle) toggle.click();
+}"""
+
+
 def refresh_event(c: Any, side: Sidebar) -> dict[str, Any]:
     """The event that redraws the list (after an answer: a new or changed conversation)."""
 
@@ -287,6 +295,7 @@ def wire(c: Any, side: Sidebar, demo: gr.Blocks, reset: dict[str, Any]) -> None:
         + [c.generator, c.k],
         **FAST,
     )
+    demo.load(None, js=CLOSED_ON_A_PHONE, **FAST)
     after_new = dict(
         fn=side.after_new, inputs=[c.owner], outputs=[s.list, s.title, c.scope], **FAST
     )
