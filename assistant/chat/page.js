@@ -118,10 +118,26 @@
     window.__caPick = picked;
     opener = event.target.closest("button") || event.target;
     focusViewer = event.detail === 0 || phone(); // 0: Enter or Space, not a pointer
-    if (phone() && panel()) panel().setAttribute("data-ca-sheet", ""); // Svelte owns classes
+    if (phone() && panel()) {
+      const header = panel().querySelector(".label-wrap");
+      if (header && !header.classList.contains("open")) header.click(); // a folded panel opens
+      panel().setAttribute("data-ca-sheet", ""); // an attribute: Svelte owns the classes
+    }
     const open = document.querySelector("#ca-open-source");
     if (open) open.click();
   });
+  // On the sheet, its "Source" header goes back too (folding it would leave an empty sheet).
+  document.addEventListener(
+    "click",
+    (event) => {
+      const t = event.target instanceof Element ? event.target : null;
+      if (!t || !sheetOpen() || !t.closest("#ca-viewer-panel .label-wrap")) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      closeViewer();
+    },
+    true,
+  );
   // The chat's message handles Enter and Space itself (and stops them), so a focused marker or
   // source head is clicked here, before it.
   document.addEventListener(
