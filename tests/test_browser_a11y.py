@@ -39,7 +39,11 @@ def open_page(browser):
     contexts = []
 
     def make(scheme="light", viewport=None):
-        context = browser.new_context(viewport=viewport or DESKTOP, color_scheme=scheme)
+        viewport = viewport or DESKTOP
+        phone = viewport["width"] < 700  # a phone's browser: touch, and its own user agent
+        context = browser.new_context(
+            viewport=viewport, color_scheme=scheme, is_mobile=phone, has_touch=phone
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -51,15 +55,7 @@ def open_page(browser):
 
 
 def _open(page, url, scheme="light"):
-    box = open_chat(page, f"{url}?__theme={scheme}")
-    # The conversations sidebar, where it starts open over the chat (a phone), is closed as a
-    # reader would close it first.
-    chat = page.locator("#ca-chat")
-    toggle = page.locator("#ca-sidebar.open .toggle-button")
-    if toggle.count() and chat.bounding_box()["x"] < 300 and page.viewport_size["width"] < 700:
-        toggle.first.click()
-        page.wait_for_timeout(400)
-    return box
+    return open_chat(page, f"{url}?__theme={scheme}")
 
 
 def _pick_generator(page, name):
