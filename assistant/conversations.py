@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.db import connect
+from assistant.db import Database
 
 UNTITLED = "New conversation"
 TITLE_CHARS = 80
@@ -54,7 +53,7 @@ class Conversations:
     """The conversation store over one data dir."""
 
     def __init__(self, data_dir: Path | str) -> None:
-        self.conn: sqlite3.Connection = connect(data_dir)
+        self.db = Database(data_dir)
         self._clock = 0.0
 
     def _now(self) -> float:
@@ -70,7 +69,7 @@ class Conversations:
             secrets.token_urlsafe(12), owner, title_for(title) or UNTITLED, now, now,
             list(scope), list(turns),
         )  # fmt: skip
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO conversations (id, owner, title, created, updated, scope, turns)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (conv.id, owner, conv.title, now, now, json.dumps(conv.scope), json.dumps(conv.turns)),
@@ -79,7 +78,7 @@ class Conversations:
 
     def list(self, owner: str, limit: int | None = None) -> list[Summary]:
         """The owner's conversations, newest (last changed) first."""
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT id, title, updated FROM conversations WHERE owner = ?"
             " ORDER BY updated DESC LIMIT ?",
             (owner, -1 if limit is None else limit),
@@ -89,7 +88,7 @@ class Conversations:
     def get(self, owner: str, conversation: str | None) -> Conversation | None:
         if not conversation:
             return None
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT id, owner, title, created, updated, scope, turns FROM conversations"
             " WHERE owner = ? AND id = ?",
             (owner, conversation),
@@ -106,7 +105,7 @@ class Conversations:
         assert column in {"title", "scope", "turns"}
         touch = ", updated = ?" if column == "turns" else ""
         args = (value, self._now()) if touch else (value,)
-        cur = self.conn.execute(
+        cur = self.db.execute(
             f"UPDATE conversations SET {column} = ?{touch} WHERE owner = ? AND id = ?",
             (*args, owner, conversation),
         )
@@ -122,7 +121,7 @@ class Conversations:
         return self._update(owner, conversation, "turns", json.dumps(list(turns)))
 
     def delete(self, owner: str, conversation: str) -> bool:
-        cur = self.conn.execute(
+        cur = self.db.execute(
             "DELETE FROM conversations WHERE owner = ? AND id = ?", (owner, conversation)
         )
         return cur.rowcount > 0

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import AssistantError
 
@@ -95,3 +98,35 @@ def connect(data_dir: Path | str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
     return conn
+
+
+@dataclass
+class Done:
+    """What one statement gave: its rows (all fetched), the rows it changed, the new row id."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    rowcount: int = 0
+    lastrowid: int | None = None
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
+class Database:
+    """One connection to the data dir's database, shared by the chat's threads: one
+    statement at a time (a sqlite3 connection is not safe to use from two threads at once)."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.conn = connect(data_dir)
+        self._lock = threading.Lock()
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Done:
+        try:
+            with self._lock:
+                cur = self.conn.execute(sql, args)
+                return Done(cur.fetchall(), cur.rowcount, cur.lastrowid)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{FILE_NAME}: {exc}") from None

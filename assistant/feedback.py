@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.citations import strip_markers
-from assistant.db import connect
+from assistant.db import Database
 
 UP, DOWN = 1, -1
 
@@ -57,16 +57,16 @@ def _row(row: Sequence[Any]) -> Feedback:
 
 class FeedbackStore:
     def __init__(self, data_dir: Path | str) -> None:
-        self.conn = connect(data_dir)
+        self.db = Database(data_dir)
 
     def add(self, fb: Feedback) -> int:
         """Store `fb`; a later rating of the same turn of a conversation replaces it."""
         if fb.conversation and fb.turn >= 0:
-            self.conn.execute(
+            self.db.execute(
                 "DELETE FROM feedback WHERE owner = ? AND conversation = ? AND turn = ?",
                 (fb.owner, fb.conversation, fb.turn),
             )
-        cur = self.conn.execute(
+        cur = self.db.execute(
             "INSERT INTO feedback (owner, conversation, turn, created, rating, note,"
             " right_answer, passage, question, standalone, history, answer)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -80,7 +80,7 @@ class FeedbackStore:
 
     def details(self, owner: str, id_: int, note: str, right_answer: str, passage: str) -> bool:
         """Add the note (and a thumbs down's right answer and passage) to feedback `id_`."""
-        cur = self.conn.execute(
+        cur = self.db.execute(
             "UPDATE feedback SET note = ?, right_answer = ?, passage = ?"
             " WHERE id = ? AND owner = ?",
             (note.strip(), right_answer.strip(), passage.strip(), id_, owner),
@@ -88,7 +88,7 @@ class FeedbackStore:
         return cur.rowcount > 0
 
     def all(self) -> list[Feedback]:
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM feedback ORDER BY id")
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM feedback ORDER BY id")
         return [_row(r) for r in rows]
 
 

@@ -64,9 +64,9 @@ def test_a_new_database_gets_every_migration_and_an_old_one_the_missing_ones(tmp
     old.close()
     store = Conversations(old_dir)
     assert [s.title for s in store.list("ann")] == ["kept"]
-    version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+    version = store.db.execute("PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
-    tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+    tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
     assert "feedback" in tables
 
     newer = tmp_path / "newer"
@@ -120,3 +120,19 @@ def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(settin
     _, owner, chat, _, cache, *_ = side.load(browser, old, signed)
     assert owner == "user:ann" and chat == [] and cache["conversation"] is None
     assert Conversations(own.data_dir).list("user:ann") == []
+
+
+def test_the_chats_threads_share_one_store(tmp_path):
+    """The chat's worker threads use one store at once: every write lands, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = Conversations(tmp_path)
+
+    def work(n: int) -> int:
+        conv = store.create(f"user:{n % 4}", f"question {n}")
+        store.set_turns(conv.owner, conv.id, [{"q": f"question {n}"}])
+        return len(store.list(conv.owner))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(80)))
+    assert sum(len(store.list(f"user:{n}")) for n in range(4)) == 80
