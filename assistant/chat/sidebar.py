@@ -299,14 +299,16 @@ def wire(c: Any, side: Sidebar, demo: gr.Blocks, reset: dict[str, Any]) -> None:
     after_new = dict(
         fn=side.after_new, inputs=[c.owner], outputs=[s.list, s.title, c.scope], **FAST
     )
+    # another conversation open: the last export's file goes
+    no_file = dict(fn=lambda: gr.update(value=None, visible=False), outputs=[s.file], **FAST)
     for trigger in (s.new.click, c.new_chat.click, c.chatbot.clear):
-        trigger(**reset).then(**after_new)
+        trigger(**reset).then(**after_new).then(**no_file)
     s.list.input(
         side.open,
         inputs=[s.list, c.owner, c.saved],
         outputs=[c.chatbot, c.pairs, c.saved, s.title, c.scope, s.list],
         **PRIVATE,
-    )
+    ).then(**no_file)
     s.rename.click(
         side.rename, inputs=[c.owner, c.saved, s.title], outputs=[s.list, s.title], **PRIVATE
     )
@@ -318,7 +320,7 @@ def wire(c: Any, side: Sidebar, demo: gr.Blocks, reset: dict[str, Any]) -> None:
         inputs=[c.owner, c.saved],
         outputs=[c.chatbot, c.pairs, c.saved, s.list, s.title, c.scope, c.viewer],
         **PRIVATE,
-    )
+    ).then(**no_file)
     s.export.click(side.export, inputs=[c.owner, c.saved], outputs=[s.file], **PRIVATE)
     c.scope.input(side.keep_scope, inputs=[c.owner, c.saved, c.scope], **FAST)
     c.doc_table.change(  # the list shown changed: so do the scope's choices
