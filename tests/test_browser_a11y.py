@@ -149,6 +149,28 @@ def test_axe_finds_no_serious_or_critical_violation(open_page, app, scheme, view
     assert (on_the_sheet, found) == ([], [])
 
 
+def test_axe_finds_nothing_serious_while_an_answer_is_written(open_page, settings):
+    """The Stop button, the progress line and the pending message, in both schemes."""
+    from tests.servers import SilentServer
+
+    silent = SilentServer()  # an OpenAI endpoint that never answers
+    hanging = settings.model_copy(update={"generator": "openai", "openai_base_url": silent.url})
+    demo, url = serve(hanging)
+    try:
+        for scheme in ("light", "dark"):
+            page = open_page(scheme)
+            box = _open(page, url, scheme)
+            box.fill(CITED_Q)
+            box.press("Enter")
+            page.locator("#ca-stop").wait_for()
+            page.locator("#ca-chat .ca-progress").first.wait_for()
+            assert [v for v in axe(page) if v[0] in SERIOUS] == [], scheme
+            page.locator("#ca-stop").click()
+    finally:
+        demo.close()
+        silent.close()
+
+
 # -- item 4: keyboard and screen readers -------------------------------------------------------
 def _focus_is_in_the_question_box(page) -> bool:
     """Whether the question box has focus, or gets it within 3 s (the page looks every 0.2 s)."""
