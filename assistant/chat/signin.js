@@ -26,6 +26,16 @@
     return response;
   }
 
+  // Gradio's sign-in page has no <title> (screen readers announce a page by it); the chat page
+  // sets its own when it mounts, so only an empty one is named, for the first seconds.
+  let looks = 0;
+  const naming = setInterval(() => {
+    if (!document.title.trim() && document.querySelector("input[type=password]")) {
+      document.title = "Sign in \u00b7 Cited assistant";
+    }
+    if (++looks > 40) clearInterval(naming);
+  }, 250);
+
   const realFetch = window.fetch.bind(window);
   window.fetch = (input, init) => {
     const url = typeof input === "string" ? input : input && input.url;
