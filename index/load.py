@@ -154,6 +154,26 @@ def page_at(text: str, offset: int, start: int = 0, page: int = 1) -> int:
     return page + text.count(PAGE_BREAK, start, offset)
 
 
+def page_bounds(text: str, page: int) -> tuple[int, int]:
+    """The offsets of the 1-based `page`'s text in a paged text, without the line breaks
+    around its form feeds (a page past the last is the last)."""
+    lo, seen = 0, 1
+    while seen < page:
+        at = text.find(PAGE_BREAK, lo)
+        if at < 0:
+            break
+        lo, seen = at + 1, seen + 1
+    hi = text.find(PAGE_BREAK, lo)
+    hi = len(text) if hi < 0 else hi
+    if seen < page:  # there are fewer pages: the last one
+        return page_bounds(text, seen)
+    while lo < hi and text[lo] == "\n":
+        lo += 1
+    while hi > lo and text[hi - 1] == "\n":
+        hi -= 1
+    return lo, hi
+
+
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
 

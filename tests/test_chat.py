@@ -335,6 +335,27 @@ def test_the_viewer_marks_the_cited_range_of_the_whole_document():
     )
 
 
+def test_a_pdf_citation_names_its_page_and_the_viewer_opens_at_that_page():
+    from assistant.chat import render_sources, render_viewer
+    from assistant.types import Citation
+
+    text = "Page one.\n\f\nPage two holds <the> quote.\n\f\nPage three."
+    quote = "Page two holds <the> quote."
+    cite = Citation(1, "r.pdf", 0, len(text), text, quote, 1.0, page=2)
+    assert '<span class="ca-file">r.pdf</span> <span class="ca-page">p. 2</span>' in (
+        render_sources([cite])
+    )
+    assert "ca-page" not in render_sources([Citation(1, "r.txt", 0, 3, "abc", "abc", 1.0)])
+    for page in (2, None, 7):  # as listed; else the quote's page (a wrong one is ignored)
+        shown = render_viewer("r.pdf", text, 0, len(text), quote, page)
+        assert '<span class="ca-page">p. 2 of 3</span>' in shown
+        assert shown.endswith(
+            '<mark class="ca-cited"><strong>Page two holds &lt;the&gt; quote.</strong></mark>'
+            "</div></div>"
+        )
+        assert "Page one" not in shown and "Page three" not in shown
+
+
 def test_a_session_answers_one_question_at_a_time():
     from assistant.chat import answering
 

@@ -295,6 +295,7 @@ class Handlers:
             data = json.loads(picked or "")
             source, start, end = str(data["source"]), int(data["start"]), int(data["end"])
             quote = str(data.get("quote", ""))
+            page = int(data["page"]) if data.get("page") else None  # a PDF's, as listed
         except (ValueError, TypeError, KeyError):
             return render_viewer_message("Pick a source under an answer to read it here.")
         try:
@@ -303,4 +304,4 @@ class Handlers:
             return render_viewer_message(str(exc))
         if text is None:
             return render_viewer_message(f"{source} is no longer in the index.")
-        return render_viewer(source, text, start, end, quote)
+        return render_viewer(source, text, start, end, quote, page)

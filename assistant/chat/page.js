@@ -69,7 +69,7 @@
 
   // Clicking a [n] marker or a source opens it in the source viewer. Gradio's sanitizer
   // drops data-* attributes, so the pick is read from what the source shows: its file name,
-  // its character range and its marked quote.
+  // its page (a PDF's "p. 4"), its character range and its marked quote.
   function pick(target) {
     if (!target.closest("#ca-chat")) return null;
     let source = target.closest(".ca-source");
@@ -88,11 +88,13 @@
     const numbers = range.replace(/[,\s]/g, "").match(/\d+/g) || [];
     if (!file || numbers.length < 2) return null;
     const marks = [...source.querySelectorAll(".ca-passage mark")].map((m) => m.textContent);
+    const page = ((source.querySelector(".ca-page") || {}).textContent || "").match(/\d+/);
     return JSON.stringify({
       source: file.textContent,
       start: Number(numbers[0]),
       end: Number(numbers[1]),
       quote: marks.join(" "),
+      page: page ? Number(page[0]) : null,
     });
   }
   // The viewer opens where the reader is: on a phone as a sheet over the chat, and opened
@@ -302,7 +304,8 @@
     }
     for (const el of document.querySelectorAll("#ca-chat .ca-source-head")) {
       const n = (el.querySelector(".ca-num") || el).textContent.replace(/[\[\]\s]/g, "");
-      const what = [".ca-file", ".ca-span"].map((s) => (el.querySelector(s) || {}).textContent);
+      const parts = [".ca-file", ".ca-page", ".ca-span"];
+      const what = parts.map((s) => (el.querySelector(s) || {}).textContent);
       setLabel(el, `Open source ${n} in the viewer: ${what.filter(Boolean).join(", ")}`);
     }
     for (const el of document.querySelectorAll("#ca-question button.submit-button")) {

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from assistant.citations import strip_markers
 from assistant.types import Answer, Citation
+from index.load import PAGE_BREAK, is_paged, page_at, page_bounds
 
 PENDING = "Searching the documents\u2026"
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -142,13 +143,18 @@ def _source_attrs(c: Citation) -> str:
     )
 
 
+def _page(c: Citation) -> str:
+    """A PDF citation's page after its file name ("report.pdf p. 4"); nothing for others."""
+    return f'<span class="ca-page">p. {int(c.page)}</span> ' if c.page else ""
+
+
 def render_sources(citations: Sequence[Citation]) -> str:
     items = []
     for c in citations:
         items.append(
             f'<div class="ca-source" {_source_attrs(c)} title="Open in the source viewer">'
             f'<button type="button" class="ca-source-head"><span class="ca-num">'
-            f'[{int(c.number)}]</span> <span class="ca-file">{esc(c.source)}</span> '
+            f'[{int(c.number)}]</span> <span class="ca-file">{esc(c.source)}</span> {_page(c)}'
             f'<span class="ca-span">characters {int(c.start):,}\u2013{int(c.end):,}</span>'
             "</button>"
             f'<div class="ca-passage">{highlight(c.text, c.quote)}</div></div>'
@@ -167,8 +173,9 @@ def plain_answer(answer: Answer) -> str:
         lines += ["", "Sources:"]
         for c in answer.citations:
             quote = " ".join(c.quote.split())
+            page = f" p. {c.page}" if c.page else ""
             lines.append(
-                f"[{c.number}] {c.source}, characters {c.start}-{c.end}: \u201c{quote}\u201d"
+                f"[{c.number}] {c.source}{page}, characters {c.start}-{c.end}: \u201c{quote}\u201d"
             )
     return "\n".join(lines)
 
@@ -221,24 +228,51 @@ def answer_for_history(answer: Answer) -> str:
 
 
 # -- the source viewer and the documents panel ------------------------------------------------
-def render_viewer(source: str, text: str, start: int, end: int, quote: str = "") -> str:
-    """The whole document, escaped, with the cited range in a <mark> (the quote in bold)."""
+def _viewer_page(text: str, start: int, end: int, quote: str, page: int | None) -> int:
+    """The page a PDF's citation opens at: `page` (as the source list shows it) when the
+    cited range reaches it, else the page of the quote within the range (else its start)."""
+    pages = text.count(PAGE_BREAK) + 1
+    if page and 1 <= page <= pages:
+        lo, hi = page_bounds(text, page)
+        if start <= hi and end >= lo:
+            return page
+    spans = _quote_spans(text[start:end], quote)
+    return page_at(text, start + (spans[0][0] if spans else 0))
+
+
+def render_viewer(
+    source: str, text: str, start: int, end: int, quote: str = "", page: int | None = None
+) -> str:
+    """The whole document, escaped, with the cited range in a <mark> (the quote in bold).
+
+    A PDF opens at the page of its citation (`page`, else the quote's): that page's text,
+    with the part of the cited range on it marked, and "p. N of M" in the heading.
+    """
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
-    cited = text[start:end]
-    inner = highlight(cited, quote).replace("<mark>", "<strong>").replace("</mark>", "</strong>")
     where = f"characters {start:,}\u2013{end:,} of {len(text):,}"
+    lo, hi, on_page = 0, len(text), ""
+    if is_paged(source):
+        page = _viewer_page(text, start, end, quote, page)
+        lo, hi = page_bounds(text, page)
+        on_page = f"p. {page} of {text.count(PAGE_BREAK) + 1}"
+    a = min(max(start, lo), hi)  # the cited range on what is shown
+    b = max(min(end, hi), a)
+    inner = (
+        highlight(text[a:b], quote).replace("<mark>", "<strong>").replace("</mark>", "</strong>")
+    )
     # The text scrolls, so it takes focus (a keyboard scrolls it) and is a named region; on a
     # phone the viewer is a sheet over the chat and "Back to the answer" closes it.
     return (
         f'<div class="ca-viewer" data-source="{_attr(source)}">'
         '<button type="button" class="ca-viewer-back">Back to the answer</button>'
         f'<div class="ca-viewer-head"><span class="ca-file">{esc(source)}</span> '
-        f'<span class="ca-span">{where}</span></div>'
+        + (f'<span class="ca-page">{on_page}</span> ' if on_page else "")
+        + f'<span class="ca-span">{where}</span></div>'
         f'<div class="ca-viewer-text" tabindex="0" role="region" '
-        f'aria-label="{_attr(source)}, {where}">'
-        f'{esc(text[:start])}<mark class="ca-cited">{inner}</mark>'
-        f"{esc(text[end:])}</div></div>"
+        f'aria-label="{_attr(source)}, {on_page + ", " if on_page else ""}{where}">'
+        f'{esc(text[lo:a])}<mark class="ca-cited">{inner}</mark>'
+        f"{esc(text[b:hi])}</div></div>"
     )
 
 
