@@ -24,6 +24,7 @@ from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
 from assistant.generators import Generator, make_generator
 from assistant.guard import strip_instructions
+from assistant.rerank import rerank
 from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
 from assistant.signals import features
@@ -118,10 +119,14 @@ class Pipeline:
             raise AssistantError(str(exc)) from None
 
     def search(self, question: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
+        """The `k` best chunks: fused, then the best `rerank_pool` of them ordered by meaning."""
+        pool = self.settings.rerank_pool
+        query_vector = self.scorer.vectors([question])[0]  # cached for the evidence step
         try:
-            return self.retriever.search(question, k, sources=sources)
+            hits = self.retriever.search(question, max(k, pool), query_vector, sources)
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
+        return rerank(self.scorer, query_vector, hits, pool)[:k]
 
     def retrieve(
         self, question: str, k: int, sources: Sequence[str] | None = None
@@ -152,8 +157,8 @@ class Pipeline:
         timings["condense"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        # Fusion keeps the same order for any depth, so the first k of a deeper search are
-        # the k passages; the deeper ranking is kept in the trace for the eval's hit@k.
+        # The order does not depend on the depth asked for, so the first k of a deeper search
+        # are the k passages; the deeper ranking is kept in the trace for the eval's hit@k.
         retrieved = self.search(standalone, max(k, self.settings.trace_depth), sources)
         hits = retrieved[:k]
         timings["retrieve"] = time.perf_counter() - t

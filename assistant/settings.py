@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         20, ge=1, description="Chunks each retriever (dense, BM25) ranks before fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (the usual 60).")
+    rerank_pool: int = Field(
+        20,
+        ge=0,
+        le=100,
+        description="Best fused chunks ordered again by meaning (embedding closeness of the "
+        "chunk and its closest sentence); 0 keeps the fused order.",
+    )
     shown_sentences: int = Field(
         4, ge=1, description="Best sentences of the retrieved chunks shown to a generator."
     )
