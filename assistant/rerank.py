@@ -10,8 +10,8 @@ of MiniLM embeddings), with the BM25 score, scaled to the pool's best, as a smal
 
 The weights were chosen on the calibration parts of the squad2-open and users'-words suites
 together (answerable questions; evidence in the top 4 chunks): 0.92 -> 0.94 (squad2-open) and
-0.60 -> 0.82 (users' words). On the test parts, which took no part in the choice: 0.93 -> 0.97
-and 0.54 -> 0.69 (eval/CALIBRATION.md, "What the search finds").
+0.60 -> 0.81 (users' words). On the test parts, which took no part in the choice: 0.93 -> 0.97
+and 0.54 -> 0.68 (eval/CALIBRATION.md, "What the reader is shown, and what the search finds").
 """
 
 from __future__ import annotations
