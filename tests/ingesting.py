@@ -35,6 +35,19 @@ def run_cli(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.Comp
     )  # fmt: skip
 
 
+def ingest_texts(root: Path, docs: dict[str, str], embedder) -> Path:
+    """`docs` (relative name -> text) written under `root`/docs and ingested with the default
+    chunking into a store of their own; returns its data dir."""
+    from index import ingest
+
+    folder, data = root / "docs", root / "data"
+    for name, text in docs.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    ingest([folder], Store(data), embedder, progress=False, **CHUNKING)
+    return data
+
+
 def check_consistent(store: Store, embedder=None) -> dict:
     """The invariants every reader relies on; returns the manifest."""
     manifest = store.manifest()

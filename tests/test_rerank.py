@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ingesting import ingest_texts
+
 QUESTION = "Who looks after the lighthouse?"
 ANSWER = "keeper.txt"
 
@@ -28,20 +30,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def rerank_dir(tmp_path_factory, embedder) -> Path:
-    from assistant.settings import Settings
-    from index import Store, ingest
-
-    root = tmp_path_factory.mktemp("rerank")
-    docs, data = root / "docs", root / "data"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    s = Settings()
-    ingest(
-        [docs], Store(data), embedder, progress=False,
-        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
-    )  # fmt: skip
-    return data
+    return ingest_texts(tmp_path_factory.mktemp("rerank"), DOCS, embedder)
 
 
 def _top_source(data: Path, pool: int) -> str:

@@ -14,6 +14,7 @@ import pytest
 
 from assistant import answer
 from assistant.errors import BadInput
+from tests.ingesting import ingest_texts
 
 QUESTION = "Who repaired the solar array on the station?"
 BUDGET = "What did the review board note about the observatory budget?"
@@ -36,20 +37,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def scoped_dir(tmp_path_factory, embedder) -> Path:
-    from assistant.settings import Settings
-    from index import Store, ingest
-
-    root = tmp_path_factory.mktemp("scope")
-    docs, data = root / "docs", root / "data"
-    for name, text in DOCS.items():
-        (docs / name).parent.mkdir(parents=True, exist_ok=True)
-        (docs / name).write_text(text, encoding="utf-8")
-    s = Settings()
-    ingest(
-        [docs], Store(data), embedder, progress=False,
-        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
-    )  # fmt: skip
-    return data
+    return ingest_texts(tmp_path_factory.mktemp("scope"), DOCS, embedder)
 
 
 @pytest.fixture(scope="module")
