@@ -4,10 +4,12 @@
 - `answering`: the answer loop (one question per session, stop, progress);
 - `documents`: uploads (checked, copied into the uploads folder, ingested) and removal;
 - `layout`: the page's components and events; `server`: starting it (auth, limits);
+- `status`: the status line; `examples`: the example questions (from the corpus folder's
+  `.examples.toml`); `secret`: the key that signs the browser's copy of a conversation;
 - `page.css`, `page.js`: the page's styles and script.
 """
 
-from assistant.chat.handlers import EXAMPLES, examples_for, indexed_sources, render_status
+from assistant.chat.examples import examples_for
 from assistant.chat.layout import build_app
 from assistant.chat.render import (
     esc,
@@ -23,9 +25,9 @@ from assistant.chat.render import (
     renumber_markers,
 )
 from assistant.chat.server import ensure_index, launch, resolve_auth, theme, warm_up
+from assistant.chat.status import indexed_sources, render_status
 
 __all__ = [
-    "EXAMPLES",
     "build_app",
     "ensure_index",
     "esc",

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from assistant import corpus
@@ -19,7 +17,6 @@ from assistant.chat import answering
 from assistant.chat.render import (
     VIEWER_HINT,
     answer_for_history,
-    esc,
     render_answer,
     render_error,
     render_pending,
@@ -28,6 +25,7 @@ from assistant.chat.render import (
     render_viewer,
     render_viewer_message,
 )
+from assistant.chat.status import render_status
 from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
@@ -39,17 +37,6 @@ import gradio as gr  # noqa: E402 (after go_offline; handlers' gr.Request hints 
 
 log = logging.getLogger("assistant.chat")
 
-# Example questions per shipped document, shown when that document is indexed (the last one
-# shows a refusal).
-EXAMPLES = {
-    "russia-iss-withdrawal.txt": [
-        "Who is the new head of Roscosmos?",
-        "When is the Russian Orbital Station expected to be operational?",
-        "When was the first element of the ISS launched?",
-        "Who won the 2018 World Cup?",
-    ],
-}
-SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
 STORAGE_KEY = "cited-assistant-conversation"
 BUSY = "An answer is still being written: wait for it, or press Stop."
 
@@ -62,63 +49,12 @@ def _error_message(exc: BaseException | None) -> str:
     return f"unexpected {describe(exc or RuntimeError())}"
 
 
-def render_status(settings: Settings, generator: str | None = None) -> str:
-    """One line: which documents are indexed and which generator answers."""
-    from assistant.pipeline import get_pipeline
-
-    name = generator or settings.generator
-    try:
-        pipeline = get_pipeline(settings)
-        sources = sorted(pipeline.store.manifest())
-        notices = list(pipeline.notices)
-    except AssistantError as exc:
-        return f'<div class="ca-status">No documents to answer from: {esc(str(exc))}</div>'
-    except Exception as exc:  # the status line must never break the page
-        log.warning("status line: %s", exc)
-        return f'<div class="ca-status">The index cannot be read: {esc(describe(exc))}</div>'
-    if not sources:
-        docs = "no documents yet (add some under Documents, or run <code>assistant ingest</code>)"
-    else:
-        shown = ", ".join(f"<code>{esc(s)}</code>" for s in sources[:SHOWN_DOCUMENTS])
-        more = len(sources) - SHOWN_DOCUMENTS
-        docs = shown + (f" and {more} more" if more > 0 else "")
-        docs = f"{len(sources)} document{'s' if len(sources) != 1 else ''}: {docs}"
-    line = f"Indexed: {docs} \u00b7 Answers by: <b>{esc(name)}</b>"
-    if notices:
-        line += f" \u00b7 <i>{esc(notices[-1])}</i>"
-    return f'<div class="ca-status">{line}</div>'
-
-
-def indexed_sources(settings: Settings) -> list[str]:
-    """The indexed documents' names ([] when there is no index yet)."""
-    return sorted(corpus.documents(settings))
-
-
-def examples_for(sources: list[str]) -> list[str]:
-    return [q for source in sources for q in EXAMPLES.get(source, [])]
-
-
 def _msg(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
 def _session(request: Any) -> str:
     return str(getattr(request, "session_hash", None) or "anonymous")
-
-
-def storage_secret(settings: Settings) -> str | None:
-    """A secret kept in the data dir, so saved conversations outlive a server restart."""
-    path = Path(settings.data_dir) / "chat-secret"
-    try:
-        if path.is_file():
-            return path.read_text().strip() or None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(24)
-        path.write_text(secret)
-        path.chmod(0o600)
-        return secret
-    except OSError:
-        return None  # Gradio makes one per process
 
 
 # -- the saved conversation: data, re-rendered here (never stored HTML) --------------------------

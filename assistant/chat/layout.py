@@ -15,16 +15,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from assistant.chat import answering, endpoint, sidebar, thumbs
-from assistant.chat.handlers import (
-    STORAGE_KEY,
-    Handlers,
-    examples_for,
-    indexed_sources,
-    render_status,
-    storage_secret,
-)
+from assistant.chat.examples import examples_for
+from assistant.chat.handlers import STORAGE_KEY, Handlers
 from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
+from assistant.chat.secret import storage_secret
+from assistant.chat.status import indexed_sources, render_status
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
 from index.load import SUPPORTED_SUFFIXES
@@ -57,7 +53,7 @@ def build_app(settings: Settings, *, auth_required: bool = False) -> gr.Blocks:
 
     With `auth_required`, adding and removing documents needs a signed-in user.
     """
-    sample = examples_for(indexed_sources(settings))
+    sample = examples_for(settings, indexed_sources(settings))
     h = Handlers(settings, examples=len(sample))
     panel = DocumentPanel(settings, auth_required=auth_required)
     c = SimpleNamespace(sample=sample)  # the page's components, by name

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chat import documents
-from assistant.chat.handlers import render_status
+from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
 from index.offline import go_offline

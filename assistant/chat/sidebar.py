@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chat import answering
-from assistant.chat.handlers import BUSY, cached_answer, indexed_sources, restore
+from assistant.chat.handlers import BUSY, cached_answer, restore
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
+from assistant.chat.status import indexed_sources
 from assistant.conversations import Conversation, Conversations, to_markdown
 from assistant.errors import AssistantError
 from assistant.generators import NAMES as GENERATORS

@@ -1,0 +1,46 @@
+"""The status line above the chat (which documents are indexed, which generator answers) and
+the indexed documents' names the page's lists are built from."""
+
+from __future__ import annotations
+
+import logging
+
+from assistant import corpus
+from assistant.chat.render import esc
+from assistant.errors import AssistantError, describe
+from assistant.settings import Settings
+
+SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
+log = logging.getLogger("assistant.chat")
+
+
+def render_status(settings: Settings, generator: str | None = None) -> str:
+    """One line: which documents are indexed and which generator answers."""
+    from assistant.pipeline import get_pipeline
+
+    name = generator or settings.generator
+    try:
+        pipeline = get_pipeline(settings)
+        sources = sorted(pipeline.store.manifest())
+        notices = list(pipeline.notices)
+    except AssistantError as exc:
+        return f'<div class="ca-status">No documents to answer from: {esc(str(exc))}</div>'
+    except Exception as exc:  # the status line must never break the page
+        log.warning("status line: %s", exc)
+        return f'<div class="ca-status">The index cannot be read: {esc(describe(exc))}</div>'
+    if not sources:
+        docs = "no documents yet (add some under Documents, or run <code>assistant ingest</code>)"
+    else:
+        shown = ", ".join(f"<code>{esc(s)}</code>" for s in sources[:SHOWN_DOCUMENTS])
+        more = len(sources) - SHOWN_DOCUMENTS
+        docs = shown + (f" and {more} more" if more > 0 else "")
+        docs = f"{len(sources)} document{'s' if len(sources) != 1 else ''}: {docs}"
+    line = f"Indexed: {docs} \u00b7 Answers by: <b>{esc(name)}</b>"
+    if notices:
+        line += f" \u00b7 <i>{esc(notices[-1])}</i>"
+    return f'<div class="ca-status">{line}</div>'
+
+
+def indexed_sources(settings: Settings) -> list[str]:
+    """The indexed documents' names ([] when there is no index yet)."""
+    return sorted(corpus.documents(settings))
