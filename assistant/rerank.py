@@ -40,12 +40,17 @@ def rerank(
     scorer: EvidenceScorer, query_vector: np.ndarray, hits: Sequence[Hit], pool: int
 ) -> list[Hit]:
     """`hits` (fused, best first) with the first `pool` ordered by meaning; the rest after
-    them in their fused order. Embeddings come from `scorer`'s cache, so a chunk is embedded
-    once however often it is retrieved."""
+    them in their fused order. A chunk's cosine is the dense search's where it found the
+    chunk; sentence embeddings come from `scorer`'s cache, so a sentence is embedded once
+    however often it is retrieved."""
     head, tail = list(hits[:pool]), list(hits[pool:])
     if len(head) < 2:
         return head + tail
-    chunk_cosine = scorer.vectors([h.chunk.text for h in head]) @ query_vector
+    chunk_cosine = np.array([h.dense for h in head])
+    unseen = [i for i, h in enumerate(head) if h.dense_rank is None]  # found by BM25 only
+    if unseen:  # the dense search's cosine is the stored chunk vector's; these need one
+        vectors = scorer.embedder.encode_any_length([head[i].chunk.text for i in unseen])
+        chunk_cosine[unseen] = vectors @ query_vector
     sentence_cosine = np.array([closest_sentence(scorer, h, query_vector) for h in head])
     bm25 = np.array([h.bm25 for h in head])
     if bm25.max() > 0:

@@ -147,6 +147,16 @@ class Embedder(Embeddings):
                 return self._fast.encode(list(texts))
         return self.encode_full(texts, progress)
 
+    def encode_any_length(self, texts: list[str]) -> np.ndarray:
+        """Texts of any length (chunks too) through the ONNX export when it is installed, so a
+        process that only answers questions never loads PyTorch; else the PyTorch path."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._fast is None:
+            return self.encode_full(texts)
+        with self._lock:
+            return self._fast.encode(list(texts))
+
     def encode_full(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Always the PyTorch sentence-transformers path (for documents and for checks)."""
         with self._lock:
