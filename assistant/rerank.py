@@ -28,12 +28,17 @@ SENTENCE_WEIGHT = 0.5  # cosine of the chunk's closest sentence
 BM25_WEIGHT = 0.05  # BM25 score over the pool's best
 
 
-def closest_sentence(scorer: EvidenceScorer, hit: Hit, query_vector: np.ndarray) -> float:
-    """The cosine of `hit`'s sentence closest to the question (0 for a chunk without one)."""
-    sentences = scorer.sentences([(hit.chunk.start, hit.chunk.text)])
-    if not sentences:
-        return 0.0
-    return float(np.max(scorer.vectors([s.text for s in sentences]) @ query_vector))
+def closest_sentences(
+    scorer: EvidenceScorer, hits: Sequence[Hit], query_vector: np.ndarray
+) -> np.ndarray:
+    """Per hit, the cosine of its sentence closest to the question (0 for a chunk without
+    one); the sentences missing from `scorer`'s cache are embedded in one batch."""
+    texts = [[s.text for s in scorer.sentences([(h.chunk.start, h.chunk.text)])] for h in hits]
+    distinct = list(dict.fromkeys(t for chunk in texts for t in chunk))
+    if not distinct:
+        return np.zeros(len(hits))
+    cosine = dict(zip(distinct, scorer.vectors(distinct) @ query_vector, strict=True))
+    return np.array([max((float(cosine[t]) for t in chunk), default=0.0) for chunk in texts])
 
 
 def rerank(
@@ -51,7 +56,7 @@ def rerank(
     if unseen:  # the dense search's cosine is the stored chunk vector's; these need one
         vectors = scorer.embedder.encode_any_length([head[i].chunk.text for i in unseen])
         chunk_cosine[unseen] = vectors @ query_vector
-    sentence_cosine = np.array([closest_sentence(scorer, h, query_vector) for h in head])
+    sentence_cosine = closest_sentences(scorer, head, query_vector)
     bm25 = np.array([h.bm25 for h in head])
     if bm25.max() > 0:
         bm25 = bm25 / bm25.max()
