@@ -143,8 +143,7 @@ class Embedder(Embeddings):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._fast is not None and max(map(len, texts)) <= FAST_MAX_CHARS:
-            with self._lock:
-                return self._fast.encode(list(texts))
+            return self.encode_any_length(texts)
         return self.encode_full(texts, progress)
 
     def encode_any_length(self, texts: list[str]) -> np.ndarray:
