@@ -180,8 +180,12 @@ class Policy:
 
 def echoes(answer: str, question: str) -> bool:
     """Whether `answer` only repeats words of `question` ("Who ran the museum before Jane
-    Doe?" -> "Jane Doe"): it then says nothing that the documents hold."""
-    return not content_stems(answer) - content_stems(question)
+    Doe?" -> "Jane Doe"): it then says nothing that the documents hold. A number the
+    question lacks ("2") or a yes or no says something."""
+    if _YES_NO.match(answer):
+        return False
+    numbers = set(_NUMBER.findall(answer)) - set(_NUMBER.findall(question))
+    return not numbers and not content_stems(answer) - content_stems(question)
 
 
 def unsourced(answer: str, questions: str, cited: str) -> set[str]:
@@ -224,6 +228,7 @@ def offers_choice(question: str) -> bool:
 _YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
 _COUNT_Q = re.compile(r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.I)
 _WHEN_Q = re.compile(r"^\W*when\b", re.I)

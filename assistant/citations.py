@@ -50,15 +50,34 @@ def strip_markers(sentence: str) -> str:
     return _MARKER.sub("", sentence).strip()
 
 
-def support(scorer: EvidenceScorer, claim: str, text: str) -> tuple[float, str, str]:
+def support(
+    scorer: EvidenceScorer, claim: str, text: str, question: str = ""
+) -> tuple[float, str, str]:
     """How well `text` supports `claim`, its supporting sentence, and the claim in the
     passage's own qualifiers ("in 2024" -> "after 2024"); no support at all when a number of
-    the claim is not stated in `text` as the claim states it (`grounding.grounded`)."""
+    the claim is not stated in `text` as the claim states it (`grounding.grounded`).
+
+    A bare answer with no content word of its own ("2", "Yes") says nothing without its
+    question: it is judged as the question and the answer together, and its numbers must be
+    stated in the very sentence that supports them ("2" is not supported by a passage that
+    answers the question and mentions two of something else elsewhere)."""
     ok, claim = grounded(claim, text)
     if not ok:
         return 0.0, "", claim
+    if question and is_bare(claim):
+        score, quote = scorer.support(f"{question} {claim}", text)
+        return (score, quote, claim) if grounded(claim, quote)[0] else (0.0, "", claim)
     score, quote = scorer.support(claim, text)
     return score, quote, claim
+
+
+_YES_NO = frozenset({"yes", "no"})
+
+
+def is_bare(claim: str) -> bool:
+    """An answer with no word of its own but numbers, a yes or a no ("2", "40%", "Yes")."""
+    words = content_stems(claim)
+    return bool(claim.strip()) and not any(w.isalpha() and w not in _YES_NO for w in words)
 
 
 def premise_passage(
@@ -94,7 +113,7 @@ def verify(
     generator's "not covered" reply); `question`, when given, lets an answer cite the
     passage holding the question's premise.
     """
-    checker = _Checker(passages, scorer, threshold)
+    checker = _Checker(passages, scorer, threshold, question)
     checked = [
         checker.check(sentence, skip)
         for sentence in split_sentences(answer_text)
@@ -112,8 +131,15 @@ def verify(
 class _Checker:
     """The support of each answer sentence by the shown passages, and the best quotes."""
 
-    def __init__(self, passages: Sequence[Passage], scorer: EvidenceScorer, threshold: float):
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        scorer: EvidenceScorer,
+        threshold: float,
+        question: str = "",
+    ):
         self.passages = passages
+        self.question = question  # what a bare answer ("2", "Yes") is judged with
         self.scorer = scorer
         self.threshold = threshold
         self.by_number = {p.number: p for p in passages}
@@ -124,7 +150,7 @@ class _Checker:
         """The sentence in the passages' words and the passages that support it: its own
         citations that hold, else the best shown passage; none flags it."""
         claim = strip_markers(sentence)
-        if (skip and claim == skip) or not content_stems(claim):
+        if (skip and claim == skip) or not (content_stems(claim) or self._bare(claim)):
             return claim, []
         kept: list[int] = []
         worded = claim
@@ -165,8 +191,11 @@ class _Checker:
             return None
         return number, best[3]
 
+    def _bare(self, claim: str) -> bool:
+        return bool(self.question) and is_bare(claim)
+
     def _support(self, number: int, claim: str) -> tuple[float, str, str]:
-        return support(self.scorer, claim, self.by_number[number].text)
+        return support(self.scorer, claim, self.by_number[number].text, self.question)
 
     def renumber(self, checked: list[tuple[str, list[int]]]) -> Verified:
         """Number the cited passages 1, 2, ... in order of first use."""

@@ -169,6 +169,38 @@ def test_an_answer_that_only_repeats_the_question_says_nothing():
     assert not echoes("Vladimir Putin.", "To whom did Yuri Borisov announce the withdrawal?")
 
 
+def test_a_bare_number_or_yes_answers_its_question():
+    from assistant.answerability import echoes
+
+    assert not any(echoes(a, "How many crew members operate the station?") for a in ("2", "No"))
+
+
+def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
+    question = "How many parts of the station do the American and the Russian operate?"
+    passages = _passages(pipeline, question)
+    result = verify(
+        "2",
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
+        question=question,
+    )
+    assert "two parts" in result.citations[0].quote
+
+
+def test_a_bare_number_no_sentence_states_is_unsupported(pipeline):
+    question = "How many parts of the station do the American and the Russian operate?"
+    passages = _passages(pipeline, question)
+    result = verify(
+        "7",
+        passages,
+        pipeline.scorer,
+        threshold=pipeline.settings.support_threshold,
+        question=question,
+    )
+    assert (result.flagged, result.citations) == (["7"], [])
+
+
 def test_a_number_the_passages_do_not_hold_is_unsupported(pipeline):
     passages = _passages(pipeline, "Why did Russia decide to leave the ISS?")
     assert any("invasion of Ukraine" in p.text for p in passages)
