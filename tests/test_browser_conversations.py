@@ -219,3 +219,34 @@ def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
     assert main([*argv, "--results", str(tmp_path / "results"), "--quiet", "--no-gate"]) == 0
     (run,) = (tmp_path / "results").iterdir()
     assert (run / "report.json").is_file()
+
+
+@pytest.fixture
+def slow_load(own_settings, monkeypatch):
+    """An app whose page-load event (the sidebar's: who this is, the open conversation) takes
+    3 s, as on a loaded machine: a question can be asked and answered before it is done."""
+    import functools
+    import time
+
+    from assistant.chat.sidebar import Sidebar
+
+    loaded = Sidebar.load
+
+    @functools.wraps(loaded)  # the same parameters (Gradio passes the request by its hint)
+    def load(self, *args, **kwargs):
+        time.sleep(3)
+        return loaded(self, *args, **kwargs)
+
+    monkeypatch.setattr(Sidebar, "load", load)
+    demo, url = serve(own_settings)
+    yield url
+    demo.close()
+
+
+def test_a_question_asked_before_the_page_finished_loading_is_kept(page, slow_load):
+    open_chat(page, slow_load)
+    answer = ask(page, HEAD)  # at once: the page's load event is still running
+    assert "Borisov" in answer.locator(".ca-answer").inner_text()
+    _wait_titles(page, [HEAD])  # kept in a conversation of this browser's
+    assert _questions(page) == [HEAD]
+    assert page.locator("#ca-chat [data-testid=bot]").count() == 1

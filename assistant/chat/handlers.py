@@ -100,6 +100,17 @@ def restore(saved: Any, keep: int) -> tuple[list[dict], Pairs]:
     return chat, pairs
 
 
+def _asked(chat: Any, question: str) -> list[dict]:
+    """The chat as `take` left it: ending with the question being answered. The chat comes
+    from the browser, which may not show that question yet (or no longer: a page's load
+    event that ended late replaced the chat) when this answer starts; without it, the
+    answer would be drawn under the previous one with its question missing (issue 20)."""
+    chat = list(chat) if isinstance(chat, list) else []
+    last = chat[-1] if chat else None
+    role = last.get("role") if isinstance(last, dict) else getattr(last, "role", None)
+    return chat if role == "user" else [*chat, _msg("user", render_question(question))]
+
+
 class Handlers:
     """The page's event handlers for these settings (`examples`: how many example buttons)."""
 
@@ -160,7 +171,7 @@ class Handlers:
         k_shown = gr.update(value=k_used) if note else skip
         if note:
             gr.Warning(note)
-        chat = [*chat, _msg("assistant", render_pending(elapsed=0.0))]
+        chat = [*_asked(chat, question), _msg("assistant", render_pending(elapsed=0.0))]
         yield chat, skip, skip, skip, k_shown
         record: dict[str, Any] = {"q": question}
         try:

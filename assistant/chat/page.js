@@ -194,12 +194,18 @@
   document.addEventListener("change", clampK, true);
 
   // The next question can be typed while an answer is written; Enter (or the send button)
-  // then queues it, and it is sent as soon as that answer is done or stopped.
+  // then queues it, and it is sent as soon as that answer is done or stopped. Until the
+  // page's load event has ended (it shows the open conversation: `window.caLoaded`, set by
+  // sidebar.py), a question or an example is held too: asked earlier, its answer would be
+  // drawn under a chat the load then replaces, and kept in no conversation.
   let queued = false;
-  const busy = () => {
+  let heldExample = null; // an example button clicked before the page had loaded
+  const loaded = () => window.caLoaded === true;
+  const answering = () => {
     const stop = document.querySelector("#ca-stop");
     return !!stop && stop.offsetParent !== null;
   };
+  const busy = () => !loaded() || answering();
   function queueNote(text) {
     let note = document.querySelector("#ca-queued");
     const box = document.querySelector("#ca-question");
@@ -213,22 +219,30 @@
     if (note) note.textContent = text;
   }
   function sendQueued() {
-    if (!queued || busy()) return;
-    queued = false;
+    if ((!queued && !heldExample) || busy()) return;
+    const example = heldExample;
+    heldExample = null;
     queueNote("");
+    queued = false; // after an example, a question held in the box is sent with Enter again
+    if (example) {
+      if (example.isConnected && !example.disabled) example.click();
+      return;
+    }
     const send = document.querySelector("#ca-question button.submit-button, #ca-question button[aria-label*=ubmit]");
     if (send) send.click();
   }
   function holdWhileBusy(event) {
-    const inBox = event.target instanceof Element && event.target.closest("#ca-question");
-    if (!inBox || !busy()) return;
-    const enter = event.type === "keydown" && event.key === "Enter" && !event.shiftKey;
-    const click = event.type === "click" && event.target.closest("button");
-    if (!enter && !click) return;
+    if (!(event.target instanceof Element) || !busy()) return;
+    const example = !loaded() && event.type === "click" && event.target.closest("#ca-examples button");
+    const inBox = event.target.closest("#ca-question");
+    const enter = inBox && event.type === "keydown" && event.key === "Enter" && !event.shiftKey;
+    const click = inBox && event.type === "click" && event.target.closest("button");
+    if (!enter && !click && !example) return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    queued = true;
-    queueNote("Sent as soon as this answer is done.");
+    if (example) heldExample = example;
+    else queued = true;
+    queueNote(loaded() ? "Sent as soon as this answer is done." : "Sent as soon as the page has loaded.");
   }
   document.addEventListener("keydown", holdWhileBusy, true);
   document.addEventListener("click", holdWhileBusy, true);

@@ -275,6 +275,12 @@ CLOSED_ON_A_PHONE = """() => {
 }"""
 
 
+# The page's script holds questions until this is set (see page.js): asked before the load
+# event has shown the open conversation, an answer would be drawn under a chat the load then
+# replaces (the streamed updates patch whatever the chat holds), and kept in no conversation.
+LOADED = "() => { window.caLoaded = true; }"
+
+
 def refresh_event(c: Any, side: Sidebar) -> dict[str, Any]:
     """The event that redraws the list (after an answer: a new or changed conversation)."""
 
@@ -295,7 +301,7 @@ def wire(c: Any, side: Sidebar, demo: gr.Blocks, reset: dict[str, Any]) -> None:
         outputs=[c.browser_id, c.owner, c.chatbot, c.pairs, c.saved, s.list, s.title, c.scope]
         + [c.generator, c.k],
         **FAST,
-    )
+    ).then(None, js=LOADED, **FAST)
     demo.load(None, js=CLOSED_ON_A_PHONE, **FAST)
     after_new = dict(
         fn=side.after_new, inputs=[c.owner], outputs=[s.list, s.title, c.scope], **FAST
