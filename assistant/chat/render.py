@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from assistant.citations import strip_markers
 from assistant.types import Answer, Citation
 from index.load import PAGE_BREAK, is_paged, page_at, page_bounds
+from index.orders import flagged_spans
 
 PENDING = "Searching the documents\u2026"
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -240,13 +241,50 @@ def _viewer_page(text: str, start: int, end: int, quote: str, page: int | None) 
     return page_at(text, start + (spans[0][0] if spans else 0))
 
 
+ORDER_TITLE = "Instruction addressed to an assistant: never used as a passage"
+
+
+def _flagged(text: str, start: int, end: int, orders: list[tuple[int, int]], bold=()) -> str:
+    """text[start:end], escaped, each order to an assistant in it (`orders`: spans of `text`)
+    in a <mark class="ca-order"> titled ORDER_TITLE (its first piece also `ca-order-start`,
+    which the page's style labels), and the `bold` spans in <strong>."""
+
+    def inside(spans, x: int) -> int:
+        return next((i for i, (s, e) in enumerate(spans) if s <= x < e), -1)
+
+    cuts = {start, end}
+    for s, e in [*orders, *bold]:
+        cuts |= {min(max(s, start), end), min(max(e, start), end)}
+    out: list[str] = []
+    order, strong = -1, False
+    points = sorted(cuts)
+    for x, y in zip(points, points[1:], strict=False):
+        now_order, now_strong = inside(orders, x), inside(bold, x) >= 0
+        if now_order != order or (strong and not now_strong):
+            out.append("</strong>" if strong else "")
+            out.append("</mark>" if order >= 0 else "")
+            strong = False
+            if now_order >= 0:
+                first = " ca-order-start" if x == orders[now_order][0] else ""
+                out.append(f'<mark class="ca-order{first}" title="{ORDER_TITLE}">')
+            order = now_order
+        if now_strong and not strong:
+            out.append("<strong>")
+            strong = True
+        out.append(esc(text[x:y]))
+    out.append(("</strong>" if strong else "") + ("</mark>" if order >= 0 else ""))
+    return "".join(out)
+
+
 def render_viewer(
     source: str, text: str, start: int, end: int, quote: str = "", page: int | None = None
 ) -> str:
     """The whole document, escaped, with the cited range in a <mark> (the quote in bold).
 
     A PDF opens at the page of its citation (`page`, else the quote's): that page's text,
-    with the part of the cited range on it marked, and "p. N of M" in the heading.
+    with the part of the cited range on it marked, and "p. N of M" in the heading. Orders to
+    an assistant planted in the text (`index.orders`: never shown to a generator as
+    passages) are flagged, each in a <mark class="ca-order">.
     """
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
@@ -258,9 +296,8 @@ def render_viewer(
         on_page = f"p. {page} of {text.count(PAGE_BREAK) + 1}"
     a = min(max(start, lo), hi)  # the cited range on what is shown
     b = max(min(end, hi), a)
-    inner = (
-        highlight(text[a:b], quote).replace("<mark>", "<strong>").replace("</mark>", "</strong>")
-    )
+    orders = [(lo + s, lo + e) for s, e in flagged_spans(text[lo:hi])]
+    bold = [(a + s, a + e) for s, e in _quote_spans(text[a:b], quote)]
     # The text scrolls, so it takes focus (a keyboard scrolls it) and is a named region; on a
     # phone the viewer is a sheet over the chat and "Back to the answer" closes it.
     return (
@@ -271,8 +308,9 @@ def render_viewer(
         + f'<span class="ca-span">{where}</span></div>'
         f'<div class="ca-viewer-text" tabindex="0" role="region" '
         f'aria-label="{_attr(source)}, {on_page + ", " if on_page else ""}{where}">'
-        f'{esc(text[lo:a])}<mark class="ca-cited">{inner}</mark>'
-        f"{esc(text[b:hi])}</div></div>"
+        f'{_flagged(text, lo, a, orders)}<mark class="ca-cited">'
+        f"{_flagged(text, a, b, orders, bold)}</mark>"
+        f"{_flagged(text, b, hi, orders)}</div></div>"
     )
 
 
