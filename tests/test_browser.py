@@ -256,7 +256,9 @@ def test_the_conversation_survives_a_reload_until_new_conversation(page, seed_ap
     follow = ask(page, "Who did he announce the withdrawal to?")  # the history came back too
     assert "Putin" in follow.locator(".ca-answer").inner_text()
 
-    page.locator("#ca-new").click()
+    new = page.get_by_role("button", name="New conversation", exact=True)
+    assert new.count() == 1  # one on the page: the conversations sidebar's
+    new.click()
     page.wait_for_function("() => !document.querySelector('#ca-chat [data-testid=bot]')")
     page.wait_for_timeout(300)
     page.reload()

@@ -396,6 +396,28 @@ def test_on_a_phone_a_marker_opens_the_source_over_the_chat_with_a_way_back(open
     assert page.locator("#source-viewer .ca-viewer-text").is_visible()
 
 
+def test_on_a_phone_the_source_sheet_is_a_modal_dialog_that_keeps_focus(open_page, app):
+    page = open_page("light", PHONE)
+    _open(page, app)
+    marker = ask(page, CITED_Q).locator(".ca-cite").first
+    marker.scroll_into_view_if_needed()
+    marker.click()
+    dialog = page.get_by_role("dialog", name="Source")
+    dialog.locator("mark.ca-cited").wait_for()
+    assert dialog.get_attribute("aria-modal") == "true"
+    inside = "() => !!document.activeElement.closest('#ca-viewer-panel')"
+    page.wait_for_function(inside)  # the sheet took focus
+    for key in ["Tab"] * 6 + ["Shift+Tab"] * 6:  # Tab wraps inside the sheet, both ways
+        page.keyboard.press(key)
+        assert page.evaluate(inside), key
+    page.evaluate("() => document.querySelector('#ca-question textarea').focus()")
+    assert page.evaluate(inside)  # focus sent behind the sheet comes back
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('#ca-viewer-panel[data-ca-sheet]')")
+    assert page.get_by_role("dialog").count() == 0
+    assert page.evaluate("() => document.activeElement.matches('#ca-chat .ca-cite')")
+
+
 # -- issue 21: .docx through the page ---------------------------------------------------------
 def test_the_upload_takes_docx_and_lists_the_supported_types(open_page, settings, tmp_path):
     import io

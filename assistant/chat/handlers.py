@@ -134,7 +134,7 @@ class Handlers:
             chat,
             question,
             gr.update(visible=True, interactive=True),  # Stop
-            locked,  # New conversation
+            locked,  # New conversation (the sidebar's)
             gr.skip(),
             *(locked for _ in range(self.examples)),
         )

@@ -2,7 +2,8 @@
 
 Left: the chat (answers stream with their `[n]` markers, sources under each answer), the
 question box with a Stop button, example questions. Right: the source viewer, the documents
-panel (upload, list, remove), the generator and `k`, "New conversation".
+panel (upload, list, remove), the generator and `k`. "New conversation" is the
+conversations sidebar's (one on the page; the chat's Clear starts one too).
 
 Endpoints for `gradio_client`: `chat` (question, generator, k, optional sources), `add_documents`
 (files in; the summary line and the document list out) and `remove_document`.
@@ -131,7 +132,7 @@ def _chat_column(c: SimpleNamespace) -> None:
 
 
 def _side_column(c: SimpleNamespace, settings: Settings) -> None:
-    """The source viewer, the documents panel, the generator and k, New conversation."""
+    """The source viewer, the documents panel, the generator and k."""
     with gr.Accordion("Source", open=True, elem_id="ca-viewer-panel"):
         c.viewer = gr.HTML(
             render_viewer_message(VIEWER_HINT), elem_id="source-viewer", padding=False
@@ -155,7 +156,6 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
         elem_id="ca-k",
         info=f"passages retrieved per question ({answering.K_MIN}-{answering.K_MAX})",
     )
-    c.new_chat = gr.Button("New conversation", variant="secondary", elem_id="ca-new")
     # The API endpoint: its own event so callers get the Answer as data.
     c.api = SimpleNamespace(**endpoint.components(settings))
     # The source viewer's trigger: the page's script clicks it with the pick.
@@ -201,7 +201,7 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
 
 def _wire_answering(c: SimpleNamespace, h: Handlers) -> None:
     """Enter or an example takes the question, the answer streams, then the page unlocks."""
-    locks = [c.stop_btn, c.new_chat, c.upload, *c.example_buttons]
+    locks = [c.stop_btn, c.side.new, c.upload, *c.example_buttons]
     answer_event = dict(
         fn=h.respond,
         inputs=[c.question_state, c.chatbot, c.pairs, c.generator, c.k, c.saved]
@@ -213,7 +213,7 @@ def _wire_answering(c: SimpleNamespace, h: Handlers) -> None:
     )
     unlock_event = dict(
         fn=h.unlock,
-        outputs=[c.textbox, c.stop_btn, c.new_chat, *c.example_buttons],
+        outputs=[c.textbox, c.stop_btn, c.side.new, *c.example_buttons],
         queue=False,
         **PRIVATE,
     )

@@ -105,8 +105,45 @@
   const phone = () => window.matchMedia("(max-width: 640px)").matches;
   const panel = () => document.querySelector("#ca-viewer-panel");
   const sheetOpen = () => !!panel() && panel().hasAttribute("data-ca-sheet");
+  // The sheet is a modal dialog: named, aria-modal, focus kept inside it (Tab wraps, focus
+  // that lands behind it comes back), Escape or "Back to the answer" closes it.
+  const DIALOG = { role: "dialog", "aria-modal": "true", "aria-label": "Source" };
+  function openSheet() {
+    panel().setAttribute("data-ca-sheet", ""); // an attribute: Svelte owns the classes
+    for (const [name, value] of Object.entries(DIALOG)) panel().setAttribute(name, value);
+  }
+  function inSheet() {
+    const all = panel().querySelectorAll(
+      "button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])",
+    );
+    return [...all].filter((el) => !el.disabled && el.getClientRects().length > 0);
+  }
+  function trapTab(event) {
+    if (event.key !== "Tab" || !sheetOpen()) return;
+    const inside = inSheet();
+    if (!inside.length) return;
+    const first = inside[0];
+    const last = inside[inside.length - 1];
+    const at = document.activeElement;
+    const out = !panel().contains(at);
+    if (out || (event.shiftKey && at === first) || (!event.shiftKey && at === last)) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
+  }
+  document.addEventListener("keydown", trapTab, true);
+  document.addEventListener("focusin", (event) => {
+    const t = event.target;
+    if (!sheetOpen() || !(t instanceof Element) || panel().contains(t)) return;
+    const inside = inSheet();
+    const text = panel().querySelector(".ca-viewer-text");
+    (text || inside[0] || panel()).focus({ preventScroll: true });
+  });
   function closeViewer() {
-    if (panel()) panel().removeAttribute("data-ca-sheet");
+    if (panel()) {
+      panel().removeAttribute("data-ca-sheet");
+      for (const name of Object.keys(DIALOG)) panel().removeAttribute(name);
+    }
     if (opener && opener.isConnected) {
       opener.focus({ preventScroll: true });
       opener.scrollIntoView({ block: "nearest" });
@@ -123,7 +160,7 @@
     if (phone() && panel()) {
       const header = panel().querySelector(".label-wrap");
       if (header && !header.classList.contains("open")) header.click(); // a folded panel opens
-      panel().setAttribute("data-ca-sheet", ""); // an attribute: Svelte owns the classes
+      openSheet();
     }
     const open = document.querySelector("#ca-open-source");
     if (open) open.click();

@@ -308,7 +308,7 @@ def wire(c: Any, side: Sidebar, demo: gr.Blocks, reset: dict[str, Any]) -> None:
     )
     # another conversation open: the last export's file goes
     no_file = dict(fn=lambda: gr.update(value=None, visible=False), outputs=[s.file], **FAST)
-    for trigger in (s.new.click, c.new_chat.click, c.chatbot.clear):
+    for trigger in (s.new.click, c.chatbot.clear):
         trigger(**reset).then(**after_new).then(**no_file)
     s.list.input(
         side.open,
