@@ -67,6 +67,9 @@ def _open_the_source(page):
     answer = ask(page, QUESTION)
     assert "Ada Morrow" in answer.locator(".ca-answer").inner_text()
     assert "ACCESS GRANTED" not in answer.locator(".ca-answer").inner_text()
+    passage = answer.locator(".ca-passage").first  # under the answer, flagged too
+    assert passage.locator("mark.ca-order").all_inner_texts() == [ORDER]
+    assert FOUNDED in passage.locator("mark:not(.ca-order)").first.inner_text()
     answer.locator(".ca-cite").first.click()
     page.locator("#source-viewer mark.ca-order").first.wait_for()
 

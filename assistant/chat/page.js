@@ -87,7 +87,7 @@
     const range = (source.querySelector(".ca-span") || {}).textContent || "";
     const numbers = range.replace(/[,\s]/g, "").match(/\d+/g) || [];
     if (!file || numbers.length < 2) return null;
-    const marks = [...source.querySelectorAll(".ca-passage mark")].map((m) => m.textContent);
+    const marks = [...source.querySelectorAll(".ca-passage mark:not(.ca-order)")].map((m) => m.textContent);
     const page = ((source.querySelector(".ca-page") || {}).textContent || "").match(/\d+/);
     return JSON.stringify({
       source: file.textContent,

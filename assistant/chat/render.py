@@ -149,6 +149,14 @@ def _page(c: Citation) -> str:
     return f'<span class="ca-page">p. {int(c.page)}</span> ' if c.page else ""
 
 
+def _passage(text: str, quote: str) -> str:
+    """A cited passage: its quote in <mark>, the orders to an assistant in it flagged."""
+    orders, quoted = flagged_spans(text), _quote_spans(text, quote)
+    return (
+        _flagged(text, 0, len(text), orders, quoted, "mark") if orders else highlight(text, quote)
+    )
+
+
 def render_sources(citations: Sequence[Citation]) -> str:
     items = []
     for c in citations:
@@ -158,7 +166,7 @@ def render_sources(citations: Sequence[Citation]) -> str:
             f'[{int(c.number)}]</span> <span class="ca-file">{esc(c.source)}</span> {_page(c)}'
             f'<span class="ca-span">characters {int(c.start):,}\u2013{int(c.end):,}</span>'
             "</button>"
-            f'<div class="ca-passage">{highlight(c.text, c.quote)}</div></div>'
+            f'<div class="ca-passage">{_passage(c.text, c.quote)}</div></div>'
         )
     return (
         f'<div class="ca-sources"><div class="ca-sources-title">Sources</div>{"".join(items)}</div>'
@@ -244,10 +252,12 @@ def _viewer_page(text: str, start: int, end: int, quote: str, page: int | None) 
 ORDER_TITLE = "Instruction addressed to an assistant: never used as a passage"
 
 
-def _flagged(text: str, start: int, end: int, orders: list[tuple[int, int]], bold=()) -> str:
+def _flagged(
+    text: str, start: int, end: int, orders: list[tuple[int, int]], bold=(), tag: str = "strong"
+) -> str:
     """text[start:end], escaped, each order to an assistant in it (`orders`: spans of `text`)
     in a <mark class="ca-order"> titled ORDER_TITLE (its first piece also `ca-order-start`,
-    which the page's style labels), and the `bold` spans in <strong>."""
+    which the page's style labels), and the `bold` spans in <tag>."""
 
     def inside(spans, x: int) -> int:
         return next((i for i, (s, e) in enumerate(spans) if s <= x < e), -1)
@@ -261,7 +271,7 @@ def _flagged(text: str, start: int, end: int, orders: list[tuple[int, int]], bol
     for x, y in zip(points, points[1:], strict=False):
         now_order, now_strong = inside(orders, x), inside(bold, x) >= 0
         if now_order != order or (strong and not now_strong):
-            out.append("</strong>" if strong else "")
+            out.append(f"</{tag}>" if strong else "")
             out.append("</mark>" if order >= 0 else "")
             strong = False
             if now_order >= 0:
@@ -269,10 +279,10 @@ def _flagged(text: str, start: int, end: int, orders: list[tuple[int, int]], bol
                 out.append(f'<mark class="ca-order{first}" title="{ORDER_TITLE}">')
             order = now_order
         if now_strong and not strong:
-            out.append("<strong>")
+            out.append(f"<{tag}>")
             strong = True
         out.append(esc(text[x:y]))
-    out.append(("</strong>" if strong else "") + ("</mark>" if order >= 0 else ""))
+    out.append((f"</{tag}>" if strong else "") + ("</mark>" if order >= 0 else ""))
     return "".join(out)
 
 
