@@ -175,29 +175,20 @@ def test_a_bare_number_or_yes_answers_its_question():
     assert not any(echoes(a, "How many crew members operate the station?") for a in ("2", "No"))
 
 
-def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
+def _verify_bare(pipeline, answer):
+    """`answer` verified as the bare answer to a "how many" question about the seed."""
     question = "How many parts of the station do the American and the Russian operate?"
     passages = _passages(pipeline, question)
-    result = verify(
-        "2",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
-        question=question,
-    )
-    assert "two parts" in result.citations[0].quote
+    threshold = pipeline.settings.support_threshold
+    return verify(answer, passages, pipeline.scorer, threshold=threshold, question=question)
+
+
+def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
+    assert "two parts" in _verify_bare(pipeline, "2").citations[0].quote
 
 
 def test_a_bare_number_no_sentence_states_is_unsupported(pipeline):
-    question = "How many parts of the station do the American and the Russian operate?"
-    passages = _passages(pipeline, question)
-    result = verify(
-        "7",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
-        question=question,
-    )
+    result = _verify_bare(pipeline, "7")
     assert (result.flagged, result.citations) == (["7"], [])
 
 
