@@ -253,13 +253,18 @@ ORDER_TITLE = "Instruction addressed to an assistant: never used as a passage"
 
 
 def _flagged(
-    text: str, start: int, end: int, orders: list[tuple[int, int]], bold=(), tag: str = "strong"
+    text: str,
+    start: int,
+    end: int,
+    orders: list[tuple[int, int]],
+    bold: Sequence[tuple[int, int]] = (),
+    tag: str = "strong",
 ) -> str:
     """text[start:end], escaped, each order to an assistant in it (`orders`: spans of `text`)
     in a <mark class="ca-order"> titled ORDER_TITLE (its first piece also `ca-order-start`,
     which the page's style labels), and the `bold` spans in <tag>."""
 
-    def inside(spans, x: int) -> int:
+    def inside(spans: Sequence[tuple[int, int]], x: int) -> int:
         return next((i for i, (s, e) in enumerate(spans) if s <= x < e), -1)
 
     cuts = {start, end}
