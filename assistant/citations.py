@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.evidence import EvidenceScorer, content_stems
-from assistant.grounding import grounded
+from assistant.grounding import full_name, grounded
 from assistant.types import Citation, Passage
 
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
@@ -54,7 +54,8 @@ def support(
     scorer: EvidenceScorer, claim: str, text: str, question: str = ""
 ) -> tuple[float, str, str]:
     """How well `text` supports `claim`, its supporting sentence, and the claim in the
-    passage's own qualifiers ("in 2024" -> "after 2024"); no support at all when a number of
+    passage's own qualifiers ("in 2024" -> "after 2024") and names ("Russia" -> "the
+    President of Russia Vladimir Putin" for "who"); no support at all when a number of
     the claim is not stated in `text` as the claim states it (`grounding.grounded`).
 
     A bare answer with no content word of its own ("2", "Yes") says nothing without its
@@ -68,7 +69,7 @@ def support(
         score, quote = scorer.support(f"{question} {claim}", text)
         return (score, quote, claim) if grounded(claim, quote)[0] else (0.0, "", claim)
     score, quote = scorer.support(claim, text)
-    return score, quote, claim
+    return score, quote, full_name(claim, quote, question)
 
 
 _YES_NO = frozenset({"yes", "no"})

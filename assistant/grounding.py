@@ -1,8 +1,10 @@
-"""Numbers in an answer as its passage states them: "in 2024" is not what "after 2024" says.
+"""An answer's numbers and names as its passage states them: "in 2024" is not what "after
+2024" says, and "Russia" is not who "the President of Russia Vladimir Putin" is.
 
 Used by `assistant.citations` when it checks that a cited passage supports a claim: a number
-the passage lacks is unsupported, and a plain preposition before a number the passage only
-states with a qualifier is re-worded to that qualifier.
+the passage lacks is unsupported, a plain preposition before a number the passage only
+states with a qualifier is re-worded to that qualifier, and a bare name that answers "who"
+is given in full when the supporting sentence holds it inside a longer name.
 """
 
 from __future__ import annotations
@@ -126,3 +128,24 @@ def _requalify(claim: str, number: str, wording: str, wanted: str) -> str:
             flags=re.IGNORECASE,
         )
     return re.sub(rf"(?<![\w.,]){n}\b", f"{wanted} {number}", claim, count=1)
+
+
+# A run of capitalised words, joined by the lower-case particles of names ("President of
+# Russia Vladimir Putin", "Ludwig van Beethoven").
+_NAME = re.compile(
+    r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|da|del|van|von|der|den|la|le|bin|al)\s+)*[A-Z][\w'’.-]*)*"
+)
+_WHO = re.compile(r"^\W*who\b(?!se)", re.IGNORECASE)
+
+
+def full_name(claim: str, quote: str, question: str) -> str:
+    """The claim as the quote names it when `question` asks "who" and the claim is one
+    capitalised word that the quote holds inside a longer name ("Russia" in "... to the
+    President of Russia Vladimir Putin ..."): one word of a name may not say who."""
+    bare = claim.strip().rstrip(".")
+    if not _WHO.match(question) or _NAME.fullmatch(bare) is None or " " in bare:
+        return claim
+    for run in _NAME.findall(quote):
+        if len(run.split()) > 1 and bare in run.split():
+            return claim.replace(bare, run.rstrip("."), 1)
+    return claim
