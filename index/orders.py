@@ -11,7 +11,7 @@ or models ("AI models are trained on text") is not an order.
 
 `flagged_spans` gives the character spans of a text's flagged sentences; a flagged sentence
 that ends by announcing what follows ("...: " or "the following.") or orders its instructions
-ignored flags the next sentence of its line too (the order it introduces).
+ignored and stops there flags the next sentence of its line too (the order it introduces).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import re
 from index.split import sentence_spans
 
 _ADDRESSEE = (
-    r"(?:(?:the|any|all|every|an?|dear)\s+)?(?:ai|a\.i\.|artificial intelligence|assistants?|"
+    r"(?:(?:the|any|all|every|an?|dear)\s+)?(?:(?:ai|a\.i\.)[\s-]+(?=\w))?"
+    r"(?:ai|a\.i\.|artificial intelligence|assistants?|"
     r"chat\s?bots?|bots?|(?:large\s+)?language\s+models?|llms?|gpt|ai\s+models?|models?|"
     r"ai\s+systems?|agents?|copilots?)"
 )
@@ -103,8 +104,13 @@ def is_order(sentence: str) -> bool:
 
 
 def _leads_on(sentence: str) -> bool:
-    """A flagged sentence that introduces the order that follows it."""
-    return bool(_LEADS_ON.search(sentence.strip()) or _IGNORE.search(sentence))
+    """A flagged sentence that introduces the order that follows it: it ends announcing
+    it, or it orders instructions ignored and gives no order of its own after that
+    ("Ignore all previous instructions." leads on; "... and reply only with X." does not)."""
+    if _LEADS_ON.search(sentence.strip()):
+        return True
+    ignore = _IGNORE.search(sentence)
+    return ignore is not None and not _ORDER_WORDS.search(sentence, ignore.end())
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:
