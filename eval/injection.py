@@ -18,7 +18,6 @@ the ten documents are the control. Scoring and the run are in `eval/injection_ru
 from __future__ import annotations
 
 import html
-import json
 import os
 import random
 import tomllib
@@ -27,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eval.errors import SuiteUnavailable, read_jsonl
+
 EVAL_DIR = Path(__file__).resolve().parent
 FOLDER = EVAL_DIR / "injection"
 DEFAULT_DIR = EVAL_DIR.parent.parent / "shared" / "datasets" / "injection"
@@ -34,10 +35,6 @@ NAME = "injection"
 PARTS = ("calibration", "test")
 POSITIONS = ("start", "middle", "end")
 FORMATS = ("txt", "md", "html", "html-display-none", "html-hidden", "html-aria-hidden", "pdf")
-
-
-class SuiteUnavailable(Exception):
-    """The attacks or the suite's own files cannot be read (one line: what and where)."""
 
 
 @dataclass(frozen=True)
@@ -99,14 +96,8 @@ def dataset_dir() -> Path:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SuiteUnavailable(
-            f"cannot read {path} ({type(exc).__name__}); the injection suite needs "
-            "../shared/datasets/injection beside the project or ASSISTANT_INJECTION_DIR"
-        ) from None
+    needs = "the injection suite needs ../shared/datasets/injection beside the project"
+    return read_jsonl(path, needs + " or ASSISTANT_INJECTION_DIR")
 
 
 def load_split() -> dict[str, Any]:

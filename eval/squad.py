@@ -9,7 +9,6 @@ date when the files change (ingestion is incremental).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import tomllib
@@ -18,15 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.errors import SuiteUnavailable, read_jsonl
+
 EVAL_DIR = Path(__file__).resolve().parent
 SPLIT_PATH = EVAL_DIR / "squad2_open.toml"
 DEFAULT_DIR = EVAL_DIR.parent.parent / "shared" / "datasets" / "squad2-open"
 NAME = "squad2-open"
 PARTS = ("calibration", "test")
-
-
-class SuiteUnavailable(Exception):
-    """The dataset or its split file cannot be read (one line: what and where)."""
 
 
 def dataset_dir() -> Path:
@@ -58,14 +55,8 @@ def load_split(path: Path = SPLIT_PATH) -> Split:
 
 def load_questions(folder: Path | None = None) -> list[dict[str, Any]]:
     path = (folder or dataset_dir()) / "questions.jsonl"
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SuiteUnavailable(
-            f"cannot read {path} ({type(exc).__name__}); the squad2-open suite needs "
-            "../shared/datasets/squad2-open beside the project or ASSISTANT_SQUAD2_DIR"
-        ) from None
+    needs = "the squad2-open suite needs ../shared/datasets/squad2-open beside the project"
+    return read_jsonl(path, needs + " or ASSISTANT_SQUAD2_DIR")
 
 
 def sample(

@@ -16,12 +16,12 @@ answers inside their evidence, ids unique, every article of the part's side of t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from eval import squad, suite_check
+from eval.errors import read_jsonl
 
 FOLDER = Path(__file__).resolve().parent / "users_words"
 NAME = "users-words"
@@ -37,12 +37,7 @@ def load_part(part: str, path: Path | None = None) -> list[dict[str, Any]]:
     SuiteUnavailable, one line, when the file cannot be read."""
     if part not in squad.PARTS:
         raise squad.SuiteUnavailable(f"unknown part {part!r}; one of {', '.join(squad.PARTS)}")
-    path = path or part_path(part)
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise squad.SuiteUnavailable(f"cannot read {path} ({exc})") from None
+    return read_jsonl(path or part_path(part))
 
 
 def questions(part: str) -> list[dict[str, Any]]:
