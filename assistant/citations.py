@@ -73,12 +73,16 @@ def support(
 
 
 _YES_NO = frozenset({"yes", "no"})
+_DIGIT = re.compile(r"\d")
 
 
 def is_bare(claim: str) -> bool:
-    """An answer with no word of its own but numbers, a yes or a no ("2", "40%", "Yes")."""
-    words = content_stems(claim)
-    return bool(claim.strip()) and not any(w.isalpha() and w not in _YES_NO for w in words)
+    """An answer with no word of its own but numbers, a yes or a no ("2", "40%", "Yes"), or
+    a number and one word, its unit ("2.4 meters", "4,000 people")."""
+    words = [w for w in content_stems(claim) if w.isalpha() and w not in _YES_NO]
+    if not claim.strip() or len(words) > 1:
+        return False
+    return not words or (bool(_DIGIT.search(claim)) and len(claim.split()) <= 3)
 
 
 def premise_passage(

@@ -187,6 +187,15 @@ def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
     assert "two parts" in _verify_bare(pipeline, "2").citations[0].quote
 
 
+def test_a_number_with_its_unit_is_judged_with_its_question(pipeline):
+    text = "The old harbour bridge at Tollund has a main span 1.2 kilometres long."
+    passages = [Passage(1, "p1", "doc.txt", 0, len(text), text, 1.0)]
+    question = "How long is the main span of the Tollund harbour bridge?"
+    threshold = pipeline.settings.support_threshold
+    result = verify("1.2 km", passages, pipeline.scorer, threshold=threshold, question=question)
+    assert [c.quote for c in result.citations] == [text]
+
+
 def test_a_bare_number_no_sentence_states_is_unsupported(pipeline):
     result = _verify_bare(pipeline, "7")
     assert (result.flagged, result.citations) == (["7"], [])
