@@ -114,7 +114,7 @@ def verify(
     """Verify, repair and renumber the citations of `answer_text`.
 
     A passage supports a sentence when its support score reaches `threshold`
-    (`Settings.support_threshold`). `skip` is a sentence that needs no citation (the
+    (`settings.answer.support_threshold`). `skip` is a sentence that needs no citation (the
     generator's "not covered" reply); `question`, when given, lets an answer cite the
     passage holding the question's premise.
     """

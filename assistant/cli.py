@@ -22,18 +22,22 @@ if TYPE_CHECKING:
     from assistant.types import Answer
 
 
-def _settings(**overrides: Any) -> Settings:
+def _settings(**groups: dict[str, Any]) -> Settings:
+    """The settings in force, with the options given (`index={"chunk_size": 64}`; None = not
+    given) over the environment's; a bad value is one line of bad input."""
     from pydantic import ValidationError
 
     from assistant.errors import BadInput
-    from assistant.settings import Settings
+    from assistant.settings import Settings, setting_fields
 
+    given = {g: {k: v for k, v in fields.items() if v is not None} for g, fields in groups.items()}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        if not field:  # a rule between settings (chunk overlap < size): its own sentence
+        field = str(err["loc"][-1]) if err["loc"] else ""  # (group, field) or (field,)
+        if field not in {name for _, name, _ in setting_fields()}:
+            # a rule between settings (chunk overlap < size): its own sentence
             raise BadInput(str(err["msg"]).removeprefix("Value error, ")) from None
         raise BadInput(f"setting {field} (ASSISTANT_{field.upper()}): {err['msg']}") from None
 
@@ -43,8 +47,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.errors import BadInput
     from assistant.pipeline import forget_pipelines
 
-    settings = _settings(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
-    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    settings = _settings(index={"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap})
+    paths = [Path(p) for p in args.paths] or [settings.index.corpus_dir]
     for path in paths:
         if not path.exists():
             raise BadInput(f"no such file or folder: {path}")
@@ -80,8 +84,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.pipeline import get_pipeline
     from assistant.types import Answer
 
-    settings = _settings(generator=args.generator, k=args.k)
-    check_question(args.question, settings.max_question_chars)  # fail before loading models
+    settings = _settings(answer={"generator": args.generator}, retrieval={"k": args.k})
+    check_question(args.question, settings.answer.max_question_chars)  # fail before loading models
 
     history = None
     if args.history:
@@ -124,7 +128,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     settings = _settings()
     # before any model loads
-    auth = resolve_auth(args.host, args.auth or settings.auth, args.no_auth)
+    auth = resolve_auth(args.host, args.auth or settings.chat.auth, args.no_auth)
     launch(settings, host=args.host, port=args.port, ingest_if_empty=args.ingest, auth=auth)
     return 0
 
@@ -140,7 +144,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import export
 
     settings = _settings()
-    done = export(settings.data_dir, Path(args.out))
+    done = export(settings.index.data_dir, Path(args.out))
     for line in done.review:
         print(line)
     print(f"wrote {done.written} suite item(s) to {args.out}; {len(done.review)} for review")
@@ -148,9 +152,11 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from assistant.settings import setting_fields
+
     settings = _settings()
-    for name, info in type(settings).model_fields.items():
-        value = getattr(settings, name)
+    for group, name, info in setting_fields():
+        value = getattr(getattr(settings, group), name)
         if name in {"auth", "openai_api_key"} and value and value != info.default:
             value = "(set)"  # never print a secret
         print(f"ASSISTANT_{name.upper():<30} {value}")
@@ -158,9 +164,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def _default(name: str) -> object:
-    from assistant.settings import Settings
+    from assistant.settings import setting_fields
 
-    return Settings.model_fields[name].default
+    return next(info.default for _, field, info in setting_fields() if field == name)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,12 @@ _lock = threading.Lock()
 
 def open_store(settings: Settings, *, create: bool = True) -> Store:
     try:
-        return Store(settings.data_dir, settings.chroma_url, settings.collection, create=create)
+        return Store(
+            settings.index.data_dir,
+            settings.index.chroma_url,
+            settings.index.collection,
+            create=create,
+        )
     except StoreError as exc:
         raise AssistantError(str(exc)) from None
 
@@ -46,8 +51,8 @@ def ingest_paths(
                 store,
                 shared_embedder(),
                 root=root,
-                chunk_size=settings.chunk_size,
-                overlap=settings.chunk_overlap,
+                chunk_size=settings.index.chunk_size,
+                overlap=settings.index.chunk_overlap,
                 progress=progress,
                 on_problem=on_problem,
                 on_progress=on_progress,
@@ -59,7 +64,12 @@ def ingest_paths(
 def documents(settings: Settings) -> dict[str, DocRecord]:
     """The indexed documents by source ({} when there is no index yet)."""
     try:
-        store = Store(settings.data_dir, settings.chroma_url, settings.collection, create=False)
+        store = Store(
+            settings.index.data_dir,
+            settings.index.chroma_url,
+            settings.index.collection,
+            create=False,
+        )
         return store.manifest()
     except StoreError:
         return {}

@@ -56,7 +56,10 @@ class Pipeline:
         self.settings = settings
         try:
             self.store = Store(
-                settings.data_dir, settings.chroma_url, settings.collection, create=False
+                settings.index.data_dir,
+                settings.index.chroma_url,
+                settings.index.collection,
+                create=False,
             )
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
@@ -64,19 +67,21 @@ class Pipeline:
         self.retriever = Retriever(
             self.store,
             self.embedder,
-            candidates=settings.retrieval_candidates,
-            rrf_k=settings.rrf_k,
+            candidates=settings.retrieval.retrieval_candidates,
+            rrf_k=settings.retrieval.rrf_k,
         )
         self.scorer = EvidenceScorer(self.embedder)
-        self.whole = WholeCorpus(self.retriever.chunks, settings.whole_corpus_tokens)
-        self.policy = Policy.for_settings(settings.answer_threshold, settings.calibrator)
+        self.whole = WholeCorpus(self.retriever.chunks, settings.retrieval.whole_corpus_tokens)
+        self.policy = Policy.for_settings(
+            settings.answer.answer_threshold, settings.answer.calibrator
+        )
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
 
     # -- generators -----------------------------------------------------------------------
     def generator(self, name: str | None) -> Generator:
-        name = name or self.settings.generator
+        name = name or self.settings.answer.generator
         with self._lock:
             if name in self._generators:
                 return self._generators[name]
@@ -120,7 +125,7 @@ class Pipeline:
 
     def search(self, question: str, k: int, sources: Sequence[str] | None = None) -> list[Hit]:
         """The `k` best chunks: fused, then the best `rerank_pool` of them ordered by meaning."""
-        pool = self.settings.rerank_pool
+        pool = self.settings.retrieval.rerank_pool
         query_vector = self.scorer.vectors([question])[0]  # cached for the evidence step
         try:
             hits = self.retriever.search(question, max(k, pool), query_vector, sources)
@@ -159,7 +164,7 @@ class Pipeline:
         t = time.perf_counter()
         # The order does not depend on the depth asked for, so the first k of a deeper search
         # are the k passages; the deeper ranking is kept in the trace for the eval's hit@k.
-        retrieved = self.search(standalone, max(k, self.settings.trace_depth), sources)
+        retrieved = self.search(standalone, max(k, self.settings.retrieval.trace_depth), sources)
         hits = retrieved[:k]
         timings["retrieve"] = time.perf_counter() - t
 
@@ -168,8 +173,8 @@ class Pipeline:
             self.scorer,
             standalone,
             self.passages(hits),
-            sentences=self.settings.shown_sentences,
-            budget=self.settings.excerpt_tokens,
+            sentences=self.settings.answer.shown_sentences,
+            budget=self.settings.answer.excerpt_tokens,
         )
         values = features(self.scorer, standalone, ranked, hits)
         decision = self.policy.before_model(values)
@@ -218,9 +223,9 @@ class Pipeline:
         before its first word), for progress displays; it adds no text.
         """
         started = time.perf_counter()
-        question = check_question(question, self.settings.max_question_chars)
+        question = check_question(question, self.settings.answer.max_question_chars)
         pairs = check_history(history)
-        k = check_k(self.settings.k if k is None else k)
+        k = check_k(self.settings.retrieval.k if k is None else k)
         scope = self.scope(sources)
         gen = (
             self.generator(generator)
@@ -280,7 +285,7 @@ class Pipeline:
                 run.prep.passages,
                 self.scorer,
                 question=run.prep.question,
-                threshold=self.settings.support_threshold,
+                threshold=self.settings.answer.support_threshold,
             )
         run.timings["verify"] = time.perf_counter() - t
         final = after_generation(

@@ -123,7 +123,7 @@ def without_probe(ctx: Context, gen: Generator, sample: list[dict[str, Any]]) ->
     from assistant.pipeline import get_pipeline
     from assistant.types import Answer
 
-    open_gate = get_pipeline(ctx.settings.model_copy(update={"answer_threshold": 0.0}))
+    open_gate = get_pipeline(ctx.settings.updated(answer={"answer_threshold": 0.0}))
     times: dict[str, list[float]] = {"with": [], "without": []}
     # One whole pass each: asked twice in a row, a question's prompt would still be
     # evaluated (or in the prompt-state cache) the second time.
@@ -139,7 +139,7 @@ def without_probe(ctx: Context, gen: Generator, sample: list[dict[str, Any]]) ->
 
 def new_process_loads(ctx: Context) -> dict[str, Any]:
     """Model load and saved-prefix restore in fresh processes (3 runs, medians)."""
-    cmd = [sys.executable, "-m", "eval.bench", "--load-worker", str(ctx.settings.data_dir)]
+    cmd = [sys.executable, "-m", "eval.bench", "--load-worker", str(ctx.settings.index.data_dir)]
     runs = []
     for _ in range(3):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
@@ -157,13 +157,13 @@ def load_worker(data_dir: Path) -> dict[str, Any]:
     from assistant.generators.local import LocalGenerator
     from assistant.settings import Settings
 
-    generator = LocalGenerator(Settings(data_dir=data_dir))
+    generator = LocalGenerator(Settings(index={"data_dir": data_dir}))
     return {"load_seconds": generator.load_seconds, "warm_seconds": generator.warm_seconds}
 
 
 def cold_start(ctx: Context) -> None:
     """A new `assistant ask` process to its first answer, per generator."""
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(ctx.settings.data_dir)}
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(ctx.settings.index.data_dir)}
     for name in generators(ctx):
         cmd = [sys.executable, "-m", "assistant", "ask", QUESTION, "--json", "--generator", name]
         runs = []

@@ -46,7 +46,7 @@ def conversations(ctx: Context) -> None:
         owner = "user:bench" if n % 2 == 0 else f"user:other{n % 7}"
         store.create(owner, f"Conversation {n}", turns=turns)
     written = time.perf_counter() - started
-    settings = Settings(data_dir=data, generator="extractive")
+    settings = Settings(index={"data_dir": data}, answer={"generator": "extractive"})
     repeats = 20 if ctx.args.quick else 200
     listed = len(store.list("user:bench"))
     query = timed(lambda: store.list("user:bench"), repeats)

@@ -56,8 +56,8 @@ def measure(ctx: Context, name: str, corpus: Path, *, again: bool = False) -> di
     store = Store(ctx.work / f"ours-{key}")
     settings = Settings()
     chunking: dict[str, Any] = {
-        "chunk_size": settings.chunk_size,
-        "overlap": settings.chunk_overlap,
+        "chunk_size": settings.index.chunk_size,
+        "overlap": settings.index.chunk_overlap,
     }
 
     def run() -> IngestReport:

@@ -35,7 +35,7 @@ def latencies(
     ctx: Context, questions: list[str], search: Callable[[str, int], object]
 ) -> dict[str, Any]:
     """Per-question latency of one question (for p95) and the mean over the suite's."""
-    k = ctx.settings.k
+    k = ctx.settings.retrieval.k
     rounds = 1 if ctx.args.quick else 3
 
     def all_questions() -> None:
@@ -97,14 +97,14 @@ def scoped(ctx: Context) -> dict[str, Any]:
     files = 20 if ctx.args.quick else 100
     corpus = write_corpus(ctx.work / "scope-corpus", files, 80)
     data = ctx.work / "scope-index"
-    settings = Settings(data_dir=data, generator="extractive")
+    settings = Settings(index={"data_dir": data}, answer={"generator": "extractive"})
     report = ingest(
         [corpus],
         Store(data),
         ctx.embedder,
         progress=False,
-        chunk_size=settings.chunk_size,
-        overlap=settings.chunk_overlap,
+        chunk_size=settings.index.chunk_size,
+        overlap=settings.index.chunk_overlap,
     )
     pipeline = get_pipeline(settings)
     names = sorted(p.name for p in corpus.iterdir())
@@ -114,7 +114,7 @@ def scoped(ctx: Context) -> dict[str, Any]:
         "ten": names[:: max(1, len(names) // 10)][:10],
     }
     times: dict[str, list[float]] = {name: [] for name in scopes}
-    k = settings.k
+    k = settings.retrieval.k
     for q in SCOPE_QUESTIONS:  # warm-up: the BM25 index, the ONNX session
         pipeline.retrieve(q, k)
     for _ in range(3 if ctx.args.quick else 15):

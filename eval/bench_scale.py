@@ -99,7 +99,9 @@ def scale_worker(data_dir: Path, local: bool) -> dict[str, Any]:
     from assistant.settings import Settings
 
     steps = {}
-    pipeline = get_pipeline(Settings(data_dir=data_dir, generator="extractive"))
+    pipeline = get_pipeline(
+        Settings(index={"data_dir": data_dir}, answer={"generator": "extractive"})
+    )
     steps["store open"] = rss_mb()
     t = time.perf_counter()
     pipeline.retrieve("warm up", 4)

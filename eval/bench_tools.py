@@ -47,14 +47,14 @@ class Context:
         from index import Store, ingest
 
         data = self.work / "article"
-        settings = Settings(data_dir=data, generator="extractive")
+        settings = Settings(index={"data_dir": data}, answer={"generator": "extractive"})
         ingest(
             [ROOT / "seeds"],
             Store(data),
             self.embedder,
             progress=False,
-            chunk_size=settings.chunk_size,
-            overlap=settings.chunk_overlap,
+            chunk_size=settings.index.chunk_size,
+            overlap=settings.index.chunk_overlap,
         )
         share_models(data)
         return settings
@@ -126,6 +126,6 @@ def share_models(data_dir: Path) -> None:
     from assistant.model_file import MODEL_FILENAME, link_models
     from assistant.settings import Settings
 
-    models = Settings().data_dir / "models"
+    models = Settings().index.data_dir / "models"
     if (models / MODEL_FILENAME).is_file():
         link_models(models, Path(data_dir) / "models")

@@ -58,7 +58,7 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
     from assistant import answer
     from assistant.settings import Settings
 
-    settings = squad.ensure_index(Settings(answer_threshold=0.0), progress=progress)
+    settings = squad.ensure_index(Settings(answer={"answer_threshold": 0.0}), progress=progress)
     rows = []
     for q in tqdm(calibration_questions(), desc=f"calibrate {generator}", disable=not progress):
         result = answer(q["question"], generator=generator, settings=settings)

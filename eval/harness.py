@@ -153,11 +153,11 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
         settings = Settings()
     except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
         raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
-    generators = list(dict.fromkeys(args.generator or [settings.generator]))
+    generators = list(dict.fromkeys(args.generator or [settings.answer.generator]))
     for name in generators:
         if name not in NAMES:
             raise UsageError(f"unknown generator {name!r}; use one of {', '.join(NAMES)}")
-    k = args.k or settings.k
+    k = args.k or settings.retrieval.k
     if not K_MIN <= k <= K_MAX:
         raise UsageError(f"--k must be between {K_MIN} and {K_MAX}")
     return settings, generators, k

@@ -76,15 +76,15 @@ def ensure_indexes(settings: Any, items: list[inj.Item], part: str) -> dict[str,
     from assistant.corpus import ingest_paths
 
     base = suite_settings(settings, inj.NAME)
-    folder = base.data_dir / "docs" / part
-    clean = base.data_dir / "docs" / "clean"
+    folder = base.index.data_dir / "docs" / part
+    clean = base.index.data_dir / "docs" / "clean"
     for path in (folder, clean):
         path.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {}
     for item in items:
         if item.collection in out:
             continue
-        s = base.model_copy(update={"collection": item.collection})
+        s = base.updated(index={"collection": item.collection})
         if item.group == "many":
             for case in item.attacks:
                 inj.write_case(case, folder)

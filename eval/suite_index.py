@@ -17,12 +17,12 @@ def suite_settings(settings: Any, name: str) -> Any:
     the main data directory's assembled model files instead of assembling them again."""
     from assistant.model_file import link_models
 
-    own = settings.model_copy(
-        update={"data_dir": Path(settings.data_dir) / "suites" / name, "chroma_url": None}
+    own = settings.updated(
+        index={"data_dir": Path(settings.index.data_dir) / "suites" / name, "chroma_url": None}
     )
-    models = Path(settings.data_dir) / "models"  # assembled there once, shared here
+    models = Path(settings.index.data_dir) / "models"  # assembled there once, shared here
     models.mkdir(parents=True, exist_ok=True)
-    link_models(models, own.data_dir / "models")
+    link_models(models, own.index.data_dir / "models")
     return own
 
 

@@ -40,7 +40,7 @@ def seeded_data_dir(tmp_path_factory, embedder) -> Path:
     s = Settings()
     ingest(
         [SEEDS], Store(data_dir), embedder, progress=False,
-        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+        chunk_size=s.index.chunk_size, overlap=s.index.chunk_overlap,
     )  # fmt: skip
     return data_dir
 
@@ -49,7 +49,7 @@ def seeded_data_dir(tmp_path_factory, embedder) -> Path:
 def settings(seeded_data_dir):
     from assistant.settings import Settings
 
-    return Settings(data_dir=seeded_data_dir, generator="extractive")
+    return Settings(index={"data_dir": seeded_data_dir}, answer={"generator": "extractive"})
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,10 @@ def open_settings(seeded_data_dir):
     what happens to an answer (citations, follow-ups), whatever the calibrated gate says."""
     from assistant.settings import Settings
 
-    return Settings(data_dir=seeded_data_dir, generator="extractive", answer_threshold=0.0)
+    return Settings(
+        index={"data_dir": seeded_data_dir},
+        answer={"generator": "extractive", "answer_threshold": 0.0},
+    )
 
 
 @pytest.fixture
@@ -67,7 +70,7 @@ def own_settings(settings, embedder, tmp_path):
     documents."""
     from assistant.corpus import ingest_paths
 
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data"})
     ingest_paths(own, [SEEDS])
     return own
 
@@ -136,7 +139,7 @@ def model_path() -> Path:
     from assistant.model_file import ensure_model
     from assistant.settings import Settings
 
-    return ensure_model(Settings().data_dir / "models")
+    return ensure_model(Settings().index.data_dir / "models")
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +148,9 @@ def local_generator(model_path: Path):
     from assistant.generators.local import LocalGenerator
     from assistant.settings import Settings
 
-    return LocalGenerator(Settings(data_dir=model_path.parent.parent, local_max_tokens=48))
+    return LocalGenerator(
+        Settings(index={"data_dir": model_path.parent.parent}, local={"local_max_tokens": 48})
+    )
 
 
 @pytest.fixture(scope="session")

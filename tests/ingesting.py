@@ -9,14 +9,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from assistant.settings import Settings
+from assistant.settings import IndexSettings
 from index import Store
 from index.load import text_sha256
 
 # The chunking `assistant ingest` uses by default (its one default lives in assistant.settings).
 CHUNKING = {
-    "chunk_size": Settings.model_fields["chunk_size"].default,
-    "overlap": Settings.model_fields["chunk_overlap"].default,
+    "chunk_size": IndexSettings.model_fields["chunk_size"].default,
+    "overlap": IndexSettings.model_fields["chunk_overlap"].default,
 }
 ROOT = Path(__file__).resolve().parent.parent
 CLI = Path(sys.executable).with_name("assistant")

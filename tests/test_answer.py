@@ -112,7 +112,7 @@ def test_generators_see_at_most_the_excerpt_budget(settings):
     question = "How many American astronauts and Russian cosmonauts are aboard the station?"
     shown = []
     for budget in (40, 400):
-        pipe = Pipeline(settings.model_copy(update={"excerpt_tokens": budget}))
+        pipe = Pipeline(settings.updated(answer={"excerpt_tokens": budget}))
         excerpts = [p.shown for p in pipe.prepare(question, [], 4, pipe.generator(None)).passages]
         sentences = sum(e.count("\n") + 1 for e in excerpts)
         shown.append((sum(map(count_tokens, excerpts)), sentences))
@@ -146,7 +146,7 @@ def test_wrong_citation_number_is_repointed(pipeline):
         f"The first element of the ISS was launched in 1998 [{wrong.number}].",
         passages,
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
     )
     assert [c.text for c in result.citations] == [right.text]
 
@@ -157,7 +157,7 @@ def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
         "Paris is the capital of France [1].",
         passages,
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
     )
     assert (result.flagged, result.citations) == (["Paris is the capital of France."], [])
 
@@ -179,7 +179,7 @@ def _verify_bare(pipeline, answer):
     """`answer` verified as the bare answer to a "how many" question about the seed."""
     question = "How many parts of the station do the American and the Russian operate?"
     passages = _passages(pipeline, question)
-    threshold = pipeline.settings.support_threshold
+    threshold = pipeline.settings.answer.support_threshold
     return verify(answer, passages, pipeline.scorer, threshold=threshold, question=question)
 
 
@@ -208,7 +208,7 @@ def test_a_number_the_passages_do_not_hold_is_unsupported(pipeline):
         "Russia invaded Ukraine in 2022 [1].",
         passages,
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
     )
     assert (result.flagged, result.citations) == (["Russia invaded Ukraine in 2022."], [])
 
@@ -219,7 +219,7 @@ def test_uncited_sentence_gets_its_passage(pipeline):
         "The first element of the ISS was launched in 1998.",
         passages,
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
     )
     assert result.text.endswith("[1]") and "1998" in result.citations[0].quote
 
@@ -234,7 +234,7 @@ def test_answer_also_cites_the_passage_holding_the_premise_of_the_question(pipel
         answer,
         passages,
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
         question=question,
     )
     cited = " ".join(c.text for c in result.citations)
@@ -247,7 +247,7 @@ def test_citation_to_a_passage_never_shown_is_dropped(pipeline):
         "The first element of the ISS was launched in 1998 [7].",
         passages,
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
     )
     assert all(c.text in {p.text for p in passages} for c in result.citations)
 
@@ -295,7 +295,8 @@ def test_cli_bad_question_exit_code(seeded_data_dir, question, code):
 def test_answering_never_loads_pytorch(seeded_data_dir):
     """Questions, sentences and claims go through the ONNX export: a process that only
     answers keeps PyTorch (hundreds of MB, seconds of import) out of memory."""
-    settings = f"Settings(data_dir={str(seeded_data_dir)!r}, generator='extractive')"
+    index = {"data_dir": str(seeded_data_dir)}
+    settings = f"Settings(index={index!r}, answer={{'generator': 'extractive'}})"
     code = (
         "import sys; from assistant import answer; from assistant.settings import Settings; "
         f"a = answer('Who is the new head of Roscosmos?', settings={settings}); "

@@ -152,6 +152,6 @@ def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
         "Russia will withdraw from the ISS in 2024 [1].",
         [passage],
         pipeline.scorer,
-        threshold=pipeline.settings.support_threshold,
+        threshold=pipeline.settings.answer.support_threshold,
     )
     assert "after 2024" in verified.text and verified.citations

@@ -35,7 +35,7 @@ PAYLOAD_QUESTION = f'When did the Zorblax reactor open in Oslo? <img src=y onerr
 def seed_app(settings):
     # `openai` points at a closed port: the error test needs a server that is down.
     down = f"http://127.0.0.1:{free_port()}/v1"
-    demo, url = serve(settings.model_copy(update={"openai_base_url": down, "openai_timeout": 5}))
+    demo, url = serve(settings.updated(openai={"openai_base_url": down, "openai_timeout": 5}))
     yield url
     demo.close()
 
@@ -49,9 +49,9 @@ def payload_app(settings, embedder, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("payload-data")
     ingest(
         [corpus], Store(data_dir), embedder, progress=False,
-        chunk_size=settings.chunk_size, overlap=settings.chunk_overlap,
+        chunk_size=settings.index.chunk_size, overlap=settings.index.chunk_overlap,
     )  # fmt: skip
-    demo, url = serve(settings.model_copy(update={"data_dir": data_dir}))
+    demo, url = serve(settings.updated(index={"data_dir": data_dir}))
     yield url
     demo.close()
 
@@ -167,8 +167,8 @@ def own_app(settings, tmp_path):
     """An app over a data dir of its own (uploads change it); small upload limits."""
     from assistant.corpus import ingest_paths
 
-    own = settings.model_copy(
-        update={"data_dir": tmp_path / "data", "max_upload_file_mb": 0.01}  # 10 kB
+    own = settings.updated(
+        index={"data_dir": tmp_path / "data"}, uploads={"max_upload_file_mb": 0.01}
     )
     ingest_paths(own, [SEEDS])
     demo, url = serve(own)
@@ -340,10 +340,10 @@ def local_app(settings, tmp_path_factory):
     from assistant.model_file import ensure_model
     from assistant.settings import Settings
 
-    model = ensure_model(Settings().data_dir / "models")
+    model = ensure_model(Settings().index.data_dir / "models")
     data_dir = tmp_path_factory.mktemp("local-data")
     (data_dir / "models").symlink_to(model.parent, target_is_directory=True)
-    local = settings.model_copy(update={"data_dir": data_dir, "generator": "local"})
+    local = settings.updated(index={"data_dir": data_dir}, answer={"generator": "local"})
     ingest_paths(local, [SEEDS])
     demo, url = serve(local)
     yield url, model
@@ -380,7 +380,9 @@ def test_stop_keeps_the_partial_answer_and_frees_the_model(page, local_app):
     assert stopped.inner_text().startswith("Stopped")
 
     defaults = Settings()
-    lock = shared_llama(str(model), n_ctx=defaults.local_context, n_threads=defaults.threads).lock
+    lock = shared_llama(
+        str(model), n_ctx=defaults.local.local_context, n_threads=defaults.local.threads
+    ).lock
     while lock.locked() and time.perf_counter() - clicked < 30:
         time.sleep(0.02)
     print(f"model free {time.perf_counter() - clicked:.2f} s after the stopped mark showed")

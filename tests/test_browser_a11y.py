@@ -28,7 +28,7 @@ SERIOUS = ("serious", "critical")
 def app(settings):
     # `openai` points at a closed port: the page shows an error box when it is picked.
     down = f"http://127.0.0.1:{free_port()}/v1"
-    demo, url = serve(settings.model_copy(update={"openai_base_url": down, "openai_timeout": 5}))
+    demo, url = serve(settings.updated(openai={"openai_base_url": down, "openai_timeout": 5}))
     yield url
     demo.close()
 
@@ -154,7 +154,9 @@ def test_axe_finds_nothing_serious_while_an_answer_is_written(open_page, setting
     from tests.servers import SilentServer
 
     silent = SilentServer()  # an OpenAI endpoint that never answers
-    hanging = settings.model_copy(update={"generator": "openai", "openai_base_url": silent.url})
+    hanging = settings.updated(
+        answer={"generator": "openai"}, openai={"openai_base_url": silent.url}
+    )
     demo, url = serve(hanging)
     try:
         for scheme in ("light", "dark"):
@@ -427,7 +429,7 @@ def test_the_upload_takes_docx_and_lists_the_supported_types(open_page, settings
     from assistant.corpus import ingest_paths
     from index.load import SUPPORTED_SUFFIXES
 
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data"})
     ingest_paths(own, [ROOT / "seeds"])
     demo, url = serve(own)
     try:

@@ -19,8 +19,8 @@ QUESTION = "Who is the new head of Roscosmos?"
 @pytest.fixture(scope="module")
 def hanging_app(settings):
     silent = SilentServer()
-    hanging = settings.model_copy(
-        update={"generator": "openai", "openai_base_url": silent.url, "openai_timeout": 60}
+    hanging = settings.updated(
+        answer={"generator": "openai"}, openai={"openai_base_url": silent.url, "openai_timeout": 60}
     )
     demo, url = serve(hanging)
     yield url

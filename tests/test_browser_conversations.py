@@ -29,7 +29,7 @@ pytestmark = BROWSER_MARKS
 def own_settings(open_settings, tmp_path):
     from assistant.corpus import ingest_paths
 
-    own = open_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = open_settings.updated(index={"data_dir": tmp_path / "data"})
     ingest_paths(own, [SEEDS])
     return own
 
@@ -135,7 +135,7 @@ def test_two_signed_in_users_never_see_each_others_conversations(browser, own_se
         ann.reload()
         ann.locator("#ca-question textarea").wait_for()
         _wait_titles(ann, [HEAD])
-        store = Conversations(own_settings.data_dir)
+        store = Conversations(own_settings.index.data_dir)
         assert [s.title for s in store.list("user:ann")] == [HEAD]
         assert [s.title for s in store.list("user:bob")] == [LAUNCH]
     finally:
@@ -200,12 +200,12 @@ def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
     page.locator("#ca-feedback-note textarea, #ca-feedback-note input").first.fill("too long")
     page.locator("#ca-feedback-send").click()
     page.get_by_text("Feedback saved.").first.wait_for()
-    (stored,) = FeedbackStore(settings.data_dir).all()
+    (stored,) = FeedbackStore(settings.index.data_dir).all()
     assert stored.rating == DOWN and stored.note == "too long" and stored.answer["trace"]
     assert stored.owner.startswith("browser:") and stored.turn == 0
 
     out = tmp_path / "suite.jsonl"
-    done = export(settings.data_dir, out)
+    done = export(settings.index.data_dir, out)
     assert done.written == 1 and done.review == []
     (item,) = load_suite(out)
     assert item.question == HEAD and item.answers == ["Yuri Borisov"] and item.answerable

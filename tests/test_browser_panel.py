@@ -25,7 +25,7 @@ def own(settings, tmp_path):
     """An app over a data dir of its own; returns (url, settings)."""
     from assistant.corpus import ingest_paths
 
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data"})
     ingest_paths(own, [SEEDS])
     demo, url = serve(own)
     yield url, own

@@ -25,7 +25,7 @@ QUESTION = "Who replaced the coolant pump of the Destiny laboratory?"
 def pdf_app(settings, tmp_path):
     """An app over an empty data dir of its own (the upload fills it), with the
     answerability gate off: the test is about where a citation points, not whether to answer."""
-    own = settings.model_copy(update={"data_dir": tmp_path / "data", "answer_threshold": 0.0})
+    own = settings.updated(index={"data_dir": tmp_path / "data"}, answer={"answer_threshold": 0.0})
     demo, url = serve(own)
     yield url
     demo.close()

@@ -142,7 +142,7 @@ def test_status_line_names_the_documents_and_the_generator(settings, tmp_path):
     line = render_status(settings)
     assert SEED in line and "extractive" in line
     assert "openai" in render_status(settings, "openai")
-    empty = settings.model_copy(update={"data_dir": tmp_path / "nothing"})
+    empty = settings.updated(index={"data_dir": tmp_path / "nothing"})
     assert "assistant ingest" in render_status(empty)
 
 
@@ -221,7 +221,7 @@ def test_no_index_is_a_readable_error_and_the_page_recovers(settings, tmp_path):
 
     from assistant.chat import ensure_index
 
-    empty = settings.model_copy(update={"data_dir": tmp_path / "data", "corpus_dir": SEEDS})
+    empty = settings.updated(index={"data_dir": tmp_path / "data", "corpus_dir": SEEDS})
     demo, url = serve(empty)
     try:
         c = client(url)
@@ -241,8 +241,8 @@ def test_no_index_is_a_readable_error_and_the_page_recovers(settings, tmp_path):
 def test_an_unreachable_openai_server_is_a_readable_error(app_url, settings):
     from gradio_client.exceptions import AppError
 
-    down = settings.model_copy(
-        update={"openai_base_url": f"http://127.0.0.1:{free_port()}/v1", "openai_timeout": 5.0}
+    down = settings.updated(
+        openai={"openai_base_url": f"http://127.0.0.1:{free_port()}/v1", "openai_timeout": 5.0}
     )
     demo, url = serve(down)
     try:

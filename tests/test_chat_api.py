@@ -136,8 +136,8 @@ def openai_default_app(settings):
     from tests.servers import free_port
 
     down = f"http://127.0.0.1:{free_port()}/v1"
-    app_settings = settings.model_copy(
-        update={"generator": "openai", "openai_base_url": down, "openai_timeout": 5}
+    app_settings = settings.updated(
+        answer={"generator": "openai"}, openai={"openai_base_url": down, "openai_timeout": 5}
     )
     demo, url = serve(app_settings)
     yield url

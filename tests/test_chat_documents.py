@@ -69,17 +69,19 @@ def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settin
     ]
     indexed = documents(own_settings)
     assert set(indexed) == {SEED, "uploads/zorblax.txt"}
-    assert sorted(p.name for p in (own_settings.data_dir / "uploads").iterdir()) == ["zorblax.txt"]
+    assert sorted(p.name for p in (own_settings.index.data_dir / "uploads").iterdir()) == [
+        "zorblax.txt"
+    ]
 
     cited = ask(ZORBLAX_Q, generator="extractive", settings=own_settings)
     assert "1987" in cited.text and cited.citations[0].source == "uploads/zorblax.txt"
 
     assert remove_document(own_settings, "uploads/zorblax.txt").startswith("removed uploads/")
-    assert not (own_settings.data_dir / "uploads" / "zorblax.txt").exists()
+    assert not (own_settings.index.data_dir / "uploads" / "zorblax.txt").exists()
     again = ask(ZORBLAX_Q, generator="extractive", settings=own_settings)
     assert "uploads/zorblax.txt" not in {c.source for c in again.citations}
 
-    tiny = own_settings.model_copy(update={"max_upload_file_mb": 0.00001, "max_upload_mb": 1})
+    tiny = own_settings.updated(uploads={"max_upload_file_mb": 0.00001, "max_upload_mb": 1})
     over = add_documents(tiny, [("zorblax.txt", good)])
     assert over.problems == [
         "skipped uploads/zorblax.txt: 0.0 MB is over the 1e-05 MB limit per file"
@@ -197,7 +199,7 @@ def test_a_non_loopback_host_needs_credentials_or_an_explicit_no_auth(tmp_path, 
     listed = tmp_path / "users"
     listed.write_text("# who may sign in\nann:one\nbob:two\n", encoding="utf-8")
     monkeypatch.setenv("ASSISTANT_AUTH", str(listed))
-    assert resolve_auth("192.168.1.5", Settings().auth) == [("ann", "one"), ("bob", "two")]
+    assert resolve_auth("192.168.1.5", Settings().chat.auth) == [("ann", "one"), ("bob", "two")]
     with pytest.raises(BadInput, match="line 1 .* is not user:password"):
         resolve_auth("0.0.0.0", "no-colon")
 

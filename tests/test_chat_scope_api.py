@@ -22,7 +22,7 @@ def app(open_settings, tmp_path_factory):
     from assistant.corpus import ingest_paths
 
     data = tmp_path_factory.mktemp("scope-api")
-    own = open_settings.model_copy(update={"data_dir": data / "data"})
+    own = open_settings.updated(index={"data_dir": data / "data"})
     ingest_paths(own, [SEEDS])
     extra = data / "extra"
     extra.mkdir()

@@ -103,7 +103,7 @@ def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(settin
 
     from assistant.chat.sidebar import Sidebar
 
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data"})
     side = Sidebar(own)
     answer = {"text": "Borisov [1].", "refused": False, "citations": []}
     old = {"turns": [{"q": "Who?", "a": answer}], "k": 5}
@@ -111,15 +111,15 @@ def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(settin
     browser, owner, chat, _, cache, *_ = side.load("", old, anonymous)
     assert owner == f"browser:{browser}" and len(browser) > 10
     assert len(chat) == 2 and cache["conversation"]
-    (kept,) = Conversations(own.data_dir).list(owner)
+    (kept,) = Conversations(own.index.data_dir).list(owner)
     assert kept.title == "Who?" and kept.id == cache["conversation"]
     side.load(browser, cache, anonymous)  # the next load reads the server's copy
-    assert len(Conversations(own.data_dir).list(owner)) == 1
+    assert len(Conversations(own.index.data_dir).list(owner)) == 1
 
     signed = SimpleNamespace(username="ann", session_hash="s2")
     _, owner, chat, _, cache, *_ = side.load(browser, old, signed)
     assert owner == "user:ann" and chat == [] and cache["conversation"] is None
-    assert Conversations(own.data_dir).list("user:ann") == []
+    assert Conversations(own.index.data_dir).list("user:ann") == []
 
 
 def test_the_chats_threads_share_one_store(tmp_path):

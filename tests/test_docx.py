@@ -74,10 +74,13 @@ def test_a_docx_is_ingested_and_cited_like_any_document(tmp_path, embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
     _docx(docs / "report.docx")
-    s = Settings(data_dir=tmp_path / "data", generator="extractive", answer_threshold=0.0)
+    s = Settings(
+        index={"data_dir": tmp_path / "data"},
+        answer={"generator": "extractive", "answer_threshold": 0.0},
+    )
     report = ingest(
-        [docs], Store(s.data_dir), embedder, progress=False,
-        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+        [docs], Store(s.index.data_dir), embedder, progress=False,
+        chunk_size=s.index.chunk_size, overlap=s.index.chunk_overlap,
     )  # fmt: skip
     assert (report.added, report.problems) == (1, [])
     result = answer("Which crew member is listed for Zvezda?", settings=s)

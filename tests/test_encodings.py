@@ -59,7 +59,7 @@ def test_an_upload_in_another_encoding_is_indexed_as_its_text(settings, embedder
     from assistant.chat.documents import add_documents
     from assistant.corpus import document_text
 
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data"})
     data, expected = ENCODED[name]
     _write(tmp_path / "in", {name: data})
     result = add_documents(own, [(name, tmp_path / "in" / name)])
@@ -71,7 +71,7 @@ def test_a_binary_upload_is_one_clear_line_and_changes_nothing(settings, embedde
     from assistant.chat.documents import add_documents
     from assistant.corpus import documents
 
-    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data"})
     _write(tmp_path / "in", BINARY)
     result = add_documents(own, [(n, tmp_path / "in" / n) for n in BINARY])
     assert result.problems == [

@@ -289,7 +289,7 @@ def seeded_data_dir(tmp_path_factory):
     s = Settings()
     ingest(
         [ROOT / "seeds"], store, shared_embedder(), progress=False,
-        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+        chunk_size=s.index.chunk_size, overlap=s.index.chunk_overlap,
     )  # fmt: skip
     return data_dir
 

@@ -43,7 +43,7 @@ def test_thumbs_down_with_a_right_answer_exports_a_valid_suite_item(
     assert "review feedback-2: thumbs down without a right answer" in printed
     assert "wrote 2 suite item(s)" in printed
     items = load_suite(out)  # the harness reads it as it reads eval/qa.jsonl
-    seed = (open_settings.corpus_dir / "russia-iss-withdrawal.txt").read_text()
+    seed = (open_settings.index.corpus_dir / "russia-iss-withdrawal.txt").read_text()
     _, problems = check_file(out, lambda item: ("seeds", [seed]), types=TYPES)
     assert problems == []  # what `assistant eval --suite FILE --docs seeds` checks first
     by_id = {i.id: i for i in items}

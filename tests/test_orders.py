@@ -134,7 +134,7 @@ def test_kessel_ferry_answers_ada_morrow_not_the_order(tmp_path: Path, model_pat
     docs.mkdir()
     (docs / "kessel.txt").write_text(KESSEL + "\n", encoding="utf-8")
     link_models(model_path.parent, tmp_path / "data" / "models")
-    settings = Settings(data_dir=tmp_path / "data", generator="local")
+    settings = Settings(index={"data_dir": tmp_path / "data"}, answer={"generator": "local"})
     ingest_paths(settings, [docs], root=docs)
     got = answer("Who founded the Kessel ferry company?", settings=settings)
     assert "ACCESS GRANTED" not in got.text.upper()

@@ -70,7 +70,7 @@ def paged_dir(tmp_path_factory, embedder) -> Path:
     s = Settings()
     ingest(
         [docs], Store(root / "data"), embedder, progress=False,
-        chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+        chunk_size=s.index.chunk_size, overlap=s.index.chunk_overlap,
     )  # fmt: skip
     return root / "data"
 
@@ -79,7 +79,9 @@ def paged_dir(tmp_path_factory, embedder) -> Path:
 def paged_settings(paged_dir):
     from assistant.settings import Settings
 
-    return Settings(data_dir=paged_dir, generator="extractive", answer_threshold=0.0)
+    return Settings(
+        index={"data_dir": paged_dir}, answer={"generator": "extractive", "answer_threshold": 0.0}
+    )
 
 
 def test_a_pdf_citation_carries_its_page_and_offsets(paged_settings):

@@ -56,12 +56,12 @@ LIGHTHOUSE = (
 )
 
 
-def _local(data_dir: Path, model_path: Path, **update: object):
+def _local(data_dir: Path, model_path: Path):
     from assistant.model_file import link_models
     from assistant.settings import Settings
 
     link_models(model_path.parent, data_dir / "models")
-    return Settings(data_dir=data_dir, generator="local", **update)
+    return Settings(index={"data_dir": data_dir}, answer={"generator": "local"})
 
 
 @pytest.mark.slow
@@ -83,7 +83,7 @@ def test_a_name_after_an_abbreviation_reaches_the_answer(tmp_path, embedder, mod
     docs.mkdir()
     (docs / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
     settings = _local(tmp_path / "data", model_path)
-    store = Store(settings.data_dir)
+    store = Store(settings.index.data_dir)
     ingest([docs], store, embedder, progress=False, chunk_size=128, overlap=32)
     result = answer("Who measured how deep the bay is?", settings=settings)
     assert "Ilves" in result.text, result.text

@@ -37,7 +37,11 @@ def _top_source(data: Path, pool: int) -> str:
     from assistant.pipeline import Pipeline
     from assistant.settings import Settings
 
-    settings = Settings(data_dir=data, generator="extractive", rerank_pool=pool)
+    settings = Settings(
+        index={"data_dir": data},
+        answer={"generator": "extractive"},
+        retrieval={"rerank_pool": pool},
+    )
     return Pipeline(settings).search(QUESTION, 1)[0].chunk.source
 
 

@@ -82,10 +82,10 @@ def test_injection_inside_a_document_changes_nothing(tmp_path, embedder):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     (corpus / "briefing.txt").write_text(INJECTION, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", generator="extractive")
+    settings = Settings(index={"data_dir": tmp_path / "data"}, answer={"generator": "extractive"})
     ingest(
         [corpus], Store(tmp_path / "data"), embedder, progress=False,
-        chunk_size=settings.chunk_size, overlap=settings.chunk_overlap,
+        chunk_size=settings.index.chunk_size, overlap=settings.index.chunk_overlap,
     )  # fmt: skip
     head = answer("Who is the new head of Roscosmos?", settings=settings)
     france = answer("What is the capital of France?", settings=settings)
@@ -106,9 +106,11 @@ def test_chroma_server_down_then_back_under_a_running_chat(tmp_path, embedder):
         s = Settings()
         ingest(
             [SEEDS], Store(url=server.url), embedder, progress=False,
-            chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+            chunk_size=s.index.chunk_size, overlap=s.index.chunk_overlap,
         )  # fmt: skip
-        demo, url = serve_chat(Settings(chroma_url=server.url, generator="extractive"))
+        demo, url = serve_chat(
+            Settings(index={"chroma_url": server.url}, answer={"generator": "extractive"})
+        )
         try:
             client = chat_client(url)
             question = "Who is the new head of Roscosmos?"

@@ -44,7 +44,9 @@ def scoped_dir(tmp_path_factory, embedder) -> Path:
 def scoped_settings(scoped_dir):
     from assistant.settings import Settings
 
-    return Settings(data_dir=scoped_dir, generator="extractive", answer_threshold=0.0)
+    return Settings(
+        index={"data_dir": scoped_dir}, answer={"generator": "extractive", "answer_threshold": 0.0}
+    )
 
 
 @pytest.fixture(scope="module")

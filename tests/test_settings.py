@@ -51,10 +51,10 @@ def test_k_has_one_range_for_settings_answer_and_the_chat():
     from assistant.settings import K_MAX, K_MIN
 
     assert (K_MIN, K_MAX) == (1, 20)
-    assert Settings().k == 4 and check_k(K_MAX) == K_MAX
+    assert Settings().retrieval.k == 4 and check_k(K_MAX) == K_MAX
     for bad in (K_MIN - 1, K_MAX + 1):
         with pytest.raises(ValidationError):
-            Settings(k=bad)
+            Settings(retrieval={"k": bad})
         with pytest.raises(BadInput, match="k must be between 1 and 20"):
             check_k(bad)
     assert clamp_k(50) == (20, "k 50 is outside 1-20; used 20")  # the chat clamps, with a note
@@ -65,7 +65,7 @@ def test_a_chunk_overlap_not_below_the_chunk_size_is_one_line_of_bad_input(capsy
     from assistant.cli import main
 
     with pytest.raises(ValueError, match="the chunk overlap must be smaller than the chunk size"):
-        Settings(chunk_size=32, chunk_overlap=32)
+        Settings(index={"chunk_size": 32, "chunk_overlap": 32})
     assert main(["ingest", "--chunk-size", "16", "--chunk-overlap", "16", "nowhere"]) == 2
     assert (
         capsys.readouterr()

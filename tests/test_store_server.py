@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from assistant.settings import IndexSettings
 from index import Store, StoreError, ingest
 from index.load import text_sha256
 from tests.servers import ChromaServer, free_port
 
 # The chunking `assistant ingest` uses by default (its one default lives in assistant.settings).
 CHUNKING = {
-    "chunk_size": Settings.model_fields["chunk_size"].default,
-    "overlap": Settings.model_fields["chunk_overlap"].default,
+    "chunk_size": IndexSettings.model_fields["chunk_size"].default,
+    "overlap": IndexSettings.model_fields["chunk_overlap"].default,
 }
 
 

@@ -53,15 +53,17 @@ def test_the_local_model_reads_the_small_seed_corpus_whole_and_cites_chunk_offse
     from assistant.model_file import ensure_model
     from assistant.settings import Settings
 
-    model = ensure_model(Settings().data_dir / "models")
+    model = ensure_model(Settings().index.data_dir / "models")
     models = seeded_data_dir / "models"
     if not models.exists():
         models.symlink_to(model.parent, target_is_directory=True)
     local = Settings(
-        data_dir=seeded_data_dir, generator="local", answer_threshold=0.0, whole_corpus_tokens=1000
+        index={"data_dir": seeded_data_dir},
+        answer={"generator": "local", "answer_threshold": 0.0},
+        retrieval={"whole_corpus_tokens": 1000},
     )
     result = answer("When will Russia leave the ISS?", settings=local)
     article = (SEEDS / "russia-iss-withdrawal.txt").read_text(encoding="utf-8")
     shown = result.trace.passages
-    assert (len(shown) > local.k, "2024" in result.text) == (True, True), result.text
+    assert (len(shown) > local.retrieval.k, "2024" in result.text) == (True, True), result.text
     assert all(article[c.start : c.end] == c.text for c in result.citations)

@@ -53,7 +53,7 @@ class UploadResult:
 
 
 def uploads_dir(settings: Settings) -> Path:
-    return settings.data_dir / UPLOADS
+    return settings.index.data_dir / UPLOADS
 
 
 def safe_name(name: str) -> str:
@@ -101,15 +101,14 @@ def add_documents(
 
     Raises BadInput (nothing written) when the upload as a whole is over its limits.
     """
+    limits = settings.uploads
     if not files:
         raise BadInput("no file in the upload")
-    if len(files) > settings.max_upload_files:
-        raise BadInput(
-            f"{len(files)} files in one upload; the limit is {settings.max_upload_files}"
-        )
+    if len(files) > limits.max_upload_files:
+        raise BadInput(f"{len(files)} files in one upload; the limit is {limits.max_upload_files}")
     total = sum(os.path.getsize(p) for _, p in files)
-    if total > settings.max_upload_mb * _MB:
-        raise BadInput(f"the upload is {_mb(total)}; the limit is {settings.max_upload_mb:g} MB")
+    if total > limits.max_upload_mb * _MB:
+        raise BadInput(f"the upload is {_mb(total)}; the limit is {limits.max_upload_mb:g} MB")
 
     with _one_upload:
         return _add(settings, files, on_step)
@@ -120,7 +119,7 @@ def _add(
     files: Sequence[tuple[str, Path]],
     on_step: Callable[[int, int, str], None] | None,
 ) -> UploadResult:
-    folder = uploads_dir(settings)
+    folder, per_file_mb = uploads_dir(settings), settings.uploads.max_upload_file_mb
     problems: list[LoadProblem] = []
     accepted: list[tuple[Path, Path]] = []  # (staged copy, final place)
     taken: set[str] = set()
@@ -136,10 +135,8 @@ def _add(
                 if name.lower() in taken:
                     raise BadInput("the same name twice in one upload")
                 size = os.path.getsize(path)
-                if size > settings.max_upload_file_mb * _MB:
-                    raise BadInput(
-                        f"{_mb(size)} is over the {settings.max_upload_file_mb:g} MB limit per file"
-                    )
+                if size > per_file_mb * _MB:
+                    raise BadInput(f"{_mb(size)} is over the {per_file_mb:g} MB limit per file")
                 staged = staging / name
                 shutil.copyfile(path, staged)
                 problem = content_problem(staged, staged.suffix.lower())
@@ -160,7 +157,7 @@ def _add(
         report = corpus.ingest_paths(
             settings,
             [final for _, final in accepted],
-            root=settings.data_dir,
+            root=settings.index.data_dir,
             on_progress=(lambda what, i, n: on_step(i, n, what)) if on_step else None,
         )
         problems += report.problems

@@ -99,7 +99,7 @@ def chat(
     from assistant.pipeline import get_pipeline
 
     used = used if isinstance(used, dict) else {}
-    generator = generator or used.get("generator") or settings.generator
+    generator = generator or used.get("generator") or settings.answer.generator
     k_value = int(k) if k not in (None, "") else used.get("k")
     pairs: Pairs = [(str(u), str(a)) for u, a in history or []]
     text = ""

@@ -35,5 +35,5 @@ def written(corpus_dir: Path) -> dict[str, list[str]]:
 
 def examples_for(settings: Settings, sources: list[str]) -> list[str]:
     """The example questions of the indexed documents `sources`, in their order."""
-    table = written(settings.corpus_dir)
+    table = written(settings.index.corpus_dir)
     return [q for source in sources for q in table.get(source, [])]

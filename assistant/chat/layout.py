@@ -142,7 +142,7 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
     c.scope = sidebar.scope_dropdown()
     c.generator = gr.Dropdown(
         list(GENERATORS),
-        value=settings.generator if settings.generator in GENERATORS else None,
+        value=settings.answer.generator if settings.answer.generator in GENERATORS else None,
         label="Generator",
         info="local: the bundled LLM; extractive: quotes the best sentences, "
         "no model; openai: an OpenAI-compatible server",
@@ -150,7 +150,7 @@ def _side_column(c: SimpleNamespace, settings: Settings) -> None:
     c.k = k_slider(
         minimum=answering.K_MIN,
         maximum=answering.K_MAX,
-        value=settings.k,
+        value=settings.retrieval.k,
         step=1,
         label="k",
         elem_id="ca-k",

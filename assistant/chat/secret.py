@@ -11,7 +11,7 @@ from assistant.settings import Settings
 
 def storage_secret(settings: Settings) -> str | None:
     """A secret kept in the data dir, so saved conversations outlive a server restart."""
-    path = Path(settings.data_dir) / "chat-secret"
+    path = Path(settings.index.data_dir) / "chat-secret"
     try:
         if path.is_file():
             return path.read_text().strip() or None

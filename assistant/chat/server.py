@@ -78,20 +78,25 @@ def resolve_auth(host: str, value: str | None = None, no_auth: bool = False) -> 
 
 
 def ensure_index(settings: Settings) -> bool:
-    """Ingest `settings.corpus_dir` when the index is missing or empty. True if it ingested."""
+    """Ingest `settings.index.corpus_dir` when the index is missing or empty. True if it
+    ingested."""
     from assistant.pipeline import forget_pipelines
 
     if corpus.documents(settings):
         return False
-    if not settings.corpus_dir.exists():
+    if not settings.index.corpus_dir.exists():
         raise AssistantError(
-            f"the index is empty and {settings.corpus_dir} does not exist: "
+            f"the index is empty and {settings.index.corpus_dir} does not exist: "
             "run `assistant ingest PATH` first"
         )
-    print(f"indexing {settings.corpus_dir} (the index is empty) ...", file=sys.stderr, flush=True)
+    print(
+        f"indexing {settings.index.corpus_dir} (the index is empty) ...",
+        file=sys.stderr,
+        flush=True,
+    )
     report = corpus.ingest_paths(
         settings,
-        [settings.corpus_dir],
+        [settings.index.corpus_dir],
         progress=sys.stderr.isatty(),
         on_problem=lambda p: print(p, file=sys.stderr),
     )
@@ -106,7 +111,7 @@ def warm_up(settings: Settings) -> None:
 
     try:
         pipeline = get_pipeline(settings)
-        pipeline.warm(settings.generator)
+        pipeline.warm(settings.answer.generator)
     except AssistantError as exc:
         print(f"note: {exc} (the page opens anyway and shows this)", file=sys.stderr)
         return
@@ -161,7 +166,7 @@ def launch(
 ) -> gr.Blocks:
     """Serve the chat on http://host:port (blocks until interrupted unless `block=False`).
 
-    With `ingest_if_empty`, indexes `settings.corpus_dir` first when the index is empty.
+    With `ingest_if_empty`, indexes `settings.index.corpus_dir` first when the index is empty.
     With `auth`, the page needs sign-in. Returns the running Blocks (`.close()` stops it).
     """
     from assistant.chat.layout import build_app
@@ -173,7 +178,7 @@ def launch(
     demo = build_app(settings, auth_required=bool(auth))
     # Answers running at once (the rest wait in Gradio's queue). The extractive generator and
     # retrieval are thread-safe; the local model serialises its own calls with a lock.
-    demo.queue(default_concurrency_limit=settings.chat_concurrency)
+    demo.queue(default_concurrency_limit=settings.chat.chat_concurrency)
     from starlette.middleware import Middleware
 
     # The sign-in check sees each attempt's address (failed attempts are limited per address).
@@ -196,7 +201,7 @@ def launch(
             auth_message="Sign in to ask the documents." if auth else None,
             app_kwargs=app_kwargs,
             # Uploads bigger than a whole upload may be are refused before they are stored.
-            max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+            max_file_size=int(settings.uploads.max_upload_mb * 1024 * 1024),
         )
     except OSError as exc:
         if "empty port" in str(exc):

@@ -42,7 +42,7 @@ def _stores(data_dir: str) -> Conversations:
 
 
 def store(settings: Settings) -> Conversations:
-    return _stores(str(Path(settings.data_dir).resolve()))
+    return _stores(str(Path(settings.index.data_dir).resolve()))
 
 
 def owner_of(request: Any, browser_id: Any) -> str:
@@ -100,8 +100,8 @@ def persist(
     except (AssistantError, OSError, sqlite3.Error) as exc:  # the cache keeps the turn
         log.warning("conversation not saved: %s", exc)
         light = [*saved.get("turns", []), _light(record)]
-        return {**saved, "turns": light[-settings.saved_turns :]}
-    return _cache(saved, conv, settings.saved_turns)
+        return {**saved, "turns": light[-settings.chat.saved_turns :]}
+    return _cache(saved, conv, settings.chat.saved_turns)
 
 
 def scope_names(scope: Any) -> list[str]:
@@ -137,7 +137,7 @@ class Sidebar:
         except (AssistantError, sqlite3.Error) as exc:  # the browser's cache, read-only
             log.warning("conversations cannot be read: %s", exc)
             gr.Warning(f"Saved conversations cannot be read: {exc}")
-            chat, pairs = restore(saved, self.settings.saved_turns)
+            chat, pairs = restore(saved, self.settings.chat.saved_turns)
             return (browser_id, owner, chat, pairs, saved, *(gr.skip(),) * 5)
         chat, pairs = self._shown(conv)
         gen, k_saved = saved.get("generator"), saved.get("k")
@@ -146,7 +146,7 @@ class Sidebar:
             owner,
             chat,
             pairs,
-            _cache(saved, conv, self.settings.saved_turns),
+            _cache(saved, conv, self.settings.chat.saved_turns),
             listed,
             conv.title if conv else "",
             self._scope(conv.scope if conv else []),
@@ -180,7 +180,7 @@ class Sidebar:
             gr.Warning("That conversation is no longer there.")
             return (gr.skip(),) * 5 + (conversation_list(self.settings, owner, None),)
         chat, pairs = self._shown(conv)
-        cache = _cache(saved, conv, self.settings.saved_turns)
+        cache = _cache(saved, conv, self.settings.chat.saved_turns)
         return chat, pairs, cache, conv.title, self._scope(conv.scope), gr.skip()
 
     def after_new(self, owner: str) -> tuple[Any, ...]:

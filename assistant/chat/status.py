@@ -18,7 +18,7 @@ def render_status(settings: Settings, generator: str | None = None) -> str:
     """One line: which documents are indexed and which generator answers."""
     from assistant.pipeline import get_pipeline
 
-    name = generator or settings.generator
+    name = generator or settings.answer.generator
     try:
         pipeline = get_pipeline(settings)
         sources = sorted(pipeline.store.manifest())

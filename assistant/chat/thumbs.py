@@ -33,7 +33,7 @@ def _stores(data_dir: str) -> FeedbackStore:
 
 
 def feedback_store(settings: Settings) -> FeedbackStore:
-    return _stores(str(Path(settings.data_dir).resolve()))
+    return _stores(str(Path(settings.index.data_dir).resolve()))
 
 
 def components() -> SimpleNamespace:

@@ -80,7 +80,9 @@ def make_generator(
         case "extractive":
             from assistant.generators.extractive import ExtractiveGenerator
 
-            return ExtractiveGenerator(embedder, scorer, margin=settings.second_sentence_margin)
+            return ExtractiveGenerator(
+                embedder, scorer, margin=settings.answer.second_sentence_margin
+            )
         case "local":
             from assistant.generators.local import LocalGenerator
 

@@ -130,7 +130,7 @@ class ChatLlamaCpp(BaseChatModel):
 
 
 class LocalGenerator(ChatModelGenerator):
-    """Answers with the bundled local model (llama.cpp, `settings.threads` CPU threads)."""
+    """Answers with the bundled local model (llama.cpp, `settings.local.threads` CPU threads)."""
 
     name = "local"
     can_prime = True
@@ -139,17 +139,17 @@ class LocalGenerator(ChatModelGenerator):
 
     def __init__(self, settings: Settings, *, warm: bool = True) -> None:
         import_llama_cpp()  # say so before assembling a model that could not be run
-        model_path = ensure_model(Path(settings.data_dir) / "models")
+        model_path = ensure_model(Path(settings.index.data_dir) / "models")
         model = ChatLlamaCpp(
             model_path=str(model_path),
-            n_ctx=settings.local_context,
-            n_threads=settings.threads,
-            max_tokens=settings.local_max_tokens,
+            n_ctx=settings.local.local_context,
+            n_threads=settings.local.threads,
+            max_tokens=settings.local.local_max_tokens,
         )
         super().__init__(model)
-        self.n_ctx = settings.local_context
+        self.n_ctx = settings.local.local_context
         self.model_path = model_path
-        self.max_tokens = settings.local_max_tokens
+        self.max_tokens = settings.local.local_max_tokens
         # Load now: a missing or broken model fails here, once. Shared by the whole process.
         self.shared = shared = model.shared()
         self.load_seconds = shared.load_seconds

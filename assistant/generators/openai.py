@@ -24,7 +24,7 @@ TOP_LOGPROBS = 20  # alternatives asked for at the first token
 
 
 class OpenAIGenerator(ChatModelGenerator):
-    """Answers through the endpoint at `settings.openai_base_url`, streaming."""
+    """Answers through the endpoint at `settings.openai.openai_base_url`, streaming."""
 
     name = "openai"
     can_read_refusal = True  # where the endpoint returns log-probabilities
@@ -39,17 +39,17 @@ class OpenAIGenerator(ChatModelGenerator):
                 "the openai generator is not installed: install the openai extra: "
                 "pip install '.[openai]'"
             ) from exc
-        self.base_url = settings.openai_base_url
-        self.timeout = settings.openai_timeout
+        self.base_url = settings.openai.openai_base_url
+        self.timeout = settings.openai.openai_timeout
         self.max_tokens = max_tokens
-        self.model_name = settings.openai_model
-        self.api_key = settings.openai_api_key
+        self.model_name = settings.openai.openai_model
+        self.api_key = settings.openai.openai_api_key
         self.logprobs: bool | None = None  # whether the endpoint returns them (None: unknown)
         model = ChatOpenAI(
-            base_url=settings.openai_base_url,
-            model=settings.openai_model,
-            api_key=SecretStr(settings.openai_api_key),
-            timeout=settings.openai_timeout,
+            base_url=settings.openai.openai_base_url,
+            model=settings.openai.openai_model,
+            api_key=SecretStr(settings.openai.openai_api_key),
+            timeout=settings.openai.openai_timeout,
             max_retries=0,
             temperature=0,
             streaming=True,
