@@ -72,3 +72,96 @@ def test_a_chunk_overlap_not_below_the_chunk_size_is_one_line_of_bad_input(capsy
         .err.strip()
         .endswith("the chunk overlap must be smaller than the chunk size")
     )
+
+
+# Every variable the settings read, by the name users set: grouping the settings in code moved
+# none of them.
+VARIABLES = [
+    "DATA_DIR",
+    "CORPUS_DIR",
+    "CHROMA_URL",
+    "COLLECTION",
+    "CHUNK_SIZE",
+    "CHUNK_OVERLAP",
+    "K",
+    "RETRIEVAL_CANDIDATES",
+    "RRF_K",
+    "RERANK_POOL",
+    "TRACE_DEPTH",
+    "WHOLE_CORPUS_TOKENS",
+    "GENERATOR",
+    "EXCERPT_TOKENS",
+    "SHOWN_SENTENCES",
+    "SUPPORT_THRESHOLD",
+    "SECOND_SENTENCE_MARGIN",
+    "ANSWER_THRESHOLD",
+    "CALIBRATOR",
+    "MAX_QUESTION_CHARS",
+    "THREADS",
+    "LOCAL_CONTEXT",
+    "LOCAL_MAX_TOKENS",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_TIMEOUT",
+    "AUTH",
+    "CHAT_CONCURRENCY",
+    "SAVED_TURNS",
+    "MAX_UPLOAD_FILE_MB",
+    "MAX_UPLOAD_MB",
+    "MAX_UPLOAD_FILES",
+]
+
+
+def test_the_grouped_settings_read_the_same_variables():
+    from assistant.settings import setting_fields
+
+    names = [f"ASSISTANT_{name.upper()}" for _, name, _ in setting_fields()]
+    assert sorted(names) == sorted(f"ASSISTANT_{v}" for v in VARIABLES)
+    groups = [group for group, _, _ in setting_fields()]
+    concerns = ["index", "retrieval", "answer", "local", "openai", "chat", "uploads"]
+    assert list(dict.fromkeys(groups)) == concerns
+
+
+def test_a_variable_reaches_its_group_also_when_code_sets_other_fields(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_K", "7")
+    monkeypatch.setenv("ASSISTANT_THREADS", "3")
+    monkeypatch.setenv("ASSISTANT_COLLECTION", "mine")
+    s = Settings()
+    assert (s.retrieval.k, s.local.threads, s.index.collection) == (7, 3, "mine")
+    given = Settings(index={"data_dir": tmp_path}, local={"local_max_tokens": 48})
+    assert (given.index.data_dir, given.index.collection) == (tmp_path, "mine")
+    assert (given.local.local_max_tokens, given.local.threads, given.retrieval.k) == (48, 3, 7)
+    copy = given.updated(retrieval={"rerank_pool": 0})
+    assert (copy.retrieval.rerank_pool, copy.retrieval.k, copy.index.data_dir) == (0, 7, tmp_path)
+    assert copy.model_dump_json() != given.model_dump_json()  # get_pipeline's cache key
+    assert given.updated().model_dump_json() == given.model_dump_json()
+
+
+def test_a_misplaced_or_misspelt_setting_is_an_error_not_ignored():
+    from pydantic import ValidationError
+
+    for wrong in ({"k": 5}, {"index": {"k": 5}}, {"retrieval": {"kk": 5}}):
+        with pytest.raises(ValidationError):
+            Settings(**wrong)
+    with pytest.raises(ValidationError):
+        Settings().updated(answer={"k": 5})
+    with pytest.raises(ValidationError):
+        Settings().updated(retrieval={"k": 0})  # validated, as construction is
+    with pytest.raises(ValidationError, match="the chunk overlap must be smaller"):
+        Settings().updated(index={"chunk_overlap": 128})
+
+
+def test_a_bad_variable_or_option_is_one_line_naming_the_variable(monkeypatch, capsys):
+    from assistant.cli import main
+
+    expected = "error: setting k (ASSISTANT_K): Input should be less than or equal to 20"
+    monkeypatch.setenv("ASSISTANT_K", "99")
+    assert main(["ask", "Who?"]) == 2  # from the environment, read by the group's default
+    assert capsys.readouterr().err.strip() == expected
+    monkeypatch.delenv("ASSISTANT_K")
+    assert main(["ask", "Who?", "--k", "99"]) == 2  # from an option, given to the group
+    assert capsys.readouterr().err.strip() == expected
+    monkeypatch.setenv("ASSISTANT_CHUNK_OVERLAP", "200")
+    assert main(["ingest", "nowhere"]) == 2
+    assert capsys.readouterr().err.strip().endswith("must be smaller than the chunk size")
