@@ -168,7 +168,8 @@ def own_app(settings, tmp_path):
     from assistant.corpus import ingest_paths
 
     own = settings.updated(
-        index={"data_dir": tmp_path / "data"}, uploads={"max_upload_file_mb": 0.01}
+        index={"data_dir": tmp_path / "data"},
+        uploads={"max_upload_file_mb": 0.01},  # 10 kB
     )
     ingest_paths(own, [SEEDS])
     demo, url = serve(own)
