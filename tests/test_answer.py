@@ -191,7 +191,7 @@ def test_a_number_with_its_unit_is_judged_with_its_question(pipeline):
     text = "The old harbour bridge at Tollund has a main span 1.2 kilometres long."
     passages = [Passage(1, "p1", "doc.txt", 0, len(text), text, 1.0)]
     question = "How long is the main span of the Tollund harbour bridge?"
-    threshold = pipeline.settings.support_threshold
+    threshold = pipeline.settings.answer.support_threshold
     result = verify("1.2 km", passages, pipeline.scorer, threshold=threshold, question=question)
     assert [c.quote for c in result.citations] == [text]
 
