@@ -19,6 +19,7 @@ from assistant.answerability import Decision, Policy, after_generation, no_quest
 from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up
+from assistant.corpus import open_store
 from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
@@ -31,7 +32,7 @@ from assistant.signals import features
 from assistant.trace import Prepared
 from assistant.types import Answer, History, Passage
 from assistant.whole_corpus import WholeCorpus
-from index import Embedder, Store, StoreError
+from index import Embedder, StoreError
 
 log = logging.getLogger("assistant")
 
@@ -54,15 +55,7 @@ def shared_embedder() -> Embedder:
 class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        try:
-            self.store = Store(
-                settings.index.data_dir,
-                settings.index.chroma_url,
-                settings.index.collection,
-                create=False,
-            )
-        except StoreError as exc:
-            raise AssistantError(str(exc)) from None
+        self.store = open_store(settings, create=False)
         self.embedder = shared_embedder()
         self.retriever = Retriever(
             self.store,
