@@ -134,6 +134,12 @@ def _passages(pipeline, question):
     return pipeline.prepare(question, [], 4, pipeline.generator("extractive")).passages
 
 
+def _verify(pipeline, text, passages, question=""):
+    """`text` verified against `passages` at the configured support threshold."""
+    threshold = pipeline.settings.answer.support_threshold
+    return verify(text, passages, pipeline.scorer, threshold=threshold, question=question)
+
+
 def test_wrong_citation_number_is_repointed(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
     right = next(p for p in passages if "1998" in p.text)
@@ -142,23 +148,15 @@ def test_wrong_citation_number_is_repointed(pipeline):
         other = pipeline.retrieve("Who announced the withdrawal to Putin?", 4)[0]
         wrong = Passage(9, other.id, other.source, other.start, other.end, other.text, 0.0)
         passages = [*passages, wrong]
-    result = verify(
-        f"The first element of the ISS was launched in 1998 [{wrong.number}].",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.answer.support_threshold,
+    result = _verify(
+        pipeline, f"The first element of the ISS was launched in 1998 [{wrong.number}].", passages
     )
     assert [c.text for c in result.citations] == [right.text]
 
 
 def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
-    result = verify(
-        "Paris is the capital of France [1].",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.answer.support_threshold,
-    )
+    result = _verify(pipeline, "Paris is the capital of France [1].", passages)
     assert (result.flagged, result.citations) == (["Paris is the capital of France."], [])
 
 
@@ -178,9 +176,7 @@ def test_a_bare_number_or_yes_answers_its_question():
 def _verify_bare(pipeline, answer):
     """`answer` verified as the bare answer to a "how many" question about the seed."""
     question = "How many parts of the station do the American and the Russian operate?"
-    passages = _passages(pipeline, question)
-    threshold = pipeline.settings.answer.support_threshold
-    return verify(answer, passages, pipeline.scorer, threshold=threshold, question=question)
+    return _verify(pipeline, answer, _passages(pipeline, question), question)
 
 
 def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
@@ -191,8 +187,7 @@ def test_a_number_with_its_unit_is_judged_with_its_question(pipeline):
     text = "The old harbour bridge at Tollund has a main span 1.2 kilometres long."
     passages = [Passage(1, "p1", "doc.txt", 0, len(text), text, 1.0)]
     question = "How long is the main span of the Tollund harbour bridge?"
-    threshold = pipeline.settings.answer.support_threshold
-    result = verify("1.2 km", passages, pipeline.scorer, threshold=threshold, question=question)
+    result = _verify(pipeline, "1.2 km", passages, question)
     assert [c.quote for c in result.citations] == [text]
 
 
@@ -204,23 +199,13 @@ def test_a_bare_number_no_sentence_states_is_unsupported(pipeline):
 def test_a_number_the_passages_do_not_hold_is_unsupported(pipeline):
     passages = _passages(pipeline, "Why did Russia decide to leave the ISS?")
     assert any("invasion of Ukraine" in p.text for p in passages)
-    result = verify(
-        "Russia invaded Ukraine in 2022 [1].",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.answer.support_threshold,
-    )
+    result = _verify(pipeline, "Russia invaded Ukraine in 2022 [1].", passages)
     assert (result.flagged, result.citations) == (["Russia invaded Ukraine in 2022."], [])
 
 
 def test_uncited_sentence_gets_its_passage(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
-    result = verify(
-        "The first element of the ISS was launched in 1998.",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.answer.support_threshold,
-    )
+    result = _verify(pipeline, "The first element of the ISS was launched in 1998.", passages)
     assert result.text.endswith("[1]") and "1998" in result.citations[0].quote
 
 
@@ -230,25 +215,14 @@ def test_answer_also_cites_the_passage_holding_the_premise_of_the_question(pipel
     step = next(p for p in passages if "next step" in p.text)
     assert "head of" not in step.text  # the answer's own passage does not name who "He" is
     answer = f"He added that the next step was to build their own space station [{step.number}]."
-    result = verify(
-        answer,
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.answer.support_threshold,
-        question=question,
-    )
+    result = _verify(pipeline, answer, passages, question)
     cited = " ".join(c.text for c in result.citations)
     assert "next step" in cited and "head of the Russian space agency Roscosmos" in cited
 
 
 def test_citation_to_a_passage_never_shown_is_dropped(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
-    result = verify(
-        "The first element of the ISS was launched in 1998 [7].",
-        passages,
-        pipeline.scorer,
-        threshold=pipeline.settings.answer.support_threshold,
-    )
+    result = _verify(pipeline, "The first element of the ISS was launched in 1998 [7].", passages)
     assert all(c.text in {p.text for p in passages} for c in result.citations)
 
 
