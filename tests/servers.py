@@ -26,6 +26,21 @@ def serve_chat(settings):
     return launch(settings, host="127.0.0.1", port=port, block=False), f"http://127.0.0.1:{port}/"
 
 
+def openai_down(settings):
+    """`settings` whose `openai` endpoint is a closed loopback port (a server that is down)."""
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    return settings.updated(openai={"openai_base_url": down, "openai_timeout": 5})
+
+
+def seeded_copy(settings, data_dir: Path, seeds: Path):
+    """`settings` over a data dir of its own at `data_dir`, with the `seeds` folder indexed."""
+    from assistant.corpus import ingest_paths
+
+    own = settings.updated(index={"data_dir": data_dir})
+    ingest_paths(own, [seeds])
+    return own
+
+
 def chat_client(url):
     from gradio_client import Client
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
-from tests.servers import free_port
+from tests.servers import openai_down
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +33,7 @@ PAYLOAD_QUESTION = f'When did the Zorblax reactor open in Oslo? <img src=y onerr
 
 @pytest.fixture(scope="module")
 def seed_app(settings):
-    # `openai` points at a closed port: the error test needs a server that is down.
-    down = f"http://127.0.0.1:{free_port()}/v1"
-    demo, url = serve(settings.updated(openai={"openai_base_url": down, "openai_timeout": 5}))
+    demo, url = serve(openai_down(settings))  # `openai` is a server that is down
     yield url
     demo.close()
 

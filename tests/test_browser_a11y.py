@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
-from tests.servers import free_port
+from tests.servers import free_port, openai_down, seeded_copy
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +26,7 @@ SERIOUS = ("serious", "critical")
 
 @pytest.fixture(scope="module")
 def app(settings):
-    # `openai` points at a closed port: the page shows an error box when it is picked.
-    down = f"http://127.0.0.1:{free_port()}/v1"
-    demo, url = serve(settings.updated(openai={"openai_base_url": down, "openai_timeout": 5}))
+    demo, url = serve(openai_down(settings))  # `openai` is a server that is down
     yield url
     demo.close()
 
@@ -426,12 +424,9 @@ def test_the_upload_takes_docx_and_lists_the_supported_types(open_page, settings
 
     import docx
 
-    from assistant.corpus import ingest_paths
     from index.load import SUPPORTED_SUFFIXES
 
-    own = settings.updated(index={"data_dir": tmp_path / "data"})
-    ingest_paths(own, [ROOT / "seeds"])
-    demo, url = serve(own)
+    demo, url = serve(seeded_copy(settings, tmp_path / "data", ROOT / "seeds"))
     try:
         page = open_page()
         _open(page, url)

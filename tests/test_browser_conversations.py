@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages import BROWSER_MARKS, ask, open_chat, open_documents, upload
-from tests.servers import free_port
+from tests.servers import free_port, seeded_copy
 from tests.servers import serve_chat as serve
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -27,11 +27,7 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture
 def own_settings(open_settings, tmp_path):
-    from assistant.corpus import ingest_paths
-
-    own = open_settings.updated(index={"data_dir": tmp_path / "data"})
-    ingest_paths(own, [SEEDS])
-    return own
+    return seeded_copy(open_settings, tmp_path / "data", SEEDS)
 
 
 @pytest.fixture

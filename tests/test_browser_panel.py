@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages import BROWSER_MARKS, open_chat, open_documents, upload
+from tests.servers import seeded_copy
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +24,7 @@ pytestmark = BROWSER_MARKS
 @pytest.fixture
 def own(settings, tmp_path):
     """An app over a data dir of its own; returns (url, settings)."""
-    from assistant.corpus import ingest_paths
-
-    own = settings.updated(index={"data_dir": tmp_path / "data"})
-    ingest_paths(own, [SEEDS])
+    own = seeded_copy(settings, tmp_path / "data", SEEDS)
     demo, url = serve(own)
     yield url, own
     demo.close()
