@@ -103,12 +103,7 @@ class NoProbe(Generator):
         self.name = inner.name
 
     def stream(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        history: History,
-        *,
-        decided: bool = False,
+        self, question: str, passages: Sequence[Passage], history: History, *, decided: bool = False
     ) -> Iterator[str]:
         return self.inner.stream(question, passages, history, decided=decided)
 

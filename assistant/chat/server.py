@@ -140,18 +140,15 @@ def theme() -> Any:
     # on white; neutral-600 reads at 7:1 (WCAG AA asks 4.5:1). White on the stock red of Stop
     # is 3.7:1; on red-700 6.5:1. The same for a primary button's blue-500 (blue-700: 6.7:1).
     red, darker = "#b91c1c", "#991b1b"
+    cancel = {"background_fill": red, "background_fill_hover": darker, "border_color": red}
     return gr.themes.Default(primary_hue="blue", font=system, font_mono=mono).set(
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
         button_primary_border_color="*primary_700",
         body_text_color_subdued="*neutral_600",
         body_text_color_subdued_dark="*neutral_400",
-        button_cancel_background_fill=red,
-        button_cancel_background_fill_dark=red,
-        button_cancel_background_fill_hover=darker,
-        button_cancel_background_fill_hover_dark=darker,
-        button_cancel_border_color=red,
-        button_cancel_border_color_dark=red,
+        # Stop's red is the same in the light and the dark scheme.
+        **{f"button_cancel_{k}{scheme}": v for k, v in cancel.items() for scheme in ("", "_dark")},
     )
 
 

@@ -42,12 +42,7 @@ class Generator:
     can_read_refusal: ClassVar[bool] = False
 
     def stream(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        history: History,
-        *,
-        decided: bool = False,
+        self, question: str, passages: Sequence[Passage], history: History, *, decided: bool = False
     ) -> Iterator[str]:
         """Yield the answer text in pieces; cite passage n as [n]. `decided`: the decision to
         answer was taken from this generator's `refusal_probability`, so the answer must not

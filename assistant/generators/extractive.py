@@ -25,12 +25,7 @@ class ExtractiveGenerator(Generator):
         self.margin = margin  # add the runner-up sentence when it scores this close
 
     def stream(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        history: History,
-        *,
-        decided: bool = False,
+        self, question: str, passages: Sequence[Passage], history: History, *, decided: bool = False
     ) -> Iterator[str]:
         sentences = EvidenceScorer.sentences([(0, p.shown) for p in passages])
         ranked = self.scorer.rank(question, sentences)
