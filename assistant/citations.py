@@ -22,7 +22,10 @@ from assistant.types import Citation, Passage
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
+# A sentence ends at . ! or ? before a capital, but not after an initial ("William E. Simon")
+# or a title ("Dr. Hana Ilves").
+_NOT_AN_END = "".join(rf"(?<!\b{a}\.)" for a in ("[A-Z]", "Dr", "Mr", "Mrs", "Ms", "Prof", "St"))
+_SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(])|\n+")
 
 
 @dataclass

@@ -40,6 +40,16 @@ def test_an_abbreviation_does_not_end_a_sentence():
     ]
 
 
+def test_an_answer_is_not_cut_into_sentences_at_an_initial_or_a_title():
+    from assistant.citations import split_sentences
+
+    text = "It was William E. Simon [1]. Dr. Hana Ilves measured it [2]."
+    assert split_sentences(text) == [
+        "It was William E. Simon [1].",
+        "Dr. Hana Ilves measured it [2].",
+    ]
+
+
 def test_one_word_of_a_longer_name_answering_who_is_given_in_full():
     quote = "Yuri Borisov announced to the President of Russia Vladimir Putin that it would go."
     answers = [full_name(a, quote, "Who did he tell?") for a in ("Russia", "Borisov", "It")]
