@@ -87,10 +87,11 @@ def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
 
 
 def cited_answer(prediction: str, cited: Iterable[str], golds: Sequence[str]) -> bool:
-    """SQuAD-style scoring with citations: a gold answer the prediction contains is also
-    contained in one of its cited passages (`contains_answer` on both)."""
-    given = [g for g in golds if contains_answer(prediction, [g])]
-    return bool(given) and any(contains_answer(text, given) for text in cited)
+    """SQuAD-style scoring with citations: the prediction contains a gold answer and one of
+    its cited passages contains a gold answer (`contains_answer` on both). The golds are
+    spellings of one answer, so the passage may spell it another way ("2.4 meters" for a
+    passage's "2.4 metres", both gold)."""
+    return contains_answer(prediction, golds) and any(contains_answer(t, golds) for t in cited)
 
 
 # --- gold passages: overlap with the evidence sentences ---

@@ -424,3 +424,8 @@ def test_a_squad_answer_counts_only_when_a_cited_passage_holds_it_too():
         m.cited_answer("Nobody led them [1].", ["Norse raiders led by Rollo."], golds),
     ]
     assert verdicts == [True, False, False]
+
+
+def test_a_cited_passage_may_spell_the_answer_as_another_gold_does():
+    cited = ["The main telescope has a mirror 2.4 metres across."]
+    assert m.cited_answer("2.4 meters [1]", cited, ["2.4 metres", "2.4 meters"])
