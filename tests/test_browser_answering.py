@@ -96,3 +96,4 @@ def test_the_next_question_can_be_typed_while_an_answer_is_written(page, hanging
     assert "1998" in second.inner_text()
     users = page.locator("#ca-chat [data-testid=user]")
     assert users.nth(1).inner_text() == "When was the first element of the ISS launched?"
+    assert page.locator("#ca-queued").is_hidden()  # the note, once empty, takes no room
