@@ -87,7 +87,9 @@ def test_a_streamed_answer_shows_its_cited_passage(page, seed_app, outside, tmp_
     passage = source.locator(".ca-passage").inner_text()
     assert marked in passage and len(passage) > len(marked)  # the quote inside its passage
 
-    # The screenshot of a cited answer (docs/screenshot.png when UPDATE_SCREENSHOT=1).
+    # The screenshot of a cited answer (docs/screenshot.png when UPDATE_SCREENSHOT=1), once
+    # the page has unlocked (Stop gone).
+    page.locator("#ca-stop").wait_for(state="hidden")
     picture = page.screenshot()
     (tmp_path / "screenshot.png").write_bytes(picture)
     if os.environ.get("UPDATE_SCREENSHOT"):
