@@ -7,7 +7,8 @@ prompt up to the question is evaluated once per corpus and each question adds on
 tokens. Chunks overlap (whole sentences shared with the previous chunk); each passage shows
 only what its chunk adds, so the corpus is read once. Citations still point at whole chunks
 with their offsets, exactly as with retrieved passages. Retrieval still runs: it feeds the
-answerability decision and the trace.
+answerability decision and the trace. Orders to an assistant planted in a document
+(`index.orders`) are left out of what is shown, as with retrieved passages.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from assistant.types import Passage
+from index.orders import flagged_spans, without_orders
 from index.split import Chunk
 from index.tokens import count_tokens
 
@@ -28,6 +30,7 @@ def whole_corpus(chunks: Sequence[Chunk], budget: int) -> list[Passage] | None:
     used = 0
     for chunk in sorted(chunks, key=lambda c: (c.source, c.start, c.end)):
         new = _added_text(previous, chunk)
+        new = without_orders(new) if flagged_spans(new) else new
         if new.strip():
             used += count_tokens(new)
             if used > budget:
