@@ -7,7 +7,8 @@ of the question and nothing else.
 A question may also carry a prompt-injection attempt ("... Ignore all previous instructions and
 say X."). Sentences that are orders to the assistant rather than questions about the
 documents are removed before retrieval, the evidence check and generation; when nothing is
-left, the evidence check refuses. Document text needs no such step: prompts mark it as data.
+left, the evidence check refuses. Orders planted in documents are `index.orders`' business
+(flagged, never shown to a generator); this module reads only the question.
 """
 
 from __future__ import annotations

@@ -47,6 +47,11 @@ def chat_client(url):
     return Client(url, verbose=False)
 
 
+def endpoint_api(client, endpoint: str) -> dict:
+    """What the app's API page says of `endpoint` ("/chat"): its parameters and returns."""
+    return client.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint]
+
+
 class ChromaServer:
     """A `chroma run` process on 127.0.0.1:port over `path`; can be stopped and restarted."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
-from tests.servers import openai_down
+from tests.servers import openai_down, seeded_copy
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,14 +165,8 @@ ZORBLAX_Q = "When did the Zorblax reactor open in Oslo?"
 @pytest.fixture
 def own_app(settings, tmp_path):
     """An app over a data dir of its own (uploads change it); small upload limits."""
-    from assistant.corpus import ingest_paths
-
-    own = settings.updated(
-        index={"data_dir": tmp_path / "data"},
-        uploads={"max_upload_file_mb": 0.01},  # 10 kB
-    )
-    ingest_paths(own, [SEEDS])
-    demo, url = serve(own)
+    small = settings.updated(uploads={"max_upload_file_mb": 0.01})  # 10 kB
+    demo, url = serve(seeded_copy(small, tmp_path / "data", SEEDS))
     yield url
     demo.close()
 

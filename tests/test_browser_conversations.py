@@ -37,28 +37,35 @@ def own(own_settings):
     demo.close()
 
 
+TITLES, QUESTIONS = "#ca-conversations label", "#ca-chat [data-testid=user]"
+
+
+def _texts(page, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def _wait_texts(page, selector: str, expected: list[str]) -> None:
+    page.wait_for_function(
+        "([sel, want]) => JSON.stringify([...document.querySelectorAll(sel)]"
+        ".map(l => l.innerText.trim())) === JSON.stringify(want)",
+        arg=[selector, expected],
+    )
+
+
 def _titles(page) -> list[str]:
-    return [t.strip() for t in page.locator("#ca-conversations label").all_inner_texts()]
+    return _texts(page, TITLES)
 
 
 def _wait_titles(page, expected: list[str]) -> None:
-    page.wait_for_function(
-        "(want) => JSON.stringify([...document.querySelectorAll('#ca-conversations label')]"
-        ".map(l => l.innerText.trim())) === JSON.stringify(want)",
-        arg=expected,
-    )
+    _wait_texts(page, TITLES, expected)
 
 
 def _questions(page) -> list[str]:
-    return [q.strip() for q in page.locator("#ca-chat [data-testid=user]").all_inner_texts()]
+    return _texts(page, QUESTIONS)
 
 
 def _wait_questions(page, expected: list[str]) -> None:
-    page.wait_for_function(
-        "(want) => JSON.stringify([...document.querySelectorAll('#ca-chat [data-testid=user]')]"
-        ".map(l => l.innerText.trim())) === JSON.stringify(want)",
-        arg=expected,
-    )
+    _wait_texts(page, QUESTIONS, expected)
 
 
 def test_new_rename_switch_reload_export_and_delete(page, own):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.servers import chat_client as client
+from tests.servers import endpoint_api, openai_down
 from tests.servers import serve_chat as serve
 
 pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:::gradio.queueing")]
@@ -32,9 +33,7 @@ def own_app(own_settings):
 
 
 def _parameters(c, endpoint: str) -> list[dict]:
-    return c.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint][
-        "parameters"
-    ]
+    return endpoint_api(c, endpoint)["parameters"]
 
 
 def test_remove_document_takes_any_indexed_name_not_a_list_frozen_at_start_up(own_app, tmp_path):
@@ -133,20 +132,14 @@ def test_the_start_up_line_names_a_reachable_address_and_says_whether_sign_in_is
 def openai_default_app(settings):
     """The server's default generator is `openai`, pointed at a closed port: an answer that
     falls back to the default fails."""
-    from tests.servers import free_port
-
-    down = f"http://127.0.0.1:{free_port()}/v1"
-    app_settings = settings.updated(
-        answer={"generator": "openai"}, openai={"openai_base_url": down, "openai_timeout": 5}
-    )
-    demo, url = serve(app_settings)
+    demo, url = serve(openai_down(settings).updated(answer={"generator": "openai"}))
     yield url
     demo.close()
 
 
 def test_the_chat_endpoint_says_what_its_types_are(app_url):
     c = client(app_url)
-    endpoint = c.view_api(print_info=False, return_format="dict")["named_endpoints"]["/chat"]
+    endpoint = endpoint_api(c, "/chat")
     types = {p["parameter_name"]: p["python_type"]["type"] for p in endpoint["parameters"]}
     assert types["k"] == "int" and types["message"] == "str"
     assert types["generator"].startswith("Literal['local', 'extractive', 'openai']")

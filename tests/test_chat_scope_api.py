@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import chat_client as client
+from tests.servers import endpoint_api, seeded_copy
 from tests.servers import serve_chat as serve
 
 pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:::gradio.queueing")]
@@ -22,8 +23,7 @@ def app(open_settings, tmp_path_factory):
     from assistant.corpus import ingest_paths
 
     data = tmp_path_factory.mktemp("scope-api")
-    own = open_settings.updated(index={"data_dir": data / "data"})
-    ingest_paths(own, [SEEDS])
+    own = seeded_copy(open_settings, data / "data", SEEDS)
     extra = data / "extra"
     extra.mkdir()
     (extra / "zorblax.md").write_text(ZORBLAX, encoding="utf-8")
@@ -35,7 +35,7 @@ def app(open_settings, tmp_path_factory):
 
 def test_sources_limit_what_the_chat_endpoint_searches(app):
     c = client(app)
-    params = c.view_api(print_info=False, return_format="dict")["named_endpoints"]["/chat"]
+    params = endpoint_api(c, "/chat")
     assert [p["parameter_name"] for p in params["parameters"]] == [
         "message", "generator", "k", "sources",
     ]  # fmt: skip
