@@ -235,11 +235,15 @@ class Sidebar:
             store(self.settings).set_scope(owner, current, scope_names(scope))
 
     def scope_choices(self, rows: Any, scope: Any) -> Any:
-        """The scope's choices follow the documents list (a removed name leaves the scope)."""
+        """The scope's choices follow the documents list (a removed name leaves the scope).
+        The value is set only when a name left: the scope read here may be older than the
+        one the page's load has just restored, which must not be overwritten with it."""
         if hasattr(rows, "values"):  # the table's value: a pandas DataFrame
             rows = rows.values.tolist()
         names = [str(r[0]) for r in rows if r and r[0]] if isinstance(rows, list) else []
         picked = [n for n in scope_names(scope) if n in names]
+        if picked == scope_names(scope):
+            return gr.update(choices=names)
         return gr.update(choices=names, value=picked)
 
 
