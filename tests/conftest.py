@@ -68,11 +68,9 @@ def open_settings(seeded_data_dir):
 def own_settings(settings, embedder, tmp_path):
     """A data dir of its own holding the seed article, for tests that add or remove
     documents."""
-    from assistant.corpus import ingest_paths
+    from tests.servers import seeded_copy
 
-    own = settings.updated(index={"data_dir": tmp_path / "data"})
-    ingest_paths(own, [SEEDS])
-    return own
+    return seeded_copy(settings, tmp_path / "data", SEEDS)
 
 
 @pytest.fixture(scope="session")

@@ -331,16 +331,13 @@ def test_dark_mode_boxes_are_dark_and_a_phone_sees_the_examples(browser, seed_ap
 @pytest.fixture(scope="module")
 def local_app(settings, tmp_path_factory):
     """The app answering with the bundled local model (its data dir links the real model)."""
-    from assistant.corpus import ingest_paths
     from assistant.model_file import ensure_model
     from assistant.settings import Settings
 
     model = ensure_model(Settings().index.data_dir / "models")
     data_dir = tmp_path_factory.mktemp("local-data")
     (data_dir / "models").symlink_to(model.parent, target_is_directory=True)
-    local = settings.updated(index={"data_dir": data_dir}, answer={"generator": "local"})
-    ingest_paths(local, [SEEDS])
-    demo, url = serve(local)
+    demo, url = serve(seeded_copy(settings.updated(answer={"generator": "local"}), data_dir, SEEDS))
     yield url, model
     demo.close()
 
