@@ -46,7 +46,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.evidence import content_stems
-from assistant.grounding import SPELLED_NUMBERS
+from assistant.grounding import SPELLED_NUMBERS, WHO_QUESTION
 from index.orders import orders_in, without_orders
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
@@ -214,7 +214,7 @@ def fits_kind(answer: str, question: str) -> bool:
         return any(_DIGIT.search(w) or w.lower() in _NUMBERS for w in words)
     if _WHEN_Q.search(question):
         return any(_DIGIT.search(w) or w.lower() in _NUMBERS | _TIMES for w in words)
-    if _WHO_Q.search(question):
+    if WHO_QUESTION.search(question):
         return any(w[0].isupper() and (not w.isupper() or len(w) <= 5) for w in words)
     return True
 
@@ -232,7 +232,6 @@ _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
 _COUNT_Q = re.compile(r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.I)
 _WHEN_Q = re.compile(r"^\W*when\b", re.I)
-_WHO_Q = re.compile(r"^\W*who\b(?!se)", re.I)
 # Words that state a number: the spelled-out ones and a few more.
 _NUMBERS = frozenset(SPELLED_NUMBERS) | {"million", "billion", "dozen", "dozens", "half"}
 _NUMBERS |= {"once", "twice"}

@@ -76,7 +76,6 @@ def support(
 
 
 _YES_NO = frozenset({"yes", "no"})
-_DIGIT = re.compile(r"\d")
 
 
 def is_bare(claim: str) -> bool:
@@ -85,7 +84,7 @@ def is_bare(claim: str) -> bool:
     words = [w for w in content_stems(claim) if w.isalpha() and w not in _YES_NO]
     if not claim.strip() or len(words) > 1:
         return False
-    return not words or (bool(_DIGIT.search(claim)) and len(claim.split()) <= 3)
+    return not words or (any(c.isdecimal() for c in claim) and len(claim.split()) <= 3)
 
 
 def premise_passage(

@@ -135,7 +135,7 @@ def _requalify(claim: str, number: str, wording: str, wanted: str) -> str:
 _NAME = re.compile(
     r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|da|del|van|von|der|den|la|le|bin|al)\s+)*[A-Z][\w'’.-]*)*"
 )
-_WHO = re.compile(r"^\W*who\b(?!se)", re.IGNORECASE)
+WHO_QUESTION = re.compile(r"^\W*who\b(?!se)", re.IGNORECASE)  # "who", not "whose"
 
 
 def full_name(claim: str, quote: str, question: str) -> str:
@@ -143,7 +143,7 @@ def full_name(claim: str, quote: str, question: str) -> str:
     capitalised word that the quote holds inside a longer name ("Russia" in "... to the
     President of Russia Vladimir Putin ..."): one word of a name may not say who."""
     bare = claim.strip().rstrip(".")
-    if not _WHO.match(question) or _NAME.fullmatch(bare) is None or " " in bare:
+    if not WHO_QUESTION.match(question) or _NAME.fullmatch(bare) is None or " " in bare:
         return claim
     for run in _NAME.findall(quote):
         if len(run.split()) > 1 and bare in run.split():
