@@ -1,10 +1,11 @@
 """Split a Document into token-sized chunks that respect sentence boundaries.
 
 Sizes are counted with tiktoken. Sentences are found by pysbd (rule-based, knows abbreviations
-such as "Dr." and "U.S."), within lines. A chunk is a run of whole sentences (a sentence longer than
-the chunk size is cut between words), and consecutive chunks share about `overlap` tokens of
-whole sentences. Every chunk keeps character offsets into the document text such that
-`document.text[chunk.start:chunk.end] == chunk.text`.
+such as "Dr." and "U.S."), within lines (a line wrapped in mid-sentence goes on). A chunk is
+a run of whole sentences (a sentence longer than the chunk size is cut between words), and
+consecutive chunks share about `overlap` tokens of whole sentences. Every chunk keeps
+character offsets into the document text such that `document.text[chunk.start:chunk.end] ==
+chunk.text`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 from index.load import Document, is_paged, page_at
 from index.tokens import count_tokens, get_encoding
 
-# A line break always ends a sentence (headlines and list items have no full stop); within a
-# line, pysbd finds the sentence ends.
+# A line break ends a sentence (headlines and list items have no full stop), except where a
+# line was wrapped in the middle of one, as a PDF's text is: the line ends with a comma, or
+# with no end mark and the next line goes on in lower case. Within that, pysbd finds the ends.
 _LINE = re.compile(r"[^\n]+")
+_GOES_ON = re.compile(r"[ \t]*\(?[a-z]")
 _WORD = re.compile(r"\S+")
 
 
@@ -51,20 +54,40 @@ def _segmenter() -> Any:
     return segmenter
 
 
+def _wrapped(line: str, following: str) -> bool:
+    """Whether the break between `line` and the `following` one is inside a sentence."""
+    end = line.rstrip()[-1:]
+    if not end:  # an empty line, or a page break's form feed
+        return False
+    return end == "," or (end not in ".!?:;" and bool(_GOES_ON.match(following)))
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of lines that a line break does not end (see `_wrapped`)."""
+    blocks: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        if blocks and _wrapped(text[blocks[-1][0] : blocks[-1][1]], line.group()):
+            blocks[-1] = (blocks[-1][0], line.end())
+        else:
+            blocks.append((line.start(), line.end()))
+    return blocks
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in `text`, stripped of surrounding white space."""
     spans = []
-    for line in _LINE.finditer(text):
-        pos = line.start()
-        for sentence in _segmenter().segment(line.group()):
+    for first, last in _blocks(text):
+        block = text[first:last].replace("\n", " ")  # same length: offsets stay
+        pos = 0
+        for sentence in _segmenter().segment(block):
             stripped = sentence.strip()
             if not stripped:
                 continue
-            start = text.find(stripped, pos, line.end())
+            start = block.find(stripped, pos)
             if start < 0:  # pysbd changed the text (it should not, with clean=False)
                 start = pos
-                stripped = text[pos : line.end()].strip()
-            spans.append((start, start + len(stripped)))
+                stripped = block[pos:].strip()
+            spans.append((first + start, first + start + len(stripped)))
             pos = start + len(stripped)
     return spans
 
@@ -175,7 +198,7 @@ def chunk_id(source: str, version: str, start: int, text: str) -> str:
 
 # Bump when chunk boundaries change for the same text and settings, so that existing indexes
 # are re-chunked by the next ingestion instead of keeping chunks from the old splitter.
-SPLITTER_VERSION = 3  # 3: pysbd sentences (abbreviations no longer end one)
+SPLITTER_VERSION = 4  # 3: pysbd sentences; 4: a line wrapped mid-sentence does not end one
 
 
 def split_version(doc: Document, size: int, overlap: int, model: str = "") -> str:

@@ -166,3 +166,12 @@ def test_cancel_asks_only_generators_that_can() -> None:
     pipeline._lock = threading.Lock()
     assert pipeline.cancel(threading.get_ident()) is False
     assert Counting.calls == 0  # its flag says it cannot, so it is not asked
+
+
+def test_extractive_quotes_a_sentence_wrapped_over_lines_as_one_claim(embedder) -> None:
+    from assistant.generators.extractive import ExtractiveGenerator
+
+    wrapped = FACT.replace(" voted", "\nvoted").replace(" a port", "\na port")  # as in a PDF
+    gen = ExtractiveGenerator(embedder, margin=0.0)
+    answer = "".join(gen.stream(QUESTION, _passages(wrapped), []))
+    assert answer == " ".join(wrapped.split()) + " [1]"

@@ -193,6 +193,21 @@ def test_english_chunks_respect_sentences_size_and_overlap():
     assert max(count_tokens(c.text) for c in bigger) > 128
 
 
+def test_a_line_wrapped_in_mid_sentence_does_not_end_it_but_a_headline_does():
+    text = (
+        "Station report\nThe tower of the lighthouse is\npainted red and white. Keeper,\n"
+        "visitors (from the mainland)\n(and from the islands) are welcome.\n- apples\n- pears"
+    )
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == [
+        "Station report",
+        "The tower of the lighthouse is\npainted red and white.",
+        "Keeper,\nvisitors (from the mainland)\n(and from the islands) are welcome.",
+        "- apples",
+        "- pears",
+    ]
+
+
 def test_a_long_sentence_without_punctuation_is_cut_between_words():
     rng = random.Random(5)
     words = wordlist("orbit station crew module agency budget research partners")

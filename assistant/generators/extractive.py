@@ -45,7 +45,7 @@ class ExtractiveGenerator(Generator):
 
 
 def _as_claim(sentence: Sentence, passages: Sequence[Passage]) -> str:
-    text = sentence.text.strip()
+    text = " ".join(sentence.text.split())  # a sentence wrapped over lines reads as one
     if text[-1:] not in ".!?":
         text += "."
     return f"{text} [{passages[sentence.chunk_index].number}]"
