@@ -85,12 +85,19 @@ _ORDER_WORDS = re.compile(
     r"output|include|add|instead|before)\b",
     re.IGNORECASE,
 )
+# An assistant or a model named anywhere in a text ("the assistant", "AI models", "LLMs").
+ADDRESSEE = re.compile(rf"\b{_ADDRESSEE}\b", re.IGNORECASE)
 _LEADS_ON = re.compile(r"(?::\s*|\bthe following\W*)$", re.IGNORECASE)
+
+
+# Markdown emphasis and code marks, which may split an addressee from its call ("**Dear**
+# assistant,"): read without them.
+_EMPHASIS = re.compile(r"[*`~]+|(?<!\w)_+|_+(?!\w)")
 
 
 def is_order(sentence: str) -> bool:
     """Whether `sentence` speaks to an assistant or model instead of stating something."""
-    text = sentence.strip()
+    text = _EMPHASIS.sub("", sentence).strip()
     if not text:
         return False
     if _MARKER.search(text) or _ROLE.match(text) or _IGNORE.search(text) or _PROMPT.search(text):
