@@ -3,7 +3,9 @@
 The model that reads the passages decides; retrieval signals only rule out the plainly
 unrelated. The assistant refuses at four points, all decided here:
 
-1. **No question** (`no_question`): nothing is left once orders to the assistant are removed.
+1. **No question** (`no_question`): nothing is left once orders to the assistant are removed;
+   or the question asks what the documents tell an assistant to do, and their facts (orders
+   left out) name no assistant or model (`orders_asked`, see `guard.asks_for_orders`).
 2. **Before the model** (`Policy.before_model`): nothing retrieved is close to the question
    (no sentence of the retrieved chunks reaches the calibrated embedding-cosine `floor`).
    This signal means the same on any corpus and for any wording; the floor is set so low
@@ -67,6 +69,7 @@ class Decision:
     probability: float
     reason: str = ""
     stage: str = ""  # "question", "before model", "first token", "after generation"
+    says: str = ""  # what a refusal tells the user, where not the general refusal
 
 
 # --- the calibrated operating points -------------------------------------------------------
@@ -127,6 +130,29 @@ def shipped_calibrator() -> Calibrator:
 
 def no_question() -> Decision:
     return Decision(False, 0.0, "no question left to search for", "question")
+
+
+def orders_asked(found: list[str]) -> Decision:
+    """The question asks what the documents tell an assistant to do (`guard.asks_for_orders`):
+    orders found in documents are neither followed nor repeated, and their facts do not say.
+    The refusal says how many such sentences the passages found hold."""
+    flagged = len({sentence for text in found for sentence in orders_in(text)})
+    if flagged:
+        held = f"{flagged} sentence{'s' * (flagged != 1)} addressed to an AI assistant or model"
+        says = (
+            f"The documents hold {held}. I take no instructions from documents, so I neither "
+            "follow nor repeat them; the source viewer shows them flagged."
+        )
+    else:
+        says = (
+            "No passage found is addressed to an AI assistant or model, and the documents' "
+            "facts do not say what one should do. I take no instructions from documents."
+        )
+    reason = (
+        "the question asks what the documents tell an assistant to do: orders in documents "
+        f"are not followed or repeated ({flagged} flagged in the passages found)"
+    )
+    return Decision(False, 0.0, reason, "question", says)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,17 @@ A question may also carry a prompt-injection attempt ("... Ignore all previous i
 say X."). Sentences that are orders to the assistant rather than questions about the
 documents are removed before retrieval, the evidence check and generation; when nothing is
 left, the evidence check refuses. Orders planted in documents are `index.orders`' business
-(flagged, never shown to a generator); this module reads only the question.
+(flagged, never shown to a generator); this module reads only the question, and
+`asks_for_orders` tells when a question asks what those orders say.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+
+from index.orders import ADDRESSEE, without_orders
 
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 _ORDER = re.compile(
@@ -54,3 +58,30 @@ def strip_instructions(question: str) -> str:
     question = strip_markup(question)
     kept = [s.strip() for s in _SENTENCES.findall(question) if not _ORDER.match(s.strip())]
     return " ".join(s for s in kept if s)
+
+
+_TO = r"(?:\s+(?:the|an?|any|all|every))?\s+"
+_AT = ADDRESSEE.pattern
+# The question makes an assistant or a model the one an order is given to: "tell the
+# assistant", "instructions for AI models", "the model is told to", "what should the AI say".
+_ASKS_ORDERS = re.compile(
+    rf"\b(?:tell|tells|told|instruct|instructs|instructed|order|orders|ordered|ask|asks|asked|"
+    rf"want|wants|command|commands|direct|directs|require|requires|urge|urges){_TO}{_AT}"
+    rf"|\b(?:instructions?|orders?|commands?|directions?|directives?|requests?|notes?|messages?)"
+    rf"\s+(?:\w+\s+){{0,4}}?(?:to|for)\s+{_AT}"
+    rf"|(?:{_AT}\s+(?:is|are|was|were)|\b(?:is|are|was|were){_TO}{_AT})\s+(?:being\s+)?"
+    rf"(?:told|asked|instructed|ordered|supposed|meant|expected|required|directed|commanded)\b"
+    rf"|\b(?:should|must|shall)\s+{_AT}\s+(?:do|say|reply|respond|answer|write|output|print)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_orders(question: str, found: Iterable[str]) -> bool:
+    """Whether `question` asks what the documents tell an assistant or a model to do, while
+    the texts `found` for it name none outside their orders (`index.orders`). Such a question
+    is about orders to the assistant itself: the documents' facts cannot answer it, and their
+    orders are neither followed nor relayed. Where the facts name one (a handbook for shop
+    assistants, a paper on language models), it is a question about them like any other."""
+    if not _ASKS_ORDERS.search(question):
+        return False
+    return not any(ADDRESSEE.search(without_orders(text)) for text in found)

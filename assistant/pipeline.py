@@ -15,7 +15,13 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from assistant.answerability import Decision, Policy, after_generation, no_question
+from assistant.answerability import (
+    Decision,
+    Policy,
+    after_generation,
+    no_question,
+    orders_asked,
+)
 from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up
@@ -24,7 +30,7 @@ from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
 from assistant.generators import Generator, make_generator
-from assistant.guard import strip_instructions
+from assistant.guard import asks_for_orders, strip_instructions
 from assistant.rerank import rerank
 from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
@@ -160,6 +166,9 @@ class Pipeline:
         retrieved = self.search(standalone, max(k, self.settings.retrieval.trace_depth), sources)
         hits = retrieved[:k]
         timings["retrieve"] = time.perf_counter() - t
+        texts = [h.chunk.text for h in hits]
+        if asks_for_orders(standalone, texts):  # what orders say is not relayed
+            return Prepared(standalone, [], {}, orders_asked(texts), timings, retrieved)
 
         t = time.perf_counter()
         passages, ranked = focus(
@@ -230,7 +239,7 @@ class Pipeline:
 
         decision = prep.decision
         if not decision.answerable:
-            yield REFUSAL
+            yield decision.says or REFUSAL
             yield run.refusal(decision)
             return
 
@@ -310,9 +319,8 @@ class _Run:
     def refusal(self, decision: Decision, draft: str = "") -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
         trace = self.prep.trace(decision, self.extra, draft)
-        return Answer(
-            REFUSAL, True, [], self.timings, self.gen.name, self.prep.question, trace=trace
-        )
+        text = decision.says or REFUSAL
+        return Answer(text, True, [], self.timings, self.gen.name, self.prep.question, trace=trace)
 
     def answer(self, verified: Verified, decision: Decision) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
