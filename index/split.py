@@ -57,17 +57,21 @@ def _segmenter() -> Any:
 def _wrapped(line: str, following: str) -> bool:
     """Whether the break between `line` and the `following` one is inside a sentence."""
     end = line.rstrip()[-1:]
-    if not end:  # an empty line, or a page break's form feed
+    if not end:  # a page break's form feed
         return False
-    return end == "," or (end not in ".!?:;" and bool(_GOES_ON.match(following)))
+    if end == ",":
+        return following.lstrip()[:1].isalnum()  # not a list's next item ("- pears")
+    return end not in ".!?:;" and bool(_GOES_ON.match(following))
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each run of lines that a line break does not end (see `_wrapped`)."""
+    """(start, end) of each run of lines that a single line break does not end (see
+    `_wrapped`); an empty line always does."""
     blocks: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        if blocks and _wrapped(text[blocks[-1][0] : blocks[-1][1]], line.group()):
-            blocks[-1] = (blocks[-1][0], line.end())
+        last = blocks[-1] if blocks else (0, -2)
+        if line.start() == last[1] + 1 and _wrapped(text[last[0] : last[1]], line.group()):
+            blocks[-1] = (last[0], line.end())
         else:
             blocks.append((line.start(), line.end()))
     return blocks

@@ -196,15 +196,17 @@ def test_english_chunks_respect_sentences_size_and_overlap():
 def test_a_line_wrapped_in_mid_sentence_does_not_end_it_but_a_headline_does():
     text = (
         "Station report\nThe tower of the lighthouse is\npainted red and white. Keeper,\n"
-        "visitors (from the mainland)\n(and from the islands) are welcome.\n- apples\n- pears"
+        "visitors (from the mainland)\n(and from the islands) are welcome.\n- apples,\n- pears\n"
+        "\nthe end"
     )
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     assert sentences == [
         "Station report",
         "The tower of the lighthouse is\npainted red and white.",
         "Keeper,\nvisitors (from the mainland)\n(and from the islands) are welcome.",
-        "- apples",
+        "- apples,",
         "- pears",
+        "the end",
     ]
 
 
