@@ -64,14 +64,8 @@ def ingest_paths(
 def documents(settings: Settings) -> dict[str, DocRecord]:
     """The indexed documents by source ({} when there is no index yet)."""
     try:
-        store = Store(
-            settings.index.data_dir,
-            settings.index.chroma_url,
-            settings.index.collection,
-            create=False,
-        )
-        return store.manifest()
-    except StoreError:
+        return open_store(settings, create=False).manifest()
+    except (AssistantError, StoreError):  # open_store says a StoreError as an AssistantError
         return {}
 
 

@@ -69,9 +69,10 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     `_wrapped`); an empty line always does."""
     blocks: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        last = blocks[-1] if blocks else (0, -2)
-        if line.start() == last[1] + 1 and _wrapped(text[last[0] : last[1]], line.group()):
-            blocks[-1] = (last[0], line.end())
+        start, end = blocks[-1] if blocks else (0, 0)
+        one_break = bool(blocks) and line.start() == end + 1  # no empty line between
+        if one_break and _wrapped(text[start:end], line.group()):
+            blocks[-1] = (start, line.end())
         else:
             blocks.append((line.start(), line.end()))
     return blocks

@@ -241,8 +241,9 @@ class Sidebar:
         if hasattr(rows, "values"):  # the table's value: a pandas DataFrame
             rows = rows.values.tolist()
         names = [str(r[0]) for r in rows if r and r[0]] if isinstance(rows, list) else []
-        picked = [n for n in scope_names(scope) if n in names]
-        if picked == scope_names(scope):
+        scoped = scope_names(scope)
+        picked = [n for n in scoped if n in names]
+        if picked == scoped:
             return gr.update(choices=names)
         return gr.update(choices=names, value=picked)
 
