@@ -28,6 +28,9 @@ HEADLINE = (
     "exact_match",
     "f1",
     "contains",
+    "right",
+    "complete",
+    "faithful",
     "citation_validity",
     "citation_support",
     "citation_coverage",
@@ -86,6 +89,9 @@ def headline_metrics(results: Sequence[ItemResult]) -> dict[str, float | None]:
         "exact_match": _mean([r.exact_match for r in answerable]),
         "f1": _mean([r.f1 for r in answerable]),
         "contains": _mean([r.contains for r in answerable]),
+        "right": _mean([r.right and not r.refused for r in answerable]),
+        "complete": _mean([r.complete and not r.refused for r in answerable]),
+        "faithful": _mean([r.faithful and not r.refused for r in answerable]),
         "citation_validity": _mean([r.citations_valid for r in results]),
         "citation_support": _mean([r.citation_support for r in answerable]),
         "citation_coverage": _mean([r.citation_coverage for r in answered]),
@@ -123,11 +129,19 @@ def latency_per_stage(results: Sequence[ItemResult]) -> dict[str, dict[str, Any]
 
 
 def accuracy_per_type(results: Sequence[ItemResult]) -> dict[str, dict[str, Any]]:
-    per_type = {}
+    """Per question type: accuracy, the share refused and, for answerable types, the whole
+    answers' figures (eval/nuggets.py)."""
+    per_type: dict[str, dict[str, Any]] = {}
     for t in TYPES:
         rows = [r for r in results if r.type == t]
-        if rows:
-            per_type[t] = {"n": len(rows), "accuracy": _mean([r.correct for r in rows])}
+        if not rows:
+            continue
+        d: dict[str, Any] = {"n": len(rows), "accuracy": round4(_mean([r.correct for r in rows]))}
+        d["refused"] = round4(_mean([r.refused for r in rows]))
+        if any(r.answerable for r in rows):
+            for name in ("right", "complete", "faithful"):
+                d[name] = round4(_mean([getattr(r, name) and not r.refused for r in rows]))
+        per_type[t] = d
     return per_type
 
 

@@ -66,6 +66,8 @@ def terminal_table(run: Run, color: bool = False) -> str:
             lines.append("  ".join("-" * w for w in widths))
     buckets = ", ".join(f"{b} {n}" for b, n in run.summary["buckets"].items() if n)
     lines.append(f"buckets: {buckets}")
+    lines.append("per question type:")
+    lines += per_type_lines(run)
     lines += [f"note: {note}" for note in run.notes]
     first_error = next((r.error for r in run.results if r.error), "")
     if first_error:
@@ -125,24 +127,48 @@ def _md_summary(run: Run) -> list[str]:
         out.append(f"| {stage} | {d['n']} | {fmt(d['p50'])} | {fmt(d['p95'])} |")
     out += _section("Failure buckets", "| bucket | items |", "|---|---:|")
     out += [f"| {b} | {n} |" for b, n in run.summary["buckets"].items()]
-    out += _section("Accuracy per question type", "| type | n | accuracy |", "|---|---:|---:|")
+    out += _section(
+        "Per question type (right / complete / faithful: eval/nuggets.py)",
+        "| type | n | accuracy | refused | right | complete | faithful |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    )
     for t, d in run.summary["per_type"].items():
-        out.append(f"| {t} | {d['n']} | {fmt(d['accuracy'])} |")
+        whole = [fmt(d.get(name)) if name in d else "-" for name in WHOLE]
+        out.append(
+            f"| {t} | {d['n']} | {fmt(d['accuracy'])} | {fmt(d.get('refused'))} | "
+            + " | ".join(whole)
+            + " |"
+        )
     return out
+
+
+WHOLE = ("right", "complete", "faithful")
+
+
+def per_type_lines(run: Run) -> list[str]:
+    """The per-type figures for the terminal: one short line per question type."""
+    lines = []
+    for t, d in run.summary["per_type"].items():
+        line = f"  {t:<22} n={d['n']:<3} accuracy {fmt(d['accuracy'])}"
+        line += f"  refused {fmt(d.get('refused'))}"
+        if "right" in d:
+            line += "  " + "  ".join(f"{name} {fmt(d[name])}" for name in WHOLE)
+        lines.append(line)
+    return lines
 
 
 def _md_per_question(run: Run) -> list[str]:
     out = _section(
         "Per question",
-        "| id | type | bucket | gold rank | contains | F1 | cites valid | support | coverage "
-        "| answer |",
-        "|---|---|---|---:|---|---:|---|---:|---:|---|",
+        "| id | type | bucket | gold rank | contains | nuggets | F1 | cites valid | support "
+        "| coverage | answer |",
+        "|---|---|---|---:|---|---:|---:|---|---:|---:|---|",
     )
     for r in run.results:
         shown = r.error if r.crashed else ("(refused) " if r.refused else "") + r.answer
         out.append(
             f"| {r.id} | {r.type} | {r.bucket} | {r.gold_rank or '-'} | "
-            f"{'yes' if r.contains else 'no'} | {r.f1:.2f} | "
+            f"{'yes' if r.contains else 'no'} | {r.nugget_share:.2f} | {r.f1:.2f} | "
             f"{'yes' if r.citations_valid else 'no'} | {r.citation_support:.2f} | "
             f"{r.citation_coverage:.2f} | {_md_escape(shown)} |"
         )

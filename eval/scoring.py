@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eval import metrics as m
+from eval import nuggets
 from eval.suite import Item
 
 RETRIEVE_DEPTH = 10  # passages ranked for hit@k and MRR@10
@@ -38,6 +39,11 @@ class ItemResult:
     citation_support: float = 0.0
     citation_coverage: float = 0.0
     crag: int = -1
+    # Whole answers (eval/nuggets.py): the first nugget stated, every one, each cited.
+    right: bool = False
+    complete: bool = False
+    faithful: bool = False
+    nugget_share: float = 0.0
     bucket: str = "crash"
     probability: float | None = None  # the calibrated answerability of the answer
     timings: dict[str, float] = field(default_factory=dict)
@@ -103,6 +109,9 @@ def _score_answer(r: ItemResult, item: Item, answer: Any) -> None:
     r.exact_match = m.exact_match(answer.text, item.answers)
     r.f1 = m.token_f1(answer.text, item.answers)
     r.contains = m.contains_answer(answer.text, item.answers)
+    whole = nuggets.score(answer.text, passages, item.vital)
+    r.right, r.complete, r.faithful = whole.right, whole.complete, whole.faithful
+    r.nugget_share = whole.share
     if item.evidence:
         r.citation_support = m.citation_support(answer.text, passages, item.evidence)
     else:  # the dataset's rule: a cited passage holds an answer the text gives

@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,15 @@ TYPES = (
     "users_answerable",
     "users_nearmiss",
     "users_offtopic",
+    # the everyday-documents suite (eval/everyday.py)
+    "fact",
+    "rule",
+    "why",
+    "how",
+    "list",
+    "exception",
+    "nearmiss",
+    "offtopic",
 )
 
 
@@ -52,6 +61,14 @@ class Item:
     history: list[tuple[str, str]]
     type: str
     source: str = ""  # the document the question was written about (squad2-open)
+    # The facts a complete answer states, each a list of accepted forms (eval/nuggets.py);
+    # empty: the one nugget is `answers`.
+    nuggets: list[list[str]] = field(default_factory=list)
+
+    @property
+    def vital(self) -> list[list[str]]:
+        """The nuggets scored: the item's own, or its answers as the one nugget."""
+        return self.nuggets or ([list(self.answers)] if self.answers else [])
 
 
 def _parse_item(line: str, where: str) -> Item:
@@ -65,6 +82,8 @@ def _parse_item(line: str, where: str) -> Item:
             evidence=[str(e) for e in raw["evidence"]],
             history=[(str(u), str(a)) for u, a in raw["history"]],
             type=str(raw["type"]),
+            source=str(raw.get("source", "")),
+            nuggets=[[str(f) for f in n] for n in raw.get("nuggets", [])],
         )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{where}: not a valid suite item ({exc!r})") from None
@@ -129,6 +148,7 @@ def squad_suite(settings: Any, part: str, *, progress: bool = False, users: bool
             history=[],
             type=q.get("type") or ("squad_answerable" if q["answerable"] else "squad_unanswerable"),
             source=f"{q['article']}.txt" if q["article"] else "",
+            nuggets=[[str(f) for f in n] for n in q.get("nuggets", [])],
         )
         for q in questions
     ]
@@ -142,6 +162,40 @@ def squad_suite(settings: Any, part: str, *, progress: bool = False, users: bool
         EVAL_DIR / f"thresholds-{base}.toml",
         EVAL_DIR / f"baseline-{name}.json",
         suite_settings,
+    )
+
+
+def everyday_suite(settings: Any, part: str, *, progress: bool = False) -> Suite:
+    """The everyday-documents questions of `part`, asked against that part's documents
+    (eval/everyday.py), checked first like a suite of one's own."""
+    from eval import everyday
+    from eval.suite_index import own_index
+
+    if part not in everyday.PARTS:
+        raise UsageError(f"unknown part {part!r}; one of {', '.join(everyday.PARTS)}")
+    problems = everyday.check_part(part)
+    if problems:
+        raise UsageError("\n".join(problems))
+    raw = everyday.load_part(part)
+    items = [_parse_item(json.dumps(r), f"everyday/{part}") for r in raw]
+    name = everyday.NAME if part == "test" else f"{everyday.NAME}-{part}"
+    own = own_index(
+        settings,
+        name,
+        everyday.DOCS / part,
+        progress=progress,
+        on_problem=lambda p: print(p, file=sys.stderr),
+    )
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:16]
+    thresholds = EVAL_DIR / f"thresholds-{everyday.NAME}.toml"
+    return Suite(
+        name,
+        items,
+        digest,
+        thresholds if thresholds.is_file() else THRESHOLDS_PATH,
+        EVAL_DIR / f"baseline-{name}.json",
+        own,
+        bounded=thresholds.is_file(),
     )
 
 
@@ -199,13 +253,17 @@ def pick_suite(
         if not name.endswith(".jsonl"):
             raise UsageError("--docs DIR goes with --suite FILE.jsonl (a suite of your own)")
         return docs_suite(settings, Path(name), docs, progress=progress)
+    if name == "everyday":
+        return everyday_suite(settings, part, progress=progress)
     if name in ("squad2-open", "users-words"):
         return squad_suite(settings, part, progress=progress, users=name == "users-words")
     if name == "seed":
         return seed_suite(settings)
     if name.endswith(".jsonl"):
         return seed_suite(settings, Path(name))
-    raise UsageError(f"unknown suite {name!r}; use seed, squad2-open, users-words or a .jsonl file")
+    raise UsageError(
+        f"unknown suite {name!r}; use seed, squad2-open, users-words, everyday or a .jsonl file"
+    )
 
 
 def spread(items: Sequence[Item], limit: int | None) -> list[Item]:

@@ -50,6 +50,7 @@ def questions(part: str) -> list[dict[str, Any]]:
             "answerable": bool(r["answerable"]),
             "answers": list(r["answers"]),
             "evidence": list(r["evidence"]),
+            "nuggets": list(r.get("nuggets", [])),
             "type": r["type"],
         }
         for r in load_part(part)

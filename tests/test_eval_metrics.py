@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval import metrics as m
+from eval import nuggets
 from eval.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,3 +199,38 @@ def test_percentile_interpolates_like_numpy():
     assert m.percentile([], 50) is None
     with pytest.raises(ValueError):
         m.percentile(values, 101)
+
+
+# --- whole answers: nuggets (eval/nuggets.py) ---------------------------------------------
+
+MILEAGE = {1: "You can claim 45p a mile for the first 10,000 miles in a tax year, then 25p a mile."}
+TIERS = [["45p", "45 pence"], ["10,000 miles", "10000 miles"], ["25p", "25 pence"]]
+
+
+def test_an_answer_stating_every_nugget_in_a_cited_claim_is_right_complete_and_faithful():
+    text = "45p a mile for the first 10,000 miles, then 25p [1]."
+    assert nuggets.score(text, MILEAGE, TIERS) == nuggets.NuggetScore(3, 3, True, True, True)
+
+
+def test_an_answer_that_drops_the_condition_is_right_but_not_complete():
+    got = nuggets.score("45p [1]", MILEAGE, TIERS)
+    assert (got.right, got.complete, got.stated) == (True, False, 1)
+
+
+def test_a_nugget_stated_only_after_the_last_citation_is_not_faithful():
+    got = nuggets.score("45p a mile [1]. After 10,000 miles it drops to 25p.", MILEAGE, TIERS)
+    assert (got.complete, got.faithful) == (True, False)
+
+
+def test_a_nugget_cited_to_a_passage_that_lacks_it_is_not_faithful():
+    passages = {**MILEAGE, 2: "Hotels abroad are paid up to £180 a night."}
+    assert not nuggets.score("45p [2]", passages, TIERS).faithful
+
+
+def test_a_later_nugget_alone_is_not_right():
+    assert not nuggets.score("Only the first 10,000 miles [1].", MILEAGE, TIERS).right
+
+
+def test_nuggets_must_stand_in_the_evidence():
+    problems = nuggets.nugget_problems([["45p"], ["30p"]], list(MILEAGE.values()))
+    assert problems == ["nugget 2's first form '30p' is not inside the evidence"]
