@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timezone
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,7 @@ PARTS = ("calibration", "test")
 ANSWERABLE_TYPES = ("fact", "rule", "why", "how", "list", "exception", "followup")
 TYPES = (*ANSWERABLE_TYPES, "nearmiss", "offtopic")
 FIELDS: dict[str, type] = {**suite_check.FIELDS, "source": str, "nuggets": list}
+FIXED_DATE = datetime(2026, 12, 6, tzinfo=timezone.utc)
 PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
@@ -147,7 +149,7 @@ def build_pdfs(parts: Sequence[str] = PARTS) -> list[Path]:
     for part in parts:
         for source in sorted((PDF_SOURCES / part).glob("*.txt")):
             pdf = FPDF(format="A4")
-            pdf.set_creation_date(None)  # the same source gives the same bytes
+            pdf.set_creation_date(FIXED_DATE)  # the same source gives the same bytes
             pdf.set_auto_page_break(auto=True, margin=18)
             pdf.add_page()
             font = "Helvetica"
