@@ -27,7 +27,7 @@ PORT ?= 7860
 help:
 	@echo "make run      install what is missing, ingest seeds/, open the chat on http://$(HOST):$(PORT)"
 	@echo "make test     install what is missing and run every test (plus the eval gate)"
-	@echo "make eval     score the seed suite, the squad2-open and injection test parts (extractive and local)"
+	@echo "make eval     score the seed suite and the squad2-open, users'-words, everyday and injection test parts"
 	@echo "make bench    print speed, scale and memory figures"
 	@echo "make lint     ruff check + ruff format --check + mypy"
 
@@ -72,6 +72,7 @@ eval: install install-local
 	$(VENV)/bin/assistant eval --generator extractive --generator local
 	$(VENV)/bin/assistant eval --suite squad2-open --generator extractive --generator local
 	$(VENV)/bin/assistant eval --suite users-words --generator extractive --generator local
+	$(VENV)/bin/assistant eval --suite everyday --generator extractive --generator local
 	$(VENV)/bin/assistant eval --suite injection --generator extractive --generator local
 
 bench: install install-local

@@ -220,8 +220,16 @@ def unsourced(answer: str, questions: str, cited: str) -> set[str]:
     something its passages do not ("It was in Paris" from a passage that says Tours). Other
     words may rephrase the question in the reader's own words ("went" for "go")."""
     claim = _YES_NO.sub("", answer)  # "Yes: the club said ..." claims what follows
-    named = " ".join(w for w in _TOKEN.findall(claim) if w[0].isupper() or _DIGIT.search(w))
-    return content_stems(named) - content_stems(questions) - content_stems(cited)
+    named = []
+    for sentence in _SENTENCE_BREAK.split(claim):
+        words = _TOKEN.findall(sentence)
+        # A sentence's first word is capitalised whatever it is ("According to ...",
+        # "Therefore ..."); a short answer's first word is its name ("Tours.").
+        first = 1 if len(words) >= 4 else 0
+        named += [
+            w for i, w in enumerate(words) if (i >= first and w[0].isupper()) or _DIGIT.search(w)
+        ]
+    return content_stems(" ".join(named)) - content_stems(questions) - content_stems(cited)
 
 
 def from_orders(answer: str, questions: str, cited: str) -> bool:
@@ -252,6 +260,7 @@ def offers_choice(question: str) -> bool:
 
 
 _YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?:])\s+|\n+|\]\s+")
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")

@@ -68,10 +68,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _print_sources(answer: Answer) -> None:
-    if not answer.citations:
+    listed = answer.closest if answer.refused else answer.citations
+    if not listed:
         return
-    print("\nSources:")
-    for c in answer.citations:
+    print("\nClosest passages (not an answer):" if answer.refused else "\nSources:")
+    for c in listed:
         quote = " ".join(c.quote.split())
         page = f" p. {c.page}" if c.page else ""
         print(f"  [{c.number}] {c.source}{page} (characters {c.start}-{c.end})")

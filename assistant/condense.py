@@ -1,9 +1,11 @@
 """Turn a follow-up question into one that stands alone, using the conversation.
 
-The rule-based version needs no model: a question that leans on the conversation (it opens
-with "and"/"what about", refers back with a pronoun, or has no topic word) is searched together
-with the previous user question, so "And the Russian cosmonauts?" after "Which spacecraft will
-American astronauts fly on?" finds the passage about both.
+The rule-based version needs no model: a question that leans on the conversation (it refers
+back with a pronoun, has no topic word, opens with "what about", or opens with "and" without
+being a whole question of its own) is searched together with the previous user question, so
+"And the Russian cosmonauts?" after "Which spacecraft will American astronauts fly on?" finds
+the passage about both. A whole question after an "And" ("And how much for hotels?") changes
+the topic: it stands alone without its "And".
 """
 
 from __future__ import annotations
@@ -13,21 +15,53 @@ from collections.abc import Sequence
 
 from assistant.evidence import content_stems
 
-_LEANS_BACK = re.compile(
-    r"^\s*(and|but|also|so|what about|how about|then|or)\b"
-    r"|\b(it|its|they|them|their|he|she|his|her|that|this|those|these|there|then)\b",
+_OPENS_BACK = re.compile(r"^\s*(what about|how about|or)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(
+    r"\b(it|its|they|them|their|he|she|his|her|that|this|those|these|there|then)\b",
+    re.IGNORECASE,
+)
+_CONNECTIVE = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.IGNORECASE)
+_ASKS = re.compile(
+    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+    r"will|would|should|may|might|must|has|have|had)\b",
     re.IGNORECASE,
 )
 
 
+def without_connective(question: str) -> str:
+    """The question without an opening "And", "But", "So", "Also" or "Then" (capitalised
+    again)."""
+    rest = _CONNECTIVE.sub("", question).strip()
+    return rest if rest == question.strip() else rest[:1].upper() + rest[1:]
+
+
+def same_question(rewritten: str, question: str) -> bool:
+    """Whether a rewrite only dropped the follow-up's opening "And"/"But" (nothing was
+    resolved from the conversation)."""
+
+    def bare(text: str) -> str:
+        return " ".join(without_connective(text).casefold().split())
+
+    return bare(rewritten) == bare(question)
+
+
 def is_follow_up(question: str) -> bool:
-    """Whether the question leans on the conversation (a pronoun, a leading "and", ...)."""
-    return bool(_LEANS_BACK.search(question)) or not content_stems(question)
+    """Whether the question leans on the conversation (a pronoun, no topic word, "what
+    about", or an "And" before something that is no whole question)."""
+    rest = without_connective(question)
+    if _POINTS_BACK.search(question) or _OPENS_BACK.search(question):
+        return True
+    if not content_stems(rest):
+        return True
+    return rest != question.strip() and not _ASKS.match(rest)
 
 
 def condense(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """A standalone question for retrieval (the question itself when it needs no context)."""
-    if not history or not is_follow_up(question):
+    """A standalone question for retrieval (the question itself when it needs no context;
+    without its "And" when it is a whole question of its own)."""
+    if not history:
         return question
+    if not is_follow_up(question):
+        return without_connective(question) or question
     previous = history[-1][0].strip()
     return f"{question.strip()} (follow-up to: {previous})"

@@ -16,23 +16,75 @@ from index.tokens import count_tokens
 
 
 def focus(
-    scorer: EvidenceScorer, question: str, chunks: list[Passage], *, sentences: int, budget: int
+    scorer: EvidenceScorer,
+    question: str,
+    chunks: list[Passage],
+    *,
+    sentences: int,
+    budget: int,
+    neighbours: int = 0,
+    whole: int = 0,
 ) -> tuple[list[Passage], list[Scored]]:
-    """Keep the chunks holding the `sentences` best sentences (within `budget` tokens, at
-    least one); each kept chunk's excerpt is its picked sentences in document order.
+    """What the generator is shown of the retrieved `chunks`, within `budget` tokens: the
+    first `whole` chunks whole (the passage that answers is usually the best-ranked chunk,
+    and its conditions stand around the sentence that matches the question best), then the
+    `sentences` best sentences of the others (at least one sentence in all), each with up to
+    `neighbours` sentences on either side while the budget lasts. A kept chunk's excerpt is
+    its shown sentences in document order.
     Also returns every sentence of the chunks, scored against the question, best first."""
-    ranked = scorer.rank(question, _data_sentences(chunks))
-    top = _pick(ranked[:sentences], budget)
-    order: list[int] = list(dict.fromkeys(s.sentence.chunk_index for s in top))
+    candidates = _data_sentences(chunks)
+    ranked = scorer.rank(question, candidates)
+    shown: set[Sentence] = set()
+    for idx in range(min(whole, len(chunks))):
+        mine = [s for s in candidates if s.chunk_index == idx]
+        cost = sum(count_tokens(s.text) for s in mine)
+        if shown and cost > budget:
+            break
+        shown.update(mine)
+        budget -= cost
+    rest = [s for s in ranked if s.sentence not in shown][:sentences]
+    top = _pick(rest, budget, bool(shown))
+    picked = [s.sentence for s in top]
+    shown.update(picked)
+    if neighbours:
+        left = budget - sum(count_tokens(s.text) for s in picked)
+        shown |= _neighbours(picked, candidates, neighbours, left)
+    score = {s.sentence: s.score for s in ranked}
+    order = sorted(
+        {s.chunk_index for s in shown},
+        key=lambda i: (i >= whole, -max(score[s] for s in shown if s.chunk_index == i)),
+    )
     passages = []
     for number, idx in enumerate(order, start=1):
-        chunk = chunks[idx]
-        mine = [s for s in top if s.sentence.chunk_index == idx]
-        picked = sorted((s.sentence for s in mine), key=lambda s: s.start)
-        best = round(max(s.score for s in mine), 4)
-        excerpt = "\n".join(s.text for s in picked)
-        passages.append(replace(chunk, number=number, score=best, excerpt=excerpt))
+        mine = sorted((s for s in shown if s.chunk_index == idx), key=lambda s: s.start)
+        best = round(max(score[s] for s in mine), 4)
+        excerpt = "\n".join(s.text for s in mine)
+        passages.append(replace(chunks[idx], number=number, score=best, excerpt=excerpt))
     return passages, ranked
+
+
+def _neighbours(
+    picked: list[Sentence], candidates: list[Sentence], reach: int, budget: int
+) -> set[Sentence]:
+    """The sentences next to the picked ones in their chunk (nearest first, best-picked
+    first), as many as `budget` tokens allow."""
+    by_chunk: dict[int, list[Sentence]] = {}
+    for s in candidates:
+        by_chunk.setdefault(s.chunk_index, []).append(s)
+    added: set[Sentence] = set()
+    have = set(picked)
+    for distance in range(1, reach + 1):
+        for sentence in picked:
+            row = by_chunk[sentence.chunk_index]
+            i = row.index(sentence)
+            for j in (i - distance, i + distance):
+                if 0 <= j < len(row) and row[j] not in have:
+                    cost = count_tokens(row[j].text)
+                    if cost <= budget:
+                        have.add(row[j])
+                        added.add(row[j])
+                        budget -= cost
+    return added
 
 
 def _data_sentences(chunks: list[Passage]) -> list[Sentence]:
@@ -55,11 +107,13 @@ def _data_sentences(chunks: list[Passage]) -> list[Sentence]:
     return out
 
 
-def _pick(candidates: list[Scored], budget: int) -> list[Scored]:
+def _pick(candidates: list[Scored], budget: int, have: bool = False) -> list[Scored]:
+    """The candidates in order while they fit the budget (the first always, unless the
+    excerpt `have`s something already)."""
     top: list[Scored] = []
     for scored in candidates:
         cost = count_tokens(scored.sentence.text)
-        if top and cost > budget:
+        if (top or have) and cost > budget:
             continue  # a shorter, lower-ranked sentence may still fit
         top.append(scored)
         budget -= cost

@@ -24,18 +24,19 @@ from assistant.answerability import (
 )
 from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
-from assistant.condense import condense, is_follow_up
+from assistant.condense import condense, is_follow_up, same_question
 from assistant.corpus import open_store
 from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
 from assistant.generators import Generator, make_generator
 from assistant.guard import asks_for_orders, strip_instructions
+from assistant.quotes import with_quotes
 from assistant.rerank import rerank
 from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
 from assistant.signals import features
-from assistant.trace import Prepared
+from assistant.trace import Prepared, closest_passages
 from assistant.types import Answer, History, Passage
 from assistant.whole_corpus import WholeCorpus
 from index import Embedder, StoreError
@@ -177,13 +178,21 @@ class Pipeline:
             self.passages(hits),
             sentences=self.settings.answer.shown_sentences,
             budget=self.settings.answer.excerpt_tokens,
+            neighbours=self.settings.answer.excerpt_neighbours,
+            whole=self.settings.answer.whole_chunks,
         )
         values = features(self.scorer, standalone, ranked, hits)
         decision = self.policy.before_model(values)
         timings["evidence"] = time.perf_counter() - t
+        # Where a refusal points to: only where something retrieved is close at all.
+        best_of: dict[str, str] = {}  # chunk id -> its best sentence
+        for scored in ranked:
+            best_of.setdefault(hits[scored.sentence.chunk_index].chunk.id, scored.sentence.text)
+        best = {p.number: best_of.get(p.id, "") for p in passages}
+        closest = closest_passages(passages, best) if decision.answerable else []
         if decision.answerable and not sources:
             passages = self._whole_corpus(gen) or passages
-        return Prepared(standalone, passages, values, decision, timings, retrieved)
+        return Prepared(standalone, passages, values, decision, timings, retrieved, closest)
 
     def _whole_corpus(self, gen: Generator) -> list[Passage] | None:
         """All of a small corpus, for a generator that keeps its prompt prefix evaluated
@@ -203,8 +212,9 @@ class Pipeline:
     def _rewrite(question: str, history: History, gen: Generator) -> str:
         """The follow-up as a standalone question: the generator's rewrite, or the rules'."""
         rewritten = gen.condense(question, history)
-        # A model may hand the question back unchanged, or still leaning on the chat.
-        if not rewritten or is_follow_up(rewritten) or rewritten.strip() == question:
+        # A model may hand the question back unchanged (its "And" aside), or still leaning
+        # on the chat.
+        if not rewritten or is_follow_up(rewritten) or same_question(rewritten, question):
             return condense(question, history)
         return rewritten
 
@@ -300,6 +310,8 @@ class Pipeline:
         )
         if verified is None or not final.answerable:
             return run.refusal(final, raw)
+        if self.settings.answer.quote_sources:
+            verified.text = with_quotes(verified.text, verified.citations)
         return run.answer(verified, final)
 
 
@@ -320,7 +332,16 @@ class _Run:
         self.timings["total"] = time.perf_counter() - self.started
         trace = self.prep.trace(decision, self.extra, draft)
         text = decision.says or REFUSAL
-        return Answer(text, True, [], self.timings, self.gen.name, self.prep.question, trace=trace)
+        return Answer(
+            text,
+            True,
+            [],
+            self.timings,
+            self.gen.name,
+            self.prep.question,
+            trace=trace,
+            closest=self.prep.closest,
+        )
 
     def answer(self, verified: Verified, decision: Decision) -> Answer:
         self.timings["total"] = time.perf_counter() - self.started

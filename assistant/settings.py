@@ -92,13 +92,32 @@ class AnswerSettings(_Group):
         "local", description="local (llama.cpp), extractive (no model) or openai."
     )
     excerpt_tokens: int = Field(
-        80,
+        180,
         ge=1,
-        description="Document tokens shown to a generator: the best sentences up to this "
-        "many (at least one); fewer tokens, faster local answers.",
+        description="Document tokens shown to a generator: the best chunk whole, then the "
+        "best sentences, up to this many (at least one); fewer tokens, faster local answers.",
     )
     shown_sentences: int = Field(
         4, ge=1, description="Best sentences of the retrieved chunks shown to a generator."
+    )
+    whole_chunks: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Best-ranked retrieved chunks shown whole (within `excerpt_tokens`) "
+        "before the best sentences of the others.",
+    )
+    excerpt_neighbours: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Sentences on each side of each best sentence also shown, while "
+        "`excerpt_tokens` lasts (a rule's condition, a fact's cause).",
+    )
+    quote_sources: bool = Field(
+        True,
+        description="After the answer, quote verbatim the source sentence each citation "
+        "rests on, with its [n], so the conditions and exceptions come with it.",
     )
     support_threshold: float = Field(
         0.55,

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from assistant.answerability import Decision
 from assistant.retrieve import Hit
-from assistant.types import Passage, RankedChunk, ShownPassage, Trace, Verdict
+from assistant.types import Citation, Passage, RankedChunk, ShownPassage, Trace, Verdict
+
+CLOSEST = 3  # passages a refusal points to
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Prepared:
     decision: Decision
     timings: dict[str, float]
     retrieved: list[Hit] = field(default_factory=list)  # fused ranking, best first
+    closest: list[Citation] = field(default_factory=list)  # where a refusal points to
 
     def trace(
         self, decision: Decision, extra: Mapping[str, float] | None = None, draft: str = ""
@@ -59,3 +62,22 @@ def _ranked(rank: int, hit: Hit) -> RankedChunk:
         dense_rank=hit.dense_rank,
         bm25_rank=hit.bm25_rank,
     )
+
+
+def closest_passages(passages: list[Passage], best: dict[int, str]) -> list[Citation]:
+    """The shown passages closest to the question, best first, each with its best sentence
+    (`best`: passage number -> sentence) as the quote: what a refusal points to."""
+    ranked = sorted(passages, key=lambda p: p.score, reverse=True)[:CLOSEST]
+    return [
+        Citation(
+            i,
+            p.source,
+            p.start,
+            p.end,
+            p.text,
+            best.get(p.number, ""),
+            p.score,
+            p.page_of(best.get(p.number, "")),
+        )
+        for i, p in enumerate(ranked, start=1)
+    ]

@@ -39,10 +39,14 @@ class Answer:
     # How it was built: the searched question, the passages, the answerability signals, the
     # calibrated probability and the decision (stage and reason). None: not recorded.
     trace: Trace | None = None
+    # A refusal's closest passages (at most CLOSEST): where to look, labelled as not an
+    # answer; `citations` stays empty. Empty for answers, and when nothing was close.
+    closest: list[Citation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if isinstance(self.trace, dict):  # an answer read back from its dict (a saved chat)
             self.trace = Trace.from_dict(self.trace) if self.trace else None
+        self.closest = [Citation(**c) if isinstance(c, dict) else c for c in self.closest]
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as JSON-ready data (`assistant ask --json`, the chat's API); a missing

@@ -4,7 +4,8 @@
    two *calibration* parts (never a test part, never the seed suite) through the real
    pipeline with the gate off (`ASSISTANT_ANSWER_THRESHOLD=0`): the squad2-open calibration
    sample (eval/squad2_open.toml) and the users'-words calibration part
-   (eval/users_words/calibration.jsonl), both over the 35 squad2-open articles. Per question
+   (eval/users_words/calibration.jsonl), both over the 35 squad2-open articles, and the
+   everyday documents' calibration part over its own 8 documents (eval/everyday.py). Per question
    keep the reader's first-token P(NOT_FOUND) and the best sentence cosine from
    `Answer.trace`, whether the answer survived the checks after generation, and whether it
    was right (SQuAD scoring). One file per generator: `eval/calibration/<generator>.jsonl`.
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from assistant.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH, FLOOR_FEATURE
-from eval import squad, users_words
+from eval import everyday, nuggets, squad, users_words
 
 OUTCOMES_DIR = Path(__file__).resolve().parent / "calibration"
 GRID = np.round(np.arange(0.0, 1.0001, 0.01), 2)
@@ -46,10 +47,24 @@ READERS = ("local",)  # generators whose first-token probability decides
 
 
 def calibration_questions() -> list[dict[str, Any]]:
-    """Both calibration parts, each question tagged with its style."""
+    """The three calibration parts, each question tagged with its style."""
     out = [{**q, "style": "squad"} for q in squad.sample("calibration")]
     out += [{**q, "style": "users"} for q in users_words.questions("calibration")]
+    out += [
+        {**q, "style": "everyday", "article": Path(q["source"]).stem if q["source"] else ""}
+        for q in everyday.load_part("calibration")
+    ]
     return out
+
+
+def is_right(question: dict[str, Any], answer: Any) -> bool:
+    """squad2-open's scoring, or for a question with nuggets (the everyday documents): its
+    first nugget stated in a cited claim whose passage holds it (eval/nuggets.py)."""
+    if not question.get("nuggets") or not question["answerable"] or answer.refused:
+        return squad.is_correct(question, answer)
+    passages = {c.number: c.text for c in answer.citations}
+    first = nuggets.score(answer.text, passages, question["nuggets"][:1])
+    return first.right and first.faithful
 
 
 def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
@@ -57,11 +72,20 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
 
     from assistant import answer
     from assistant.settings import Settings
+    from eval.suite_index import own_index
 
-    settings = squad.ensure_index(Settings(answer={"answer_threshold": 0.0}), progress=progress)
+    gate_off = Settings(answer={"answer_threshold": 0.0})
+    per_style = {
+        "squad": squad.ensure_index(gate_off, progress=progress),
+        "everyday": own_index(
+            gate_off, f"{everyday.NAME}-calibration", everyday.DOCS / "calibration"
+        ),
+    }
     rows = []
     for q in tqdm(calibration_questions(), desc=f"calibrate {generator}", disable=not progress):
-        result = answer(q["question"], generator=generator, settings=settings)
+        settings = per_style.get(q["style"], per_style["squad"])
+        history = [tuple(turn) for turn in q.get("history", [])]
+        result = answer(q["question"], history, generator=generator, settings=settings)
         trace = result.trace
         verdict = trace.decision if trace else None
         rows.append(
@@ -71,7 +95,7 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
                 "article": q["article"],
                 "answerable": q["answerable"],
                 "answered": not result.refused,
-                "correct": squad.is_correct(q, result),
+                "correct": is_right(q, result),
                 "features": trace.features if trace else {},
                 "stage": verdict.stage if verdict else "",
                 "reason": verdict.reason if verdict else "",
@@ -210,8 +234,9 @@ def write_calibrator(floor: float, thresholds: dict[str, float], max_false: floa
         "floor": floor,
         "thresholds": thresholds,
         "fitted": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "data": "calibration parts of squad2-open (eval/squad2_open.toml) and of the "
-        "users'-words suite (eval/users_words/calibration.jsonl); outcomes in eval/calibration/",
+        "data": "calibration parts of squad2-open (eval/squad2_open.toml), of the users'-words "
+        "suite (eval/users_words/calibration.jsonl) and of the everyday documents "
+        "(eval/everyday/calibration/); outcomes in eval/calibration/",
         "aim": f"at most {max_false:.0%} of answerable calibration questions refused beyond "
         "those refused with the gate off",
         "script": "python -m eval.calibrate --write",

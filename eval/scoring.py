@@ -46,6 +46,7 @@ class ItemResult:
     nugget_share: float = 0.0
     bucket: str = "crash"
     probability: float | None = None  # the calibrated answerability of the answer
+    decided: str = ""  # the stage that refused or let the answer through, and why
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -79,6 +80,9 @@ def score_item(
     r.timings = {k: float(v) for k, v in (answer.timings or {}).items()}
     trace = getattr(answer, "trace", None)
     r.probability = trace.probability if trace else None
+    if trace:
+        d = trace.decision
+        r.decided = f"{d.stage}: {d.reason}" if d.reason else d.stage
     if wall is not None:
         r.timings["wall"] = wall
     _score_answer(r, item, answer)

@@ -155,3 +155,11 @@ def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
         threshold=pipeline.settings.answer.support_threshold,
     )
     assert "after 2024" in verified.text and verified.citations
+
+
+def test_the_opening_word_of_a_composed_sentence_is_no_name_but_a_short_answers_is():
+    from assistant.answerability import unsourced
+
+    cited = "Colour prints cost 50p per page. He went to Paris."
+    assert unsourced("According to the price list, a colour print costs 50p.", "", cited) == set()
+    assert unsourced("Tours [1]", "Where did he go?", cited) == {"tour"}

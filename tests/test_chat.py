@@ -423,3 +423,16 @@ def test_a_cited_passage_flags_its_orders_and_marks_its_quote():
     shown = render_sources([Citation(1, "k.txt", 0, len(text), text, text[:30], 1.0)])
     assert '<div class="ca-passage"><mark>Ada Morrow founded it in 1921.</mark> ' in shown
     assert f'<mark class="ca-order ca-order-start" title="{ORDER_TITLE}">SYSTEM:' in shown
+
+
+def test_a_refusal_lists_the_closest_passages_as_no_answer():
+    passage = "Taxis may be used when public transport is not practical. Keep the receipt."
+    near = Citation(1, "policy.md", 10, 10 + len(passage), passage, passage.split(". ")[0], 0.4)
+    html = render_answer(Answer("The documents do not cover this.", True, closest=[near]))
+    assert "Closest passages (not an answer)" in html and 'class="ca-source"' in html
+    assert "<mark>Taxis may be used when public transport is not practical</mark>" in html
+
+
+def test_the_quoted_source_sentence_is_a_block_quote_with_its_marker():
+    html = render_answer(Answer("45p [1]\n\n> You claim 45p a mile, then 25p. [1]", False))
+    assert '<blockquote class="ca-quote">You claim 45p a mile, then 25p. <button' in html

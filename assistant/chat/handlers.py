@@ -61,7 +61,7 @@ def _session(request: Any) -> str:
 # The server keeps each answer whole (assistant/chat/sidebar.py); what the browser's cache
 # keeps of it: enough to draw it again (not its trace or passages' scores, which would fill
 # the browser's storage).
-_KEPT = ("text", "refused", "citations", "generator", "question", "flagged")
+_KEPT = ("text", "refused", "citations", "generator", "question", "flagged", "closest")
 
 
 def cached_answer(data: dict[str, Any]) -> dict[str, Any]:

@@ -39,11 +39,24 @@ def _message(kind: str, plain: str, body: str) -> str:
 
 
 def _with_markers(text: str) -> str:
+    """The answer as HTML: its `[n]` markers as buttons, and the source sentences quoted
+    after it (lines starting "> ", `assistant.quotes`) as a block quote."""
+    said, quotes = [], []
+    for line in text.split("\n"):
+        (quotes if line.startswith("> ") else said).append(line[2:] if line[:2] == "> " else line)
+    html_text = _cite_buttons(esc("\n".join(said).strip()))
+    if quotes:
+        inner = "<br>".join(_cite_buttons(esc(q)) for q in quotes)
+        html_text += f'<blockquote class="ca-quote">{inner}</blockquote>'
+    return html_text
+
+
+def _cite_buttons(html_text: str) -> str:
     # A button, so a keyboard reaches it; the page's script names it "Open source n in the
     # viewer" (Gradio's sanitizer keeps a button's title, not its aria-label).
     return _MARKER.sub(
         r'<button type="button" class="ca-cite" title="Open in the source viewer">[\1]</button>',
-        esc(text),
+        html_text,
     )
 
 
@@ -157,7 +170,10 @@ def _passage(text: str, quote: str) -> str:
     )
 
 
-def render_sources(citations: Sequence[Citation]) -> str:
+CLOSEST_TITLE = "Closest passages (not an answer)"
+
+
+def render_sources(citations: Sequence[Citation], title: str = "Sources") -> str:
     items = []
     for c in citations:
         items.append(
@@ -169,18 +185,20 @@ def render_sources(citations: Sequence[Citation]) -> str:
             f'<div class="ca-passage">{_passage(c.text, c.quote)}</div></div>'
         )
     return (
-        f'<div class="ca-sources"><div class="ca-sources-title">Sources</div>{"".join(items)}</div>'
+        f'<div class="ca-sources"><div class="ca-sources-title">{esc(title)}</div>'
+        f"{''.join(items)}</div>"
     )
 
 
 def plain_answer(answer: Answer) -> str:
     """The answer as plain text: its `[n]` markers and a short source list (for copying)."""
-    if answer.refused:
+    if answer.refused and not answer.closest:
         return f"Not in the documents: {answer.text}"
-    lines = [answer.text]
-    if answer.citations:
-        lines += ["", "Sources:"]
-        for c in answer.citations:
+    lines = [f"Not in the documents: {answer.text}" if answer.refused else answer.text]
+    listed = answer.closest if answer.refused else answer.citations
+    if listed:
+        lines += ["", f"{CLOSEST_TITLE}:" if answer.refused else "Sources:"]
+        for c in listed:
             quote = " ".join(c.quote.split())
             page = f" p. {c.page}" if c.page else ""
             lines.append(
@@ -194,6 +212,8 @@ def render_refusal(answer: Answer) -> str:
         '<div class="ca-refusal"><div class="ca-refusal-title">Not in the documents</div>'
         f"<div>{esc(answer.text)}</div></div>"
     )
+    if answer.closest:
+        body += render_sources(answer.closest, CLOSEST_TITLE)
     return _message("refusal", plain_answer(answer), body)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 import prompts
+from assistant.condense import without_connective
 from assistant.errors import GeneratorUnavailable
 from assistant.generators import NOT_FOUND, Generator
 
@@ -128,7 +129,8 @@ def _clean_condensed(text: str) -> str | None:
     line = _LABEL.sub("", line).strip().strip("\"'`").strip()
     if not line.endswith("?") or len(line) > CONDENSE_MAX_CHARS:
         return None
-    return line
+    # A rewrite that still opens like a follow-up ("And what will Russia do after 2024?").
+    return without_connective(line) or None
 
 
 class ChatModelGenerator(Generator):

@@ -1,0 +1,70 @@
+"""What the reader is shown and what a person is shown around the answer: the best chunk
+whole, the sentences next to the best ones, the source sentence quoted after a short answer,
+the closest passages under a refusal, and a follow-up that changes the topic."""
+
+from __future__ import annotations
+
+from assistant.condense import condense, is_follow_up
+from assistant.quotes import with_quotes
+from assistant.types import Citation
+
+QUESTION = "How many American astronauts and Russian cosmonauts are aboard the station?"
+
+
+def _prepared(settings, **answer):
+    from assistant.pipeline import Pipeline
+
+    pipe = Pipeline(settings.updated(answer=answer))
+    return pipe.prepare(QUESTION, [], 4, pipe.generator(None))
+
+
+def test_the_best_chunk_is_shown_whole_within_the_budget(settings):
+    prep = _prepared(settings, whole_chunks=1, excerpt_tokens=400)
+    best = max(prep.retrieved[:1], key=lambda h: h.rrf).chunk
+    shown = {p.id: p.shown for p in prep.passages}
+    assert " ".join(shown[best.id].split()) == " ".join(best.text.split())
+
+
+def test_neighbours_add_the_sentences_around_the_best_ones(settings):
+    plain = _prepared(settings, excerpt_tokens=400, shown_sentences=1)
+    wider = _prepared(settings, excerpt_tokens=400, shown_sentences=1, excerpt_neighbours=1)
+    count = [sum(p.shown.count("\n") + 1 for p in prep.passages) for prep in (plain, wider)]
+    assert count[0] == 1 and count[1] > 1
+
+
+MILES = "You can claim 45p a mile for the first 10,000 miles in a tax year, then 25p a mile."
+
+
+def _cite(quote: str, number: int = 1) -> Citation:
+    return Citation(number, "policy.md", 0, 200, quote, quote, 0.9)
+
+
+def test_a_short_answer_is_followed_by_the_sentence_it_comes_from():
+    text = with_quotes("45p a mile [1]", [_cite(MILES)])
+    assert text == f"45p a mile [1]\n\n> {MILES} [1]"
+
+
+def test_a_quote_the_answer_already_says_is_left_out():
+    assert with_quotes(f"{MILES} [1]", [_cite(MILES)]) == f"{MILES} [1]"
+
+
+def test_a_whole_question_after_and_changes_the_topic():
+    history = [("What's the daily meal allowance in the UK?", "£45 [1]")]
+    assert not is_follow_up("And how much for hotels?")
+    assert condense("And how much for hotels?", history) == "How much for hotels?"
+
+
+def test_a_fragment_after_and_leans_on_the_previous_question():
+    history = [("Which spacecraft will American astronauts fly on?", "Soyuz [1]")]
+    assert history[0][0] in condense("And the Russian cosmonauts?", history)
+
+
+def test_a_refusal_points_to_the_closest_passages_only_when_something_is_close(settings):
+    from assistant.pipeline import Pipeline
+
+    pipe = Pipeline(settings)
+    gen = pipe.generator(None)
+    near = pipe.prepare("How much did the ISS cost to build?", [], 4, gen)
+    far = pipe.prepare("What is a good recipe for banana bread?", [], 4, gen)
+    assert 1 <= len(near.closest) <= 3 and near.closest[0].quote in near.closest[0].text
+    assert far.closest == []
