@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ PARTS = ("calibration", "test")
 ANSWERABLE_TYPES = ("fact", "rule", "why", "how", "list", "exception", "followup")
 TYPES = (*ANSWERABLE_TYPES, "nearmiss", "offtopic")
 FIELDS: dict[str, type] = {**suite_check.FIELDS, "source": str, "nuggets": list}
-FIXED_DATE = datetime(2026, 12, 6, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2026, 12, 6, tzinfo=UTC)
 PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
