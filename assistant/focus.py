@@ -38,7 +38,7 @@ def focus(
     for idx in range(min(whole, len(chunks))):
         mine = [s for s in candidates if s.chunk_index == idx]
         cost = sum(count_tokens(s.text) for s in mine)
-        if shown and cost > budget:
+        if cost > budget:  # too long for the budget: its best sentences compete instead
             break
         shown.update(mine)
         budget -= cost

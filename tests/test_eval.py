@@ -55,7 +55,7 @@ def test_suite_size_and_coverage_of_question_kinds():
 
 
 def test_every_line_of_the_suite_has_exactly_the_documented_fields():
-    fields = {"id", "question", "answerable", "answers", "evidence", "history", "type"}
+    fields = {"id", "question", "answerable", "answers", "evidence", "history", "type", "nuggets"}
     for line in SUITE_PATH.read_text(encoding="utf-8").splitlines():
         assert set(json.loads(line)) == fields
 
@@ -432,3 +432,16 @@ def test_a_squad_answer_counts_only_when_a_cited_passage_holds_it_too():
 def test_a_cited_passage_may_spell_the_answer_as_another_gold_does():
     cited = ["The main telescope has a mirror 2.4 metres across."]
     assert m.cited_answer("2.4 meters [1]", cited, ["2.4 metres", "2.4 meters"])
+
+
+def test_every_nugget_of_the_suites_stands_in_its_evidence():
+    from eval.nuggets import nugget_problems
+
+    paths = [SUITE_PATH, *(ROOT / "eval" / "users_words").glob("*.jsonl")]
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["answerable"]:
+                assert nugget_problems(item["nuggets"], item["evidence"]) == [], item["id"]
+            else:
+                assert item["nuggets"] == [], item["id"]

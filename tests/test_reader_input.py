@@ -26,8 +26,10 @@ def test_the_best_chunk_is_shown_whole_within_the_budget(settings):
 
 
 def test_neighbours_add_the_sentences_around_the_best_ones(settings):
-    plain = _prepared(settings, excerpt_tokens=400, shown_sentences=1)
-    wider = _prepared(settings, excerpt_tokens=400, shown_sentences=1, excerpt_neighbours=1)
+    plain = _prepared(settings, excerpt_tokens=400, shown_sentences=1, whole_chunks=0)
+    wider = _prepared(
+        settings, excerpt_tokens=400, shown_sentences=1, whole_chunks=0, excerpt_neighbours=1
+    )
     count = [sum(p.shown.count("\n") + 1 for p in prep.passages) for prep in (plain, wider)]
     assert count[0] == 1 and count[1] > 1
 

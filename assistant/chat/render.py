@@ -41,7 +41,8 @@ def _message(kind: str, plain: str, body: str) -> str:
 def _with_markers(text: str) -> str:
     """The answer as HTML: its `[n]` markers as buttons, and the source sentences quoted
     after it (lines starting "> ", `assistant.quotes`) as a block quote."""
-    said, quotes = [], []
+    said: list[str] = []
+    quotes: list[str] = []
     for line in text.split("\n"):
         (quotes if line.startswith("> ") else said).append(line[2:] if line[:2] == "> " else line)
     html_text = _cite_buttons(esc("\n".join(said).strip()))
