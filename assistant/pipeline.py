@@ -185,11 +185,7 @@ class Pipeline:
         decision = self.policy.before_model(values)
         timings["evidence"] = time.perf_counter() - t
         # Where a refusal points to: only where something retrieved is close at all.
-        best_of: dict[str, str] = {}  # chunk id -> its best sentence
-        for scored in ranked:
-            best_of.setdefault(hits[scored.sentence.chunk_index].chunk.id, scored.sentence.text)
-        best = {p.number: best_of.get(p.id, "") for p in passages}
-        closest = closest_passages(passages, best) if decision.answerable else []
+        closest = closest_passages(passages, ranked, hits) if decision.answerable else []
         if decision.answerable and not sources:
             passages = self._whole_corpus(gen) or passages
         return Prepared(standalone, passages, values, decision, timings, retrieved, closest)

@@ -15,6 +15,7 @@ from assistant.evidence import content_stems
 from assistant.types import Citation
 
 SAID = 0.8  # share of a quote's content words the answer holds: already said
+QUOTE = "> "  # what opens a quoted source line (the chat shows those lines as a block quote)
 
 
 def with_quotes(text: str, citations: Sequence[Citation]) -> str:
@@ -31,6 +32,6 @@ def with_quotes(text: str, citations: Sequence[Citation]) -> str:
         seen.add(quote)
         if len(words & said) >= SAID * len(words):
             continue
-        lines.append(f"> {quote} [{c.number}]")
+        lines.append(f"{QUOTE}{quote} [{c.number}]")
         said |= words
     return "\n\n".join([text, "\n".join(lines)]) if lines else text

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from assistant.answerability import Decision
+from assistant.evidence import Scored
 from assistant.retrieve import Hit
 from assistant.types import Citation, Passage, RankedChunk, ShownPassage, Trace, Verdict
 
@@ -64,10 +65,16 @@ def _ranked(rank: int, hit: Hit) -> RankedChunk:
     )
 
 
-def closest_passages(passages: list[Passage], best: dict[int, str]) -> list[Citation]:
-    """The shown passages closest to the question, best first, each with its best sentence
-    (`best`: passage number -> sentence) as the quote: what a refusal points to."""
-    ranked = sorted(passages, key=lambda p: p.score, reverse=True)[:CLOSEST]
+def closest_passages(
+    passages: list[Passage], ranked: list[Scored], hits: list[Hit]
+) -> list[Citation]:
+    """The shown passages closest to the question, best first, each quoting its best
+    sentence (`ranked`: the sentences of the chunks of `hits`, best first, as `focus` scored
+    them): what a refusal points to."""
+    best: dict[str, str] = {}  # chunk id -> its best sentence
+    for scored in ranked:
+        best.setdefault(hits[scored.sentence.chunk_index].chunk.id, scored.sentence.text)
+    closest = sorted(passages, key=lambda p: p.score, reverse=True)[:CLOSEST]
     return [
         Citation(
             i,
@@ -75,9 +82,9 @@ def closest_passages(passages: list[Passage], best: dict[int, str]) -> list[Cita
             p.start,
             p.end,
             p.text,
-            best.get(p.number, ""),
+            best.get(p.id, ""),
             p.score,
-            p.page_of(best.get(p.number, "")),
-        )
-        for i, p in enumerate(ranked, start=1)
+            p.page_of(best.get(p.id, "")),
+        )  # fmt: skip
+        for i, p in enumerate(closest, start=1)
     ]

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from eval import suite_check
+from eval.metrics import squash_spaces
 
 FOLDER = Path(__file__).resolve().parent / "everyday"
 DOCS = FOLDER / "docs"
@@ -48,12 +49,13 @@ def load_part(part: str) -> list[dict[str, Any]]:
     """Every item of `part`, file by file."""
     if part not in PARTS:
         raise ValueError(f"unknown part {part!r}; one of {', '.join(PARTS)}")
-    items: list[dict[str, Any]] = []
-    for path in part_files(part):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                items.append(json.loads(line))
-    return items
+    return [item for path in part_files(part) for item in _read(path)]
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    """The items of one question file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 @cache
@@ -68,24 +70,20 @@ def document_text(part: str, name: str) -> str:
     return docs[0].text if docs else ""
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
 def check_part(part: str) -> list[str]:
     """Every problem of `part`'s question files, one line each (empty when it is sound)."""
+
+    def document(item: dict[str, Any]) -> tuple[str, list[str]]:
+        # Whitespace-insensitive: a PDF's or a page's extracted text wraps its lines.
+        return item["source"], [squash_spaces(document_text(part, item["source"]))]
+
     problems: list[str] = []
     seen: set[str] = set()
     for path in part_files(part):
         rows, read = suite_check.read_rows(path)
         problems += read
-
-        def document(item: dict[str, Any]) -> tuple[str, list[str]]:
-            # Whitespace-insensitive: a PDF's or a page's extracted text wraps its lines.
-            return item["source"], [_squash(document_text(part, item["source"]))]
-
         squashed = [
-            (where, {**item, "evidence": [_squash(e) for e in item.get("evidence", [])]})
+            (where, {**item, "evidence": [squash_spaces(e) for e in item.get("evidence", [])]})
             if isinstance(item.get("evidence"), list)
             and all(isinstance(e, str) for e in item["evidence"])
             else (where, item)
@@ -130,11 +128,7 @@ def overlap_per_file(part: str) -> dict[str, float]:
 
     out = {}
     for path in part_files(part):
-        items = [
-            json.loads(line)
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        items = _read(path)
         scores = [overlap(i["question"], i["evidence"]) for i in items if i.get("answerable")]
         out[path.name] = sum(scores) / len(scores) if scores else 0.0
     return out

@@ -100,7 +100,7 @@ _WORD = re.compile(r"\w+")
 MIN_EVIDENCE_SHARE = 0.6
 
 
-def _squash_spaces(text: str) -> str:
+def squash_spaces(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -119,7 +119,7 @@ def evidence_share(evidence: str, passage: str) -> float:
     """
     if not evidence.strip():
         return 0.0
-    if _squash_spaces(evidence) in _squash_spaces(passage):
+    if squash_spaces(evidence) in squash_spaces(passage):
         return 1.0
     ev, pa = _words(evidence), _words(passage)
     if not ev or not pa:

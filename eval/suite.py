@@ -73,7 +73,18 @@ class Item:
 
 def _parse_item(line: str, where: str) -> Item:
     try:
-        raw = json.loads(line)
+        return _item(json.loads(line), where)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: not a valid suite item ({exc!r})") from None
+
+
+def _nuggets(raw: dict[str, Any]) -> list[list[str]]:
+    return [[str(f) for f in n] for n in raw.get("nuggets", [])]
+
+
+def _item(raw: Any, where: str) -> Item:
+    """An item from its JSON object, every field present and typed (else a UsageError)."""
+    try:
         return Item(
             id=str(raw["id"]),
             question=str(raw["question"]),
@@ -83,9 +94,9 @@ def _parse_item(line: str, where: str) -> Item:
             history=[(str(u), str(a)) for u, a in raw["history"]],
             type=str(raw["type"]),
             source=str(raw.get("source", "")),
-            nuggets=[[str(f) for f in n] for n in raw.get("nuggets", [])],
+            nuggets=_nuggets(raw),
         )
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{where}: not a valid suite item ({exc!r})") from None
 
 
@@ -148,7 +159,7 @@ def squad_suite(settings: Any, part: str, *, progress: bool = False, users: bool
             history=[],
             type=q.get("type") or ("squad_answerable" if q["answerable"] else "squad_unanswerable"),
             source=f"{q['article']}.txt" if q["article"] else "",
-            nuggets=[[str(f) for f in n] for n in q.get("nuggets", [])],
+            nuggets=_nuggets(q),
         )
         for q in questions
     ]
@@ -177,7 +188,7 @@ def everyday_suite(settings: Any, part: str, *, progress: bool = False) -> Suite
     if problems:
         raise UsageError("\n".join(problems))
     raw = everyday.load_part(part)
-    items = [_parse_item(json.dumps(r), f"everyday/{part}") for r in raw]
+    items = [_item(r, f"everyday/{part}") for r in raw]
     name = everyday.NAME if part == "test" else f"{everyday.NAME}-{part}"
     own = own_index(
         settings,

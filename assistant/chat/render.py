@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.citations import strip_markers
+from assistant.quotes import QUOTE
 from assistant.types import Answer, Citation
 from index.load import PAGE_BREAK, is_paged, page_at, page_bounds
 from index.orders import flagged_spans
@@ -40,11 +41,14 @@ def _message(kind: str, plain: str, body: str) -> str:
 
 def _with_markers(text: str) -> str:
     """The answer as HTML: its `[n]` markers as buttons, and the source sentences quoted
-    after it (lines starting "> ", `assistant.quotes`) as a block quote."""
+    after it (lines starting `assistant.quotes.QUOTE`) as a block quote."""
     said: list[str] = []
     quotes: list[str] = []
     for line in text.split("\n"):
-        (quotes if line.startswith("> ") else said).append(line[2:] if line[:2] == "> " else line)
+        if line.startswith(QUOTE):
+            quotes.append(line.removeprefix(QUOTE))
+        else:
+            said.append(line)
     html_text = _cite_buttons(esc("\n".join(said).strip()))
     if quotes:
         inner = "<br>".join(_cite_buttons(esc(q)) for q in quotes)
