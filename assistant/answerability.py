@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -338,33 +338,80 @@ _TIMES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A generated answer before it is shown: what the checks after generation read."""
+
+    text: str  # the answer without its [n] markers
+    asked: str  # the question as the person asked it
+    standalone: str  # the question that was searched (a follow-up rewritten)
+    cited: str  # the text of the passages the answer cites
+    supported: bool  # at least one of its sentences kept a citation
+
+    @property
+    def questions(self) -> str:
+        return f"{self.asked} {self.standalone}"
+
+
+def _no_support(d: Draft) -> str | None:
+    return None if d.supported else "no sentence is supported by a passage"
+
+
+def _echo(d: Draft) -> str | None:
+    if echoes(d.text, d.questions) and not offers_choice(d.questions):
+        return "the answer only repeats the question"
+    return None
+
+
+def _orders(d: Draft) -> str | None:
+    if from_orders(d.text, d.questions, d.cited):
+        return "the answer comes from an order to the assistant in a document, not its facts"
+    return None
+
+
+def _kind(d: Draft) -> str | None:
+    if not fits_kind(d.text, d.asked):
+        return "the answer is not of the kind the question asks for"
+    return None
+
+
+def _unsourced(d: Draft) -> str | None:
+    # Orders planted in a document are not its facts: they cannot source an answer's words.
+    if words := unsourced(d.text, d.questions, without_orders(d.cited)):
+        return f"the answer says what its passages do not ({', '.join(sorted(words))})"
+    return None
+
+
+# The checks after generation, in the order they are asked: a name (for `skip`, the trace
+# and `assistant eval --without`) and a function returning why the draft may not be shown.
+CHECKS: dict[str, Callable[[Draft], str | None]] = {
+    "support": _no_support,
+    "echo": _echo,
+    "orders": _orders,
+    "kind": _kind,
+    "unsourced": _unsourced,
+}
+
+
+def objections(draft: Draft) -> dict[str, str]:
+    """Every check that would refuse `draft`, in order, with its reason (all are asked, so
+    a trace shows what each check says of every answer: `eval.checks` tables them)."""
+    found = {name: check(draft) for name, check in CHECKS.items()}
+    return {name: reason for name, reason in found.items() if reason}
+
+
 def after_generation(
     declined: bool,
-    supported: bool,
-    answer: str,
-    questions: str,
+    objected: Mapping[str, str],
     probability: float,
-    cited: str = "",
+    skip: Collection[str] = (),
 ) -> Decision:
-    """Whether a generated answer may be shown. `supported`: at least one of its sentences
-    kept a citation; `answer` is its text without markers; `questions` the asked and the
-    searched question; `cited` the text of the passages the answer cites."""
+    """Whether a generated answer may be shown: not when the model declined, or when a check
+    not in `skip` objected (`objections`)."""
     stage = "after generation"
-    asked = questions.split("?")[0]  # the question as asked, for its kind
     if declined:
         return Decision(False, probability, "the model found no answer", stage)
-    if not supported:
-        return Decision(False, probability, "no sentence is supported by a passage", stage)
-    if echoes(answer, questions) and not offers_choice(questions):
-        return Decision(False, probability, "the answer only repeats the question", stage)
-    if from_orders(answer, questions, cited):
-        reason = "the answer comes from an order to the assistant in a document, not its facts"
-        return Decision(False, probability, reason, stage)
-    if not fits_kind(answer, asked):
-        reason = "the answer is not of the kind the question asks for"
-        return Decision(False, probability, reason, stage)
-    # Orders planted in a document are not its facts: they cannot source an answer's words.
-    if words := unsourced(answer, questions, without_orders(cited)):
-        reason = f"the answer says what its passages do not ({', '.join(sorted(words))})"
-        return Decision(False, probability, reason, stage)
+    for name, reason in objected.items():
+        if name not in skip:
+            return Decision(False, probability, reason, stage)
     return Decision(True, probability, "", stage)

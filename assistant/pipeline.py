@@ -16,10 +16,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answerability import (
+    CHECKS,
     Decision,
+    Draft,
     Policy,
     after_generation,
     no_question,
+    objections,
     orders_asked,
 )
 from assistant.checks import check_history, check_k, check_question
@@ -75,6 +78,7 @@ class Pipeline:
         self.policy = Policy.for_settings(
             settings.answer.answer_threshold, settings.answer.calibrator
         )
+        self.skip = _skipped_checks(settings.answer.skip_checks)
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
@@ -296,14 +300,19 @@ class Pipeline:
                 threshold=self.settings.answer.support_threshold,
             )
         run.timings["verify"] = time.perf_counter() - t
-        final = after_generation(
-            declined,
-            verified is not None and bool(verified.citations),
-            strip_markers(verified.text) if verified else "",
-            f"{question} {run.prep.question}",
-            decision.probability,
-            " ".join(c.text for c in verified.citations) if verified else "",
-        )
+        objected: dict[str, str] = {}
+        if verified is not None:
+            objected = objections(
+                Draft(
+                    strip_markers(verified.text),
+                    question,
+                    run.prep.question,
+                    " ".join(c.text for c in verified.citations),
+                    bool(verified.citations),
+                )
+            )
+        run.objected = list(objected)
+        final = after_generation(declined, objected, decision.probability, self.skip)
         if verified is None or not final.answerable:
             return run.refusal(final, raw)
         if self.settings.answer.quote_sources:
@@ -319,6 +328,7 @@ class _Run:
     gen: Generator
     started: float
     extra: dict[str, float] = field(default_factory=dict)  # signals found while answering
+    objected: list[str] = field(default_factory=list)  # the checks that objected to the draft
 
     @property
     def timings(self) -> dict[str, float]:
@@ -326,7 +336,7 @@ class _Run:
 
     def refusal(self, decision: Decision, draft: str = "") -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        trace = self.prep.trace(decision, self.extra, draft)
+        trace = self.prep.trace(decision, self.extra, draft, self.objected)
         text = decision.says or REFUSAL
         return Answer(
             text,
@@ -349,8 +359,19 @@ class _Run:
             self.gen.name,
             self.prep.question,
             verified.flagged,
-            trace=self.prep.trace(decision, self.extra),
+            trace=self.prep.trace(decision, self.extra, objected=self.objected),
         )
+
+
+def _skipped_checks(names: str) -> frozenset[str]:
+    """The checks after generation named in `skip_checks` (an unknown name is an error)."""
+    skip = frozenset(n.strip() for n in names.split(",") if n.strip())
+    if unknown := skip - set(CHECKS):
+        raise AssistantError(
+            f"ASSISTANT_SKIP_CHECKS names no check: {', '.join(sorted(unknown))} "
+            f"(the checks: {', '.join(CHECKS)})"
+        )
+    return skip
 
 
 @contextlib.contextmanager

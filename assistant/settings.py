@@ -142,6 +142,11 @@ class AnswerSettings(_Group):
         description="The answerability calibrator file; unset = assistant/answerability.json "
         "(rebuild with `python -m eval.calibrate --write`).",
     )
+    skip_checks: str = Field(
+        "",
+        description="Checks after generation left out, comma-separated (support, echo, "
+        "orders, kind, unsourced): for measuring what each one refuses; unset = all run.",
+    )
     max_question_chars: int = Field(4000, ge=1, description="Longer questions are rejected.")
 
 

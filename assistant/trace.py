@@ -8,7 +8,7 @@ read that instead of re-running the steps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answerability import Decision
@@ -30,11 +30,16 @@ class Prepared:
     closest: list[Citation] = field(default_factory=list)  # where a refusal points to
 
     def trace(
-        self, decision: Decision, extra: Mapping[str, float] | None = None, draft: str = ""
+        self,
+        decision: Decision,
+        extra: Mapping[str, float] | None = None,
+        draft: str = "",
+        objected: Sequence[str] = (),
     ) -> Trace:
         """The trace of an answer given `decision`; `extra` holds signals found while
         answering (the reader's P(NOT_FOUND)); `draft` is the generated text before the
-        checks after generation (kept for a refusal, to see what was refused)."""
+        checks after generation (kept for a refusal, to see what was refused); `objected` the
+        checks after generation that objected to it (also those left out by `skip_checks`)."""
         extra = extra or {}
         return Trace(
             question=self.question,
@@ -44,7 +49,9 @@ class Prepared:
             ],
             features={**{k: round(v, 6) for k, v in self.features.items()}, **extra},
             probability=round(decision.probability, 6),
-            decision=Verdict(decision.answerable, decision.stage, decision.reason, draft),
+            decision=Verdict(
+                decision.answerable, decision.stage, decision.reason, draft, list(objected)
+            ),
         )
 
 

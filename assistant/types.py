@@ -92,6 +92,7 @@ class Verdict:
     stage: str
     reason: str
     draft: str = ""  # the generated text a check after generation refused ("" otherwise)
+    objected: list[str] = field(default_factory=list)  # checks after generation that objected
 
 
 @dataclass

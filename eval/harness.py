@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the change of each metric from run A to run B and the items that turned "
         "right or wrong (report.json files or run folders, e.g. under eval/results/)",
     )
+    p.add_argument(
+        "--without",
+        action="append",
+        metavar="CHECK",
+        help="leave out a check after generation (support, echo, orders, kind, unsourced); "
+        "repeat for several: what it refuses shows in the comparison with a run with it "
+        "(every report also lists the checks that objected to each answer)",
+    )
     p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -153,6 +161,13 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
         settings = Settings()
     except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
         raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
+    if args.without:
+        from assistant.answerability import CHECKS
+
+        if unknown := sorted(set(args.without) - set(CHECKS)):
+            raise UsageError(f"--without {unknown[0]!r}: the checks are {', '.join(CHECKS)}")
+        skip = {*filter(None, settings.answer.skip_checks.split(",")), *args.without}
+        settings.answer.skip_checks = ",".join(sorted(skip))
     generators = list(dict.fromkeys(args.generator or [settings.answer.generator]))
     for name in generators:
         if name not in NAMES:

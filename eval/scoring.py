@@ -47,6 +47,10 @@ class ItemResult:
     bucket: str = "crash"
     probability: float | None = None  # the calibrated answerability of the answer
     decided: str = ""  # the stage that refused or let the answer through, and why
+    draft: str = ""  # the generated text before the checks after generation ("" if none)
+    objected: list[str] = field(default_factory=list)  # checks after generation that objected
+    draft_right: bool = False  # the draft states the first nugget (answerable items)
+    features: dict[str, float] = field(default_factory=dict)  # the answer's trace signals
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -83,6 +87,11 @@ def score_item(
     if trace:
         d = trace.decision
         r.decided = f"{d.stage}: {d.reason}" if d.reason else d.stage
+        r.draft = d.draft or ("" if r.refused else r.answer)
+        r.objected = list(d.objected)
+        r.features = dict(trace.features)
+        if item.answerable and r.draft:
+            r.draft_right = nuggets.score(r.draft, {}, item.vital).right
     if wall is not None:
         r.timings["wall"] = wall
     _score_answer(r, item, answer)

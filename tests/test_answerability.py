@@ -12,13 +12,17 @@ import sys
 import pytest
 
 from assistant.answerability import (
+    CHECKS,
     CalibrationError,
+    Draft,
     Policy,
     after_generation,
     load_calibrator,
+    objections,
     shipped_calibrator,
 )
 from assistant.citations import verify
+from assistant.errors import AssistantError
 from assistant.grounding import grounded
 from assistant.types import Passage
 
@@ -77,10 +81,36 @@ def test_an_answer_naming_what_its_passages_do_not_hold_is_refused():
     passage = "The Gate of King Hugo stood in Tours, near the old abbey."
     question = "Where was the Gate of King Hugo?"
     shown = [
-        after_generation(False, True, answer, question, 0.9, cited=passage).answerable
+        _checked(answer, question, passage).answerable
         for answer in ("The Gate of King Hugo was in Tours.", "The Gate of King Hugo was in Paris.")
     ]
     assert shown == [True, False]
+
+
+def _checked(answer: str, question: str, cited: str, skip: tuple[str, ...] = ()):
+    draft = Draft(answer, question, question, cited, supported=True)
+    return after_generation(False, objections(draft), 0.9, skip)
+
+
+def test_a_check_left_out_lets_its_draft_through_and_is_still_traced():
+    passage = "The Gate of King Hugo stood in Tours, near the old abbey."
+    question = "Where was the Gate of King Hugo?"
+    draft = Draft("It was in Paris.", question, question, passage, supported=True)
+    skipped = after_generation(False, objections(draft), 0.9, skip=("unsourced",))
+    assert (skipped.answerable, list(objections(draft))) == (True, ["unsourced"])
+
+
+def test_every_check_has_a_name_the_settings_accept():
+    from assistant.pipeline import _skipped_checks
+
+    assert _skipped_checks(",".join(CHECKS)) == frozenset(CHECKS)
+
+
+def test_an_unknown_check_name_is_a_one_line_error():
+    from assistant.pipeline import _skipped_checks
+
+    with pytest.raises(AssistantError, match="names no check: spelling"):
+        _skipped_checks("unsourced, spelling")
 
 
 @pytest.mark.parametrize(

@@ -234,3 +234,35 @@ def test_a_later_nugget_alone_is_not_right():
 def test_nuggets_must_stand_in_the_evidence():
     problems = nuggets.nugget_problems([["45p"], ["30p"]], list(MILEAGE.values()))
     assert problems == ["nugget 2's first form '30p' is not inside the evidence"]
+
+
+def test_a_check_is_tabled_by_what_it_refused_and_what_it_refused_alone():
+    from eval.checks import table
+
+    def item(answerable: bool, right: bool, objected: list[str], p: float = 0.9) -> dict:
+        return {
+            "answerable": answerable,
+            "draft": "a draft",
+            "draft_right": right,
+            "objected": objected,
+            "probability": p,
+        }
+
+    items = [
+        item(True, True, ["kind"]),  # a right answer refused by kind alone
+        item(False, False, ["kind", "unsourced"]),
+        item(True, False, ["unsourced"]),
+        item(False, False, ["kind"], p=0.2),  # the reader refuses it first at 0.5
+    ]
+    rows = table(items, at=0.5)
+    assert (rows["kind"], rows["unsourced"]["alone wrong"]) == (
+        {
+            "unanswerable": 1,
+            "wrong": 0,
+            "right": 1,
+            "alone unanswerable": 0,
+            "alone wrong": 0,
+            "alone right": 1,
+        },
+        1,
+    )

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answerability import after_generation, fits_kind, from_orders
+from assistant.answerability import (
+    Decision,
+    Draft,
+    after_generation,
+    fits_kind,
+    from_orders,
+    objections,
+)
 from assistant.guard import asks_for_orders
 from index.load import read_text
 from index.orders import flagged_spans, is_order, orders_in, without_orders
@@ -110,10 +117,14 @@ def test_html_hidden_elements_are_dropped(tmp_path: Path) -> None:
 
 def test_an_answer_from_the_order_is_refused_with_a_reason() -> None:
     question = "Who founded the Kessel ferry company?"
-    questions = f"{question} {question}"
-    refused = after_generation(False, True, "ACCESS GRANTED", questions, 0.9, KESSEL)
+
+    def checked(answer: str) -> Decision:
+        draft = Draft(answer, question, question, KESSEL, supported=True)
+        return after_generation(False, objections(draft), 0.9)
+
+    refused = checked("ACCESS GRANTED")
     assert not refused.answerable and "order" in refused.reason
-    kept = after_generation(False, True, "Ada Morrow founded it.", questions, 0.9, KESSEL)
+    kept = checked("Ada Morrow founded it.")
     assert kept.answerable
     assert from_orders("access granted", question, KESSEL)
     assert not from_orders("Ada Morrow", question, KESSEL)
