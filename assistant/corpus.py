@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from index import IngestReport, LoadProblem, Store, StoreError, ingest
+from index import IngestReport, LoadProblem, Store, StoreError, ingest, shared_embedder
 from index.store import DocRecord
 
 _lock = threading.Lock()
@@ -41,8 +41,6 @@ def ingest_paths(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestReport:
     """Index files and folders incrementally (see `index.ingest`), one run at a time."""
-    from assistant.pipeline import shared_embedder
-
     with _lock:
         store = open_store(settings)
         try:

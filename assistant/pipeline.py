@@ -15,20 +15,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from assistant.answerability import (
-    CHECKS,
-    Decision,
-    Draft,
-    Policy,
-    after_generation,
-    no_question,
-    objections,
-    orders_asked,
-)
+from assistant.answerability import Decision, Policy, no_question, orders_asked
 from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up, same_question
 from assistant.corpus import open_store
+from assistant.draft_checks import CHECKS, Draft, after_generation, objections
 from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
@@ -42,24 +34,13 @@ from assistant.signals import features
 from assistant.trace import Prepared, closest_passages
 from assistant.types import Answer, History, Passage
 from assistant.whole_corpus import WholeCorpus
-from index import Embedder, StoreError
+from index import StoreError, shared_embedder
 
 log = logging.getLogger("assistant")
 
 REFUSAL = "The documents do not cover this, so I cannot answer it from them."
 # The model's NOT_FOUND reply, however it spells it ("Not_FOUND", "NO_FOUND").
 _DECLINED = re.compile(r"\bNOT?_FOUND\b|^\W*not found\W*$", re.IGNORECASE)
-
-_embedder: Embedder | None = None
-_embedder_lock = threading.Lock()
-
-
-def shared_embedder() -> Embedder:
-    global _embedder
-    with _embedder_lock:
-        if _embedder is None:
-            _embedder = Embedder()
-        return _embedder
 
 
 class Pipeline:

@@ -54,16 +54,8 @@ def answers(ctx: Context) -> None:
 
 def model_loading(gen: Generator) -> dict[str, Any]:
     """For `local`: reading the weights, and evaluating the fixed prompt prefix once (or
-    restoring it); nothing to load for the others."""
-    from assistant.generators.local import LocalGenerator
-
-    if not isinstance(gen, LocalGenerator):
-        return {"model_load_seconds": 0.0, "warm_up_seconds": 0.0, "prefix_restored": False}
-    return {
-        "model_load_seconds": gen.load_seconds,
-        "warm_up_seconds": gen.warm_seconds,
-        "prefix_restored": gen.prefix_restored,
-    }
+    restoring it); nothing to load for the others (`Generator.loading`)."""
+    return gen.loading()
 
 
 def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[str, Any]:

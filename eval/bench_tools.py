@@ -30,7 +30,7 @@ class Context:
     article stages (retrieval, answers, cold start) share."""
 
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
-        from assistant.pipeline import shared_embedder
+        from index import shared_embedder
 
         self.args = args
         self.work = work

@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the change of each metric from run A to run B and the items that turned "
         "right or wrong (report.json files or run folders, e.g. under eval/results/)",
     )
+    _add_run_options(p)
+    p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
+    return p
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--without",
         action="append",
@@ -93,10 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
         "repeat for several: what it refuses shows in the comparison with a run with it "
         "(every report also lists the checks that objected to each answer)",
     )
-    p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,7 +166,7 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
     except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
         raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
     if args.without:
-        from assistant.answerability import CHECKS
+        from assistant.draft_checks import CHECKS
 
         if unknown := sorted(set(args.without) - set(CHECKS)):
             raise UsageError(f"--without {unknown[0]!r}: the checks are {', '.join(CHECKS)}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from index.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from index.embed import Embedder
+    from index.embed import Embedder, shared_embedder
     from index.ingest import IngestReport, ingest
     from index.load import Document, LoadProblem, load_documents
     from index.split import Chunk, split_document
@@ -28,6 +28,7 @@ _WHERE = {
     "StoreError": "index.store",
     "ingest": "index.ingest",
     "load_documents": "index.load",
+    "shared_embedder": "index.embed",
     "split_document": "index.split",
 }
 
@@ -41,6 +42,7 @@ __all__ = [
     "StoreError",
     "ingest",
     "load_documents",
+    "shared_embedder",
     "split_document",
 ]
 

@@ -206,3 +206,17 @@ class Embedder(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode_full(list(texts)).tolist()
+
+
+_shared: Embedder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_embedder() -> Embedder:
+    """The one embedder of this process (the model is loaded once), for the search, the
+    ingestion and the evidence scorer alike."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Embedder()
+        return _shared

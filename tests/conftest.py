@@ -25,7 +25,7 @@ ARTICLE = SEEDS / "russia-iss-withdrawal.txt"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from assistant.pipeline import shared_embedder
+    from index import shared_embedder
 
     return shared_embedder()
 

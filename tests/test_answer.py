@@ -161,14 +161,14 @@ def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
 
 
 def test_an_answer_that_only_repeats_the_question_says_nothing():
-    from assistant.answerability import echoes
+    from assistant.draft_checks import echoes
 
     assert echoes("Yuri Borisov.", "Who headed Roscosmos before Yuri Borisov?")
     assert not echoes("Vladimir Putin.", "To whom did Yuri Borisov announce the withdrawal?")
 
 
 def test_a_bare_number_or_yes_answers_its_question():
-    from assistant.answerability import echoes
+    from assistant.draft_checks import echoes
 
     assert not any(echoes(a, "How many crew members operate the station?") for a in ("2", "No"))
 
@@ -300,7 +300,7 @@ def test_the_trace_is_typed_and_its_json_keeps_its_keys(settings):
         "rrf", "dense", "bm25", "dense_rank", "bm25_rank",
     ]  # fmt: skip
     assert list(data["trace"]["passages"][0]) == ["number", "source", "start", "end", "score"]
-    assert list(data["trace"]["decision"]) == ["answerable", "stage", "reason", "draft"]
+    assert list(data["trace"]["decision"]) == ["answerable", "stage", "reason", "draft", "objected"]
     back = Answer(**{**data, "citations": result.citations})
     assert back.trace == trace and json.loads(json.dumps(data)) == data
     assert Answer("x", True).to_dict()["trace"] == {}  # no trace recorded: {} as before

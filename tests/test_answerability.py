@@ -12,16 +12,13 @@ import sys
 import pytest
 
 from assistant.answerability import (
-    CHECKS,
     CalibrationError,
-    Draft,
     Policy,
-    after_generation,
     load_calibrator,
-    objections,
     shipped_calibrator,
 )
 from assistant.citations import verify
+from assistant.draft_checks import CHECKS, Draft, after_generation, objections
 from assistant.errors import AssistantError
 from assistant.grounding import grounded
 from assistant.types import Passage
@@ -188,7 +185,7 @@ def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
 
 
 def test_the_opening_word_of_a_composed_sentence_is_no_name_but_a_short_answers_is():
-    from assistant.answerability import unsourced
+    from assistant.draft_checks import unsourced
 
     cited = "Colour prints cost 50p per page. He went to Paris."
     assert unsourced("According to the price list, a colour print costs 50p.", "", cited) == set()

@@ -283,9 +283,8 @@ def test_bench_rejects_an_unknown_stage_in_one_line(capsys):
 @pytest.fixture(scope="module")
 def seeded_data_dir(tmp_path_factory):
     """A real index of seeds/ (real embedder, embedded Chroma) in a temporary folder."""
-    from assistant.pipeline import shared_embedder
     from assistant.settings import Settings
-    from index import Store, ingest
+    from index import Store, ingest, shared_embedder
 
     data_dir = tmp_path_factory.mktemp("eval-data")
     store = Store(data_dir, None, "chunks")

@@ -105,6 +105,20 @@ def test_eval_and_bench_are_registered_commands():
     assert all(registered[n].value.startswith("eval.") for n in ("eval", "bench"))
 
 
+def test_generators_are_registered_entry_points():
+    """`make_generator` finds generators the way a plugin adds one: the
+    `assistant.generators` entry points (pyproject.toml), not a list in the code."""
+    from importlib.metadata import entry_points
+
+    from assistant.generators import GROUP, NAMES
+
+    registered = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    assert (NAMES, registered["local"]) == (
+        ("local", "extractive", "openai"),
+        "assistant.generators.local:LocalGenerator",
+    )
+
+
 def _generator_probes(path: Path) -> list[str]:
     """getattr/hasattr calls whose object is named like a generator (`gen`, `generator`,
     `run.gen`, `self.generator`, ...)."""
@@ -134,3 +148,80 @@ def test_no_generator_ability_is_probed_with_getattr():
         for hit in _generator_probes(path)
     ]
     assert probes == []
+
+
+def _import_graph(package: str) -> dict[str, set[str]]:
+    """Module -> the modules of `package` it imports (at the top, inside a function or for
+    type checking). `from pkg import mod` is an import of `pkg.mod`, not of `pkg`."""
+    modules = {}
+    for path in (ROOT / package).rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                subs = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [t for t in subs if t in modules]
+                targets += [node.module] * (len(targets) < len(subs))
+            else:
+                continue
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != module:
+                    graph[module].add(target)
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while (w := stack.pop()) != v:
+                group.append(w)
+            if group:
+                found.append(sorted([v, *group]))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_circle_inside_assistant():
+    """Each room imports down, never back: no module of assistant/ reaches itself through
+    its imports (lazy ones inside a function count too)."""
+    assert _circles(_import_graph("assistant")) == []
+
+
+def test_no_generator_class_is_asked_for_outside_generators():
+    """Outside assistant/generators/ a generator is known by its name and what it declares
+    (`Generator.can_*`, `Generator.loading`), never by its class."""
+    asked = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for pkg in ("assistant", "eval")
+        for path in sorted((ROOT / pkg).rglob("*.py"))
+        if "generators" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", "") == "isinstance"
+        and "Generator" in ast.unparse(node.args[1])
+    ]
+    assert asked == []

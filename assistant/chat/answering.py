@@ -29,6 +29,8 @@ STAGE_SEARCH = "Searching the documents\u2026"
 STAGE_READ = "Reading the passages\u2026"
 STAGE_WRITE = "Writing the answer\u2026"
 
+BUSY = "An answer is still being written: wait for it, or press Stop."
+
 
 @dataclass
 class Turn:

@@ -16,7 +16,6 @@ from assistant import corpus
 from assistant.chat import answering
 from assistant.chat.render import (
     VIEWER_HINT,
-    answer_for_history,
     render_answer,
     render_error,
     render_pending,
@@ -25,11 +24,13 @@ from assistant.chat.render import (
     render_viewer,
     render_viewer_message,
 )
+from assistant.chat.saved import msg
+from assistant.chat.sidebar import persist, scope_names
 from assistant.chat.status import render_status
 from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, Pairs
+from assistant.types import Pairs
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
@@ -38,7 +39,6 @@ import gradio as gr  # noqa: E402 (after go_offline; handlers' gr.Request hints 
 log = logging.getLogger("assistant.chat")
 
 STORAGE_KEY = "cited-assistant-conversation"
-BUSY = "An answer is still being written: wait for it, or press Stop."
 
 
 def _error_message(exc: BaseException | None) -> str:
@@ -49,55 +49,8 @@ def _error_message(exc: BaseException | None) -> str:
     return f"unexpected {describe(exc or RuntimeError())}"
 
 
-def _msg(role: str, content: str) -> dict[str, str]:
-    return {"role": role, "content": content}
-
-
 def _session(request: Any) -> str:
     return str(getattr(request, "session_hash", None) or "anonymous")
-
-
-# -- the saved conversation: data, re-rendered here (never stored HTML) --------------------------
-# The server keeps each answer whole (assistant/chat/sidebar.py); what the browser's cache
-# keeps of it: enough to draw it again (not its trace or passages' scores, which would fill
-# the browser's storage).
-_KEPT = ("text", "refused", "citations", "generator", "question", "flagged", "closest")
-
-
-def cached_answer(data: dict[str, Any]) -> dict[str, Any]:
-    """The browser's copy of an answer's dict (Answer.to_dict())."""
-    record = {key: data[key] for key in _KEPT if key in data}
-    total = (data.get("timings") or {}).get("total")
-    record["timings"] = {"total": total} if total is not None else {}
-    return record
-
-
-def _answer_from(data: dict) -> Answer:
-    cites = [Citation(**c) for c in data.get("citations", [])]
-    fields = {k: v for k, v in data.items() if k in Answer.__dataclass_fields__}
-    return Answer(**{**fields, "citations": cites})
-
-
-def restore(saved: Any, keep: int) -> tuple[list[dict], Pairs]:
-    """The chat and the history pairs from the browser's saved turns (bad ones are skipped)."""
-    chat: list[dict] = []
-    pairs: Pairs = []
-    turns = saved.get("turns", []) if isinstance(saved, dict) else []
-    for turn in turns[-keep:]:
-        try:
-            question = str(turn["q"])
-            if "a" in turn:
-                answer = _answer_from(turn["a"])
-                shown = render_answer(answer, str(turn.get("note", "")))
-                pairs.append((question, answer_for_history(answer)))
-            elif "stopped" in turn:
-                shown = render_stopped(str(turn["stopped"]))
-            else:
-                shown = render_error(str(turn.get("error", "")))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
-        chat += [_msg("user", render_question(question)), _msg("assistant", shown)]
-    return chat, pairs
 
 
 def _asked(chat: Any, question: str) -> list[dict]:
@@ -108,7 +61,7 @@ def _asked(chat: Any, question: str) -> list[dict]:
     chat = list(chat) if isinstance(chat, list) else []
     last = chat[-1] if chat else None
     role = last.get("role") if isinstance(last, dict) else getattr(last, "role", None)
-    return chat if role == "user" else [*chat, _msg("user", render_question(question))]
+    return chat if role == "user" else [*chat, msg("user", render_question(question))]
 
 
 class Handlers:
@@ -125,9 +78,9 @@ class Handlers:
         if not question or not question.strip():
             return (gr.skip(), gr.skip(), None, *skip_all)
         if answering.begin(_session(request)) is None:  # an answer is still being written
-            gr.Warning(BUSY)
+            gr.Warning(answering.BUSY)
             return (gr.skip(), gr.skip(), None, *skip_all)
-        chat = [*chat, _msg("user", render_question(question))]
+        chat = [*chat, msg("user", render_question(question))]
         locked = gr.update(interactive=False)
         return (
             gr.update(value=""),  # the next question can be typed meanwhile (page.js queues it)
@@ -159,8 +112,6 @@ class Handlers:
         scope: Any,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
-        from assistant.chat.sidebar import persist, scope_names
-
         skip = gr.skip()
         if question is None:
             yield skip, skip, skip, skip, skip
@@ -171,36 +122,36 @@ class Handlers:
         k_shown = gr.update(value=k_used) if note else skip
         if note:
             gr.Warning(note)
-        chat = [*_asked(chat, question), _msg("assistant", render_pending(elapsed=0.0))]
+        chat = [*_asked(chat, question), msg("assistant", render_pending(elapsed=0.0))]
         yield chat, skip, skip, skip, k_shown
         record: dict[str, Any] = {"q": question}
         try:
             ask = (self.settings, question, pairs, generator, k_used, turn)
             for event in answering.run(*ask, sources=scope_names(scope)):
                 if event.kind in ("progress", "text"):
-                    chat[-1] = _msg(
+                    chat[-1] = msg(
                         "assistant", render_pending(event.raw, event.stage, event.elapsed)
                     )
                     yield chat, skip, skip, skip, skip
                 elif event.kind == "answer" and event.answer is not None:
                     final = event.answer
-                    chat[-1] = _msg("assistant", render_answer(final, note))
+                    chat[-1] = msg("assistant", render_answer(final, note))
                     pairs = [*pairs, (question, strip_markers(final.text))]
                     record.update(a=final.to_dict(), note=note)  # the server keeps it all
                 elif event.kind == "stopped" and turn.cleared:  # the chat was cleared
                     chat, pairs, record = [], [], {}
                     break
                 elif event.kind == "stopped":
-                    chat[-1] = _msg("assistant", render_stopped(event.raw))
+                    chat[-1] = msg("assistant", render_stopped(event.raw))
                     record["stopped"] = event.raw
                     break
                 elif event.kind == "error":
                     message = _error_message(event.error)
-                    chat[-1] = _msg("assistant", render_error(message))
+                    chat[-1] = msg("assistant", render_error(message))
                     record["error"] = message
             if len(record) == 1 and not turn.cleared:  # the stream ended without an answer
                 record["error"] = "no answer came back"
-                chat[-1] = _msg("assistant", render_error(record["error"]))
+                chat[-1] = msg("assistant", render_error(record["error"]))
         finally:
             answering.end(session)
         saved = persist(self.settings, str(owner or ""), saved, record, scope)

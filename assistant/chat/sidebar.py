@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chat import answering
-from assistant.chat.handlers import BUSY, cached_answer, restore
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
+from assistant.chat.saved import cached_answer, restore
 from assistant.chat.status import indexed_sources
 from assistant.conversations import Conversation, Conversations, to_markdown
 from assistant.errors import AssistantError
@@ -173,7 +173,7 @@ class Sidebar:
         if not picked or picked == saved.get("conversation"):
             return (gr.skip(),) * 6
         if answering.current(_session(request)) is not None:
-            gr.Warning(BUSY)
+            gr.Warning(answering.BUSY)
             return (gr.skip(),) * 5 + (gr.update(value=saved.get("conversation")),)
         conv = store(self.settings).get(owner, str(picked))
         if conv is None:

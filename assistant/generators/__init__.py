@@ -1,14 +1,19 @@
-"""Answer generators, chosen by name: `local`, `extractive`, `openai`.
+"""Answer generators, chosen by name: `local`, `extractive`, `openai`, and any other an
+installed package registers.
 
 A generator turns a question and numbered passages into answer text with inline `[n]`
-markers, streamed as text deltas. Optional backends are imported lazily and fail with a
-`GeneratorUnavailable` that says what to install.
+markers, streamed as text deltas. Generators are found through the `assistant.generators`
+entry-point group (pyproject.toml registers the three built in; a third-party generator
+installs as a plugin the same way), each a `Generator` subclass built by its `create`.
+Nothing here imports a backend: it is imported when its generator is first made, and fails
+with a `GeneratorUnavailable` that says what to install.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from assistant.errors import BadInput
 
@@ -18,7 +23,17 @@ if TYPE_CHECKING:
     from assistant.types import History, Passage
     from index import Embedder
 
-NAMES = ("local", "extractive", "openai")
+GROUP = "assistant.generators"
+BUILT_IN = ("local", "extractive", "openai")  # listed first, in this order
+
+
+def generator_names() -> tuple[str, ...]:
+    """The registered generators: the built-in ones, then the plugins' by name."""
+    found = {ep.name for ep in entry_points(group=GROUP)}
+    return tuple(n for n in BUILT_IN if n in found) + tuple(sorted(found - set(BUILT_IN)))
+
+
+NAMES = generator_names()
 # What an LLM generator must reply when its passages do not hold the answer: one word whose
 # first tokens no answer starts with, so its probability at the first token is the reader's
 # judgement (`assistant.answerability`).
@@ -40,6 +55,18 @@ class Generator:
     # Reports the reader's first-token P(NOT_FOUND) before answering: `refusal_probability`
     # (which may still return None when the backend does not expose it).
     can_read_refusal: ClassVar[bool] = False
+
+    @classmethod
+    def create(
+        cls, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
+    ) -> Generator:
+        """The generator for these settings; `scorer` lets one share the caller's caches."""
+        raise NotImplementedError
+
+    def loading(self) -> dict[str, Any]:
+        """What making it cost (the bench reports it): reading a model's weights, evaluating
+        its fixed prompt prefix once or restoring it. Nothing for a generator without one."""
+        return {"model_load_seconds": 0.0, "warm_up_seconds": 0.0, "prefix_restored": False}
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: History, *, decided: bool = False
@@ -71,20 +98,8 @@ def make_generator(
     name: str, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
 ) -> Generator:
     """The generator called `name`; `scorer` lets `extractive` share the caller's caches."""
-    match name:
-        case "extractive":
-            from assistant.generators.extractive import ExtractiveGenerator
-
-            return ExtractiveGenerator(
-                embedder, scorer, margin=settings.answer.second_sentence_margin
-            )
-        case "local":
-            from assistant.generators.local import LocalGenerator
-
-            return LocalGenerator(settings)
-        case "openai":
-            from assistant.generators.openai import OpenAIGenerator
-
-            return OpenAIGenerator(settings)
-        case _:
-            raise BadInput(f"unknown generator {name!r}; choose one of: {', '.join(NAMES)}")
+    found = {ep.name: ep for ep in entry_points(group=GROUP)}
+    if name not in found:
+        raise BadInput(f"unknown generator {name!r}; choose one of: {', '.join(generator_names())}")
+    kind: type[Generator] = found[name].load()
+    return kind.create(settings, embedder, scorer)

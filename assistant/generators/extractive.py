@@ -6,11 +6,15 @@ Deterministic and fast; also the fallback when the local model is not installed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from assistant.evidence import EvidenceScorer, Sentence
 from assistant.generators import Generator
 from assistant.types import History, Passage
 from index import Embedder
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 
 class ExtractiveGenerator(Generator):
@@ -23,6 +27,12 @@ class ExtractiveGenerator(Generator):
     ) -> None:
         self.scorer = scorer or EvidenceScorer(embedder)
         self.margin = margin  # add the runner-up sentence when it scores this close
+
+    @classmethod
+    def create(
+        cls, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
+    ) -> ExtractiveGenerator:
+        return cls(embedder, scorer, margin=settings.answer.second_sentence_margin)
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: History, *, decided: bool = False

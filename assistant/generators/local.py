@@ -50,7 +50,9 @@ from assistant.model_file import MODEL_SHA256, ensure_model
 from assistant.types import Passage
 
 if TYPE_CHECKING:
+    from assistant.evidence import EvidenceScorer
     from assistant.settings import Settings
+    from index import Embedder
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -159,6 +161,19 @@ class LocalGenerator(ChatModelGenerator):
         if warm and not shared.warmed:
             self.warm_up()
             shared.warmed = True
+
+    @classmethod
+    def create(
+        cls, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
+    ) -> LocalGenerator:
+        return cls(settings)
+
+    def loading(self) -> dict[str, Any]:
+        return {
+            "model_load_seconds": self.load_seconds,
+            "warm_up_seconds": self.warm_seconds,
+            "prefix_restored": self.prefix_restored,
+        }
 
     def prime(self, passages: Sequence[Passage]) -> None:
         """Keep the prompt that shows all of a small corpus evaluated (`whole_corpus`), so

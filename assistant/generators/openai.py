@@ -17,8 +17,10 @@ from assistant.generators import NOT_FOUND
 from assistant.generators.llm import ChatModelGenerator, answer_messages, chat_dicts
 
 if TYPE_CHECKING:
+    from assistant.evidence import EvidenceScorer
     from assistant.settings import Settings
     from assistant.types import Passage
+    from index import Embedder
 
 TOP_LOGPROBS = 20  # alternatives asked for at the first token
 
@@ -55,6 +57,12 @@ class OpenAIGenerator(ChatModelGenerator):
             streaming=True,
         )
         super().__init__(model)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
+    ) -> OpenAIGenerator:
+        return cls(settings)
 
     def answer_options(self, decided: bool = False) -> dict[str, Any]:
         return _token_cap(self.max_tokens)
