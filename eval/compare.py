@@ -1,8 +1,9 @@
 """`assistant eval --compare RUN_A RUN_B`: what changed from one run to another.
 
 Each run is a `report.json` or the folder that holds one (a path, or a folder name under the
-results folder, default eval/results/). Prints every headline metric of A and B with the
-change, then the items (matched by id) that turned right and those that turned wrong.
+results folder, default eval-results/ under ASSISTANT_DATA_DIR). Prints every headline metric
+of A and B with the change, then the items (matched by id) that turned right and those that
+turned wrong.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ For each generator it asks every question (with its history) through `assistant.
 and then:
 
 - prints a table of the headline metrics with the difference against the baseline,
-- writes eval/results/<timestamp>-<generator>/ (eval/report_files.py),
+- writes <results>/<timestamp>-<generator>/ (eval/report_files.py; default results folder:
+  eval-results/ under ASSISTANT_DATA_DIR),
 - gates (eval/gate.py): exits 1 when a metric is outside its bound in the thresholds file or
   dropped against the baseline by more than the allowed margin.
 
@@ -26,7 +27,7 @@ from eval.gate import Thresholds, gate, load_baseline, load_thresholds, write_ba
 from eval.report_files import write_reports
 from eval.report_text import terminal_table
 from eval.runner import Run, evaluate
-from eval.suite import RESULTS_DIR, Item, Suite, pick_suite, spread
+from eval.suite import Item, Suite, pick_suite, results_dir, spread
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="passages shown to the generator (default: settings)")
     p.add_argument("--limit", type=int, metavar="N", help="score N items spread over the suite")
     p.add_argument(
-        "--results", type=Path, default=RESULTS_DIR, metavar="DIR", help="results folder"
+        "--results",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: eval-results/ under ASSISTANT_DATA_DIR)",
     )
     p.add_argument("--no-gate", action="store_true", help="report only; always exit 0")
     p.add_argument(
@@ -83,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=2,
         metavar=("RUN_A", "RUN_B"),
         help="print the change of each metric from run A to run B and the items that turned "
-        "right or wrong (report.json files or run folders, e.g. under eval/results/)",
+        "right or wrong (report.json files or run folders under the results folder)",
     )
     _add_run_options(p)
     p.add_argument("--thresholds", type=Path, help=argparse.SUPPRESS)
@@ -121,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    if args.results is None:
+        try:
+            args.results = results_dir()
+        except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
+            raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
     if args.compare:
         from eval.compare import compare
 

@@ -1,4 +1,4 @@
-"""What a run writes: eval/results/<timestamp>-<generator>/ with report.json (everything, per
+"""What a run writes: <results>/<timestamp>-<generator>/ with report.json (everything, per
 item included), report.md, questions.csv, chart.png and risk_coverage.png."""
 
 from __future__ import annotations

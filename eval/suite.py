@@ -21,7 +21,15 @@ EVAL_DIR = Path(__file__).resolve().parent
 SUITE_PATH = EVAL_DIR / "qa.jsonl"
 THRESHOLDS_PATH = EVAL_DIR / "thresholds.toml"
 BASELINE_PATH = EVAL_DIR / "baseline.json"
-RESULTS_DIR = EVAL_DIR / "results"
+RESULTS_FOLDER = "eval-results"  # under the data directory, never inside the checkout
+
+
+def results_dir() -> Path:
+    """Where runs write their reports by default: `eval-results/` under ASSISTANT_DATA_DIR
+    (read without validating the other settings, so `--compare` works with any)."""
+    from assistant.settings import IndexSettings
+
+    return Path(IndexSettings().data_dir) / RESULTS_FOLDER
 
 TYPES = (
     "date",

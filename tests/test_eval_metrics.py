@@ -266,3 +266,10 @@ def test_a_check_is_tabled_by_what_it_refused_and_what_it_refused_alone():
         },
         1,
     )
+
+
+def test_reports_go_under_the_data_directory_not_the_checkout(tmp_path, monkeypatch):
+    from eval.suite import results_dir
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    assert results_dir() == tmp_path / "eval-results"
