@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from assistant.answerability import Decision
+from assistant.errors import AssistantError
 from assistant.evidence import content_stems
 from assistant.grounding import SPELLED_NUMBERS, WHO_QUESTION
 from index.orders import orders_in, without_orders
@@ -235,3 +236,14 @@ def after_generation(
         if name not in skip:
             return Decision(False, probability, reason, stage)
     return Decision(True, probability, "", stage)
+
+
+def skipped_checks(names: str) -> frozenset[str]:
+    """The checks after generation named in `skip_checks` (an unknown name is an error)."""
+    skip = frozenset(n.strip() for n in names.split(",") if n.strip())
+    if unknown := skip - set(CHECKS):
+        raise AssistantError(
+            f"ASSISTANT_SKIP_CHECKS names no check: {', '.join(sorted(unknown))} "
+            f"(the checks: {', '.join(CHECKS)})"
+        )
+    return skip

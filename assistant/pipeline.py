@@ -20,7 +20,7 @@ from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up, same_question
 from assistant.corpus import open_store
-from assistant.draft_checks import CHECKS, Draft, after_generation, objections
+from assistant.draft_checks import Draft, after_generation, objections, skipped_checks
 from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
@@ -59,7 +59,7 @@ class Pipeline:
         self.policy = Policy.for_settings(
             settings.answer.answer_threshold, settings.answer.calibrator
         )
-        self.skip = _skipped_checks(settings.answer.skip_checks)
+        self.skip = skipped_checks(settings.answer.skip_checks)
         self.notices: list[str] = []
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
@@ -342,17 +342,6 @@ class _Run:
             verified.flagged,
             trace=self.prep.trace(decision, self.extra, objected=self.objected),
         )
-
-
-def _skipped_checks(names: str) -> frozenset[str]:
-    """The checks after generation named in `skip_checks` (an unknown name is an error)."""
-    skip = frozenset(n.strip() for n in names.split(",") if n.strip())
-    if unknown := skip - set(CHECKS):
-        raise AssistantError(
-            f"ASSISTANT_SKIP_CHECKS names no check: {', '.join(sorted(unknown))} "
-            f"(the checks: {', '.join(CHECKS)})"
-        )
-    return skip
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from assistant.answerability import (
     shipped_calibrator,
 )
 from assistant.citations import verify
-from assistant.draft_checks import CHECKS, Draft, after_generation, objections
+from assistant.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
 from assistant.errors import AssistantError
 from assistant.grounding import grounded
 from assistant.types import Passage
@@ -98,16 +98,12 @@ def test_a_check_left_out_lets_its_draft_through_and_is_still_traced():
 
 
 def test_every_check_has_a_name_the_settings_accept():
-    from assistant.pipeline import _skipped_checks
-
-    assert _skipped_checks(",".join(CHECKS)) == frozenset(CHECKS)
+    assert skipped_checks(",".join(CHECKS)) == frozenset(CHECKS)
 
 
 def test_an_unknown_check_name_is_a_one_line_error():
-    from assistant.pipeline import _skipped_checks
-
     with pytest.raises(AssistantError, match="names no check: spelling"):
-        _skipped_checks("unsourced, spelling")
+        skipped_checks("unsourced, spelling")
 
 
 @pytest.mark.parametrize(
