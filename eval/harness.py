@@ -45,12 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--k", type=int, help="passages shown to the generator (default: settings)")
     p.add_argument("--limit", type=int, metavar="N", help="score N items spread over the suite")
-    p.add_argument(
-        "--results",
-        type=Path,
-        metavar="DIR",
-        help="results folder (default: eval-results/ under ASSISTANT_DATA_DIR)",
-    )
     p.add_argument("--no-gate", action="store_true", help="report only; always exit 0")
     p.add_argument(
         "--write-baseline",
@@ -96,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--results",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: eval-results/ under ASSISTANT_DATA_DIR)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--without",
