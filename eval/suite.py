@@ -31,6 +31,7 @@ def results_dir() -> Path:
 
     return Path(IndexSettings().data_dir) / RESULTS_FOLDER
 
+
 TYPES = (
     "date",
     "number",
