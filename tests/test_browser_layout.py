@@ -1,0 +1,74 @@
+"""What the page shows on the first screen, in a real headless Chromium: a status line that
+counts the documents on a phone.
+
+One app over five documents (the seed article and four small ones, one with a long name).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pages import BROWSER_MARKS, TIMEOUT_MS, open_chat
+from tests.servers import seeded_copy
+from tests.servers import serve_chat as serve
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEED = "russia-iss-withdrawal.txt"
+OTHERS = ["alpha-report.md", "beta-notes.txt", "delta.txt", "gamma-long-name-document.md"]
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = BROWSER_MARKS
+
+
+@pytest.fixture(scope="module")
+def five(settings, tmp_path_factory):
+    from assistant.corpus import ingest_paths
+
+    own = seeded_copy(settings, tmp_path_factory.mktemp("five-data"), SEEDS)
+    folder = tmp_path_factory.mktemp("five-docs")
+    for i, name in enumerate(OTHERS):
+        (folder / name).write_text(f"The Zorblax reactor {i} opened in {1980 + i}.\n")
+    ingest_paths(own, [folder], root=folder)
+    demo, url = serve(own)
+    yield url
+    demo.close()
+
+
+@pytest.fixture
+def sized(browser):
+    """A page factory: sized(viewport) -> a page of that size (a phone's below 700 px)."""
+    contexts = []
+
+    def make(viewport):
+        phone = viewport["width"] < 700
+        context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_on_a_phone_the_status_line_counts_the_documents(sized, five):
+    page = sized(PHONE)
+    open_chat(page, five)
+    status = page.locator("#ca-status")
+    text = status.inner_text()
+    assert "5 documents" in text and "extractive" in text
+    assert not any(name in text for name in [SEED, *OTHERS]), text
+    lines = page.evaluate(
+        """() => { const s = document.querySelector('.ca-status'), css = getComputedStyle(s);
+        const text = s.clientHeight - parseFloat(css.paddingTop) - parseFloat(css.paddingBottom);
+        return text / parseFloat(css.lineHeight); }"""
+    )
+    assert lines <= 2.5  # was four lines of names for five documents
+
+    wide = sized(LAPTOP)  # a wide screen still names them
+    open_chat(wide, five)
+    assert all(name in wide.locator("#ca-status").inner_text() for name in [SEED, *OTHERS])
