@@ -1,5 +1,5 @@
-"""What the page shows on the first screen, in a real headless Chromium: a status line that
-counts the documents on a phone.
+"""What the page shows on the first screen, in a real headless Chromium: every example
+question above the fold on a laptop, a status line that counts the documents on a phone.
 
 One app over five documents (the seed article and four small ones, one with a long name).
 """
@@ -53,6 +53,22 @@ def sized(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+def test_every_example_question_is_above_the_fold_at_1280x800(sized, five, settings):
+    from assistant.chat.examples import examples_for
+
+    page = sized(LAPTOP)
+    open_chat(page, five)
+    buttons = page.locator("#ca-examples button")
+    expected = examples_for(settings, [SEED])
+    page.wait_for_timeout(500)  # the page's load event has drawn the open conversation
+    assert [b.strip() for b in buttons.all_inner_texts()] == expected and len(expected) == 4
+    assert page.evaluate("() => window.scrollY") == 0
+    for button in buttons.all():
+        box = button.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"], box
 
 
 def test_on_a_phone_the_status_line_counts_the_documents(sized, five):
