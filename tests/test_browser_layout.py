@@ -1,5 +1,6 @@
 """What the page shows on the first screen, in a real headless Chromium: every example
-question above the fold on a laptop, a status line that counts the documents on a phone.
+question above the fold on a laptop, a status line that counts the documents on a phone, and
+the documents table's headers whole at every width.
 
 One app over five documents (the seed article and four small ones, one with a long name).
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, TIMEOUT_MS, open_chat
+from tests.pages import BROWSER_MARKS, TIMEOUT_MS, open_chat, open_documents
 from tests.servers import seeded_copy
 from tests.servers import serve_chat as serve
 
@@ -88,3 +89,37 @@ def test_on_a_phone_the_status_line_counts_the_documents(sized, five):
     wide = sized(LAPTOP)  # a wide screen still names them
     open_chat(wide, five)
     assert all(name in wide.locator("#ca-status").inner_text() for name in [SEED, *OTHERS])
+
+
+# Each header's text against every box that may clip it, up to the table: the header's own
+# (scrollWidth over clientWidth) and each one that hides or scrolls what overflows it.
+CLIPPED_HEADERS = """(table) => [...table.querySelectorAll('th .header')].map((text) => {
+    const box = text.getBoundingClientRect();
+    const cut = [];
+    for (let el = text; el && el !== table.parentElement; el = el.parentElement) {
+        if (el.scrollWidth > el.clientWidth + 1 && el.tagName !== 'TABLE') cut.push(el.className);
+        if (el === text || getComputedStyle(el).overflowX === 'visible') continue;
+        const clip = el.getBoundingClientRect();
+        const right = clip.left + el.clientLeft + el.clientWidth;
+        if (box.left < clip.left - 0.5 || box.right > right + 0.5) cut.push(el.className);
+    }
+    return [text.textContent.trim(), cut];
+})"""
+
+
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 1024, "height": 768}, LAPTOP], ids=lambda v: str(v["width"])
+)
+def test_the_documents_table_shows_its_headers_whole(sized, five, viewport):
+    page = sized(viewport)
+    open_chat(page, five)
+    open_documents(page)
+    page.wait_for_function(
+        "(name) => document.querySelector('#ca-documents').innerText.includes(name)",
+        arg=OTHERS[-1],
+    )
+    page.wait_for_timeout(500)  # the table has sized its columns
+    table = page.locator("#ca-documents")
+    assert table.evaluate(CLIPPED_HEADERS) == [["document", []], ["chunks", []]]
+    long_name = table.locator("[data-testid^=cell-] span.text").filter(has_text=OTHERS[-1])
+    assert long_name.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # wraps, whole
