@@ -196,6 +196,7 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
             allow_custom_value=True,  # the list changes; removal checks the name
             scale=3,
         )
+        # Asks first ("Confirm remove?", confirm.js): there is no undo.
         c.remove_btn = gr.Button("Remove", elem_id="ca-remove", variant="secondary", scale=1)
     # The `remove_document` endpoint: any indexed name, as text (not the list's choices).
     c.remove_name = gr.Textbox(visible=False, label="source")
