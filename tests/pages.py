@@ -107,3 +107,15 @@ def upload(page, *files):
         arg=before,
     )
     return summary.input_value()
+
+
+def confirmed_click(page, selector: str) -> None:
+    """Click a button that asks first (Delete, Remove: confirm.js) and confirm: the first
+    click turns it into "Confirm ...?", a second one after the double-click window acts."""
+    button = page.locator(selector)
+    button.click()
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel).hasAttribute('data-ca-armed')", arg=selector
+    )
+    page.wait_for_timeout(600)  # a second click sooner is taken for a double click
+    button.click()

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
+from tests.pages import (
+    BROWSER_MARKS,
+    TIMEOUT_MS,
+    ask,
+    confirmed_click,
+    open_chat,
+    open_documents,
+    upload,
+)
 from tests.servers import openai_down, seeded_copy
 from tests.servers import serve_chat as serve
 
@@ -184,7 +192,7 @@ def test_an_uploaded_document_is_cited_and_once_removed_is_gone(page, own_app):
 
     page.locator("#ca-remove-choice input").click()
     page.get_by_role("option", name="uploads/zorblax.txt").click()
-    page.locator("#ca-remove").click()
+    confirmed_click(page, "#ca-remove")
     page.wait_for_function(
         "() => document.querySelector('#ca-upload-summary textarea').value.startsWith('removed')"
     )

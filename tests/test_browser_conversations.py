@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, ask, open_chat, open_documents, upload
+from tests.pages import BROWSER_MARKS, ask, confirmed_click, open_chat, open_documents, upload
 from tests.servers import free_port, seeded_copy
 from tests.servers import serve_chat as serve
 
@@ -98,7 +98,7 @@ def test_new_rename_switch_reload_export_and_delete(page, own):
     assert text.startswith(f"# {HEAD}\n") and f"## {HEAD}" in text
     assert "[1]" in text and f"[1] {SEED} (characters " in text and "Sources:" in text
 
-    page.locator("#ca-conv-delete").click()
+    confirmed_click(page, "#ca-conv-delete")
     _wait_titles(page, ["ISS launch"])
     _wait_questions(page, [])
     page.reload()

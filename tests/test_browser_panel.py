@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, open_chat, open_documents, upload
+from tests.pages import BROWSER_MARKS, confirmed_click, open_chat, open_documents, upload
 from tests.servers import seeded_copy
 from tests.servers import serve_chat as serve
 
@@ -92,7 +92,7 @@ def test_remove_with_nothing_chosen_or_an_unknown_name_is_one_line_and_the_table
     choice = page.locator("#ca-remove-choice input")
     choice.fill("no-such-file.md")
     choice.press("Enter")
-    page.locator("#ca-remove").click()
+    confirmed_click(page, "#ca-remove")
     page.wait_for_function(
         "() => document.querySelector('#ca-upload-summary textarea').value.startsWith('Not')"
     )

@@ -6,7 +6,8 @@
 - `layout`: the page's components and events; `server`: starting it (auth, limits);
 - `status`: the status line; `examples`: the example questions (from the corpus folder's
   `.examples.toml`); `secret`: the key that signs the browser's copy of a conversation;
-- `page.css`, `page.js`: the page's styles and script.
+- `page.css`, `page.js`: the page's styles and script; `confirm.js`: Delete and Remove ask
+  first ("Confirm delete?").
 """
 
 from assistant.chat.examples import examples_for

@@ -176,12 +176,16 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
         label="Result", elem_id="ca-upload-summary", interactive=False, lines=1, max_lines=8
     )
     c.doc_rows = gr.State(None)  # the list as this page shows it
+    # Widths as shares of the table: sized by their content, a long name pushed "chunks"
+    # out of the panel (cut to "chun" on a phone); a long name wraps instead.
     c.doc_table = gr.Dataframe(
         value=[],
         headers=["document", "chunks"],
         label="Indexed documents",
         elem_id="ca-documents",
         interactive=False,
+        wrap=True,
+        column_widths=["65%", "35%"],
     )
     with gr.Row(equal_height=True):
         c.to_remove = gr.Dropdown(
@@ -192,6 +196,7 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
             allow_custom_value=True,  # the list changes; removal checks the name
             scale=3,
         )
+        # Asks first ("Confirm remove?", confirm.js): there is no undo.
         c.remove_btn = gr.Button("Remove", elem_id="ca-remove", variant="secondary", scale=1)
     # The `remove_document` endpoint: any indexed name, as text (not the list's choices).
     c.remove_name = gr.Textbox(visible=False, label="source")

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     import gradio as gr
 
 STYLES = Path(__file__).with_name("page.css")
-SCRIPT = Path(__file__).with_name("page.js")
+# The page's scripts: page.js, then confirm.js (Delete and Remove ask first).
+SCRIPTS = (Path(__file__).with_name("page.js"), Path(__file__).with_name("confirm.js"))
 Credentials = list[tuple[str, str]]
 
 
@@ -193,7 +194,7 @@ def launch(
             enable_monitoring=False,  # no request statistics served (nor shown on the API page)
             theme=theme(),
             css=STYLES.read_text(encoding="utf-8"),
-            head=f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>",
+            head="".join(f"<script>{js.read_text(encoding='utf-8')}</script>" for js in SCRIPTS),
             auth=SignIn(auth) if auth else None,
             auth_message="Sign in to ask the documents." if auth else None,
             app_kwargs=app_kwargs,

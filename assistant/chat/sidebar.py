@@ -260,6 +260,7 @@ def components() -> Any:
     s.title = gr.Textbox(label="Name", elem_id="ca-conv-title", lines=1, max_lines=1)
     with gr.Row():
         s.rename = gr.Button("Rename", elem_id="ca-conv-rename", size="sm")
+        # Delete asks first ("Confirm delete?", confirm.js): there is no undo.
         s.delete = gr.Button("Delete", elem_id="ca-conv-delete", size="sm", variant="stop")
         s.export = gr.Button("Export", elem_id="ca-conv-export", size="sm")
     s.file = gr.File(label="Markdown", elem_id="ca-conv-file", visible=False, interactive=False)

@@ -4,7 +4,8 @@
   "use strict";
 
   // The sign-in page shows only "Incorrect credentials" by itself; a refusal for too many
-  // failed attempts (429) comes with its own line, shown here.
+  // failed attempts (429) comes with its own line, shown here in its place (signin.py's
+  // style hides Gradio's line while this one has text).
   async function signInAnswer(response) {
     let line = "";
     if (response.status === 429) {

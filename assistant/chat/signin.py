@@ -35,8 +35,12 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
 SCRIPT = Path(__file__).with_name("signin.js")
+# While the line of a refusal for too many attempts shows, Gradio's own "Incorrect
+# Credentials" (still there from the attempts before, and wrong: the password may be right)
+# is hidden: one message, the one that says what to do.
 _STYLE = (
     "#ca-signin-problem{color:#b91c1c;font-weight:600;margin:4px 0}"
+    "#ca-signin-problem:not(:empty)~.creds{display:none}"
     ".dark #ca-signin-problem{color:#fca5a5}"
     "@media (prefers-color-scheme:dark){#ca-signin-problem{color:#fca5a5}}"
 )

@@ -31,14 +31,22 @@ def render_status(settings: Settings, generator: str | None = None) -> str:
     if not sources:
         docs = "no documents yet (add some under Documents, or run <code>assistant ingest</code>)"
     else:
-        shown = ", ".join(f"<code>{esc(s)}</code>" for s in sources[:SHOWN_DOCUMENTS])
-        more = len(sources) - SHOWN_DOCUMENTS
-        docs = shown + (f" and {more} more" if more > 0 else "")
-        docs = f"{len(sources)} document{'s' if len(sources) != 1 else ''}: {docs}"
+        docs = _documents(sources)
     line = f"Indexed: {docs} \u00b7 Answers by: <b>{esc(name)}</b>"
     if notices:
         line += f" \u00b7 <i>{esc(notices[-1])}</i>"
     return f'<div class="ca-status">{line}</div>'
+
+
+def _documents(sources: list[str]) -> str:
+    """The count, then the names ("5 documents: a, b, ..."). The names are in a span of their
+    own, which a narrow screen hides (page.css): there they took a line each, and the count
+    says enough."""
+    shown = ", ".join(f"<code>{esc(s)}</code>" for s in sources[:SHOWN_DOCUMENTS])
+    more = len(sources) - SHOWN_DOCUMENTS
+    names = shown + (f" and {more} more" if more > 0 else "")
+    count = f"{len(sources)} document{'s' if len(sources) != 1 else ''}"
+    return f'{count}<span class="ca-status-names">: {names}</span>'
 
 
 def indexed_sources(settings: Settings) -> list[str]:
