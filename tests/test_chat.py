@@ -317,6 +317,7 @@ def test_k_outside_the_slider_is_clamped_with_a_note():
     assert clamp_k(4) == (4, "")
     assert clamp_k(0) == (1, "k 0 is outside 1-20; used 1")
     assert clamp_k(99) == (20, "k 99 is outside 1-20; used 20")
+    assert clamp_k(None, configured=6) == (6, "k None is not a number; used 6")
 
 
 def test_the_viewer_marks_the_cited_range_of_the_whole_document():

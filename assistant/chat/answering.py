@@ -82,12 +82,13 @@ def clear(session: str) -> bool:
     return True
 
 
-def clamp_k(k: Any) -> tuple[int, str]:
-    """k within the page's range, and a note saying so when it was not."""
+def clamp_k(k: Any, configured: int = K_DEFAULT) -> tuple[int, str]:
+    """k within the page's range, and a note saying so when it was not; the `configured` k
+    (`ASSISTANT_K`) where it is no number at all."""
     try:
         value = round(float(k))
     except (TypeError, ValueError):
-        return K_DEFAULT, f"k {k!r} is not a number; used {K_DEFAULT}"
+        return configured, f"k {k!r} is not a number; used {configured}"
     if value < K_MIN or value > K_MAX:
         used = min(max(value, K_MIN), K_MAX)
         return used, f"k {value} is outside {K_MIN}-{K_MAX}; used {used}"

@@ -118,7 +118,7 @@ class Handlers:
             return
         session = _session(request)
         turn = answering.current(session) or answering.Turn()
-        k_used, note = answering.clamp_k(k)
+        k_used, note = answering.clamp_k(k, self.settings.retrieval.k)
         k_shown = gr.update(value=k_used) if note else skip
         if note:
             gr.Warning(note)
@@ -171,7 +171,11 @@ class Handlers:
     # -- the conversation in the browser ---------------------------------------------------
     def remember(self, saved: Any, generator: str, k: Any) -> dict:
         saved = saved if isinstance(saved, dict) else {}
-        return {**saved, "generator": generator, "k": answering.clamp_k(k)[0]}
+        return {
+            **saved,
+            "generator": generator,
+            "k": answering.clamp_k(k, self.settings.retrieval.k)[0],
+        }
 
     def clear(self, saved: Any, request: gr.Request) -> tuple[Any, ...]:
         """New conversation, or the chat's Clear: an answer being written stops too."""

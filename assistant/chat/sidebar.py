@@ -151,7 +151,11 @@ class Sidebar:
             conv.title if conv else "",
             self._scope(conv.scope if conv else []),
             gr.update(value=gen) if gen in GENERATORS else gr.skip(),
-            gr.update(value=answering.clamp_k(k_saved)[0]) if k_saved is not None else gr.skip(),
+            (
+                gr.update(value=answering.clamp_k(k_saved, self.settings.retrieval.k)[0])
+                if k_saved is not None
+                else gr.skip()
+            ),
         )
 
     def _legacy(self, owner: str, saved: dict, request: Any) -> Conversation | None:
