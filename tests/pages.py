@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 60_000
+DESKTOP = {"width": 1280, "height": 900}  # open_page's viewport unless told
 # The marks of every browser test module (`pytestmark = BROWSER_MARKS`).
 BROWSER_MARKS = [
     pytest.mark.browser,
@@ -63,6 +64,27 @@ def page(browser, outside):
     page.on("request", record)
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """A page factory: open_page(scheme, viewport) -> a page on a context closed after."""
+    contexts = []
+
+    def make(scheme="light", viewport=None):
+        viewport = viewport or DESKTOP
+        phone = viewport["width"] < 700  # a phone's browser: touch, and its own user agent
+        context = browser.new_context(
+            viewport=viewport, color_scheme=scheme, is_mobile=phone, has_touch=phone
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def open_chat(page, url):

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
+from tests.pages import BROWSER_MARKS, DESKTOP, ask, open_chat, open_documents, upload
 from tests.servers import free_port, openai_down, seeded_copy
 from tests.servers import serve_chat as serve
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = BROWSER_MARKS
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 CITED_Q = "When was the first element of the ISS launched?"
 SERIOUS = ("serious", "critical")
 
@@ -29,27 +28,6 @@ def app(settings):
     demo, url = serve(openai_down(settings))  # `openai` is a server that is down
     yield url
     demo.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """A page factory: open_page(scheme, viewport) -> a page on a context closed after."""
-    contexts = []
-
-    def make(scheme="light", viewport=None):
-        viewport = viewport or DESKTOP
-        phone = viewport["width"] < 700  # a phone's browser: touch, and its own user agent
-        context = browser.new_context(
-            viewport=viewport, color_scheme=scheme, is_mobile=phone, has_touch=phone
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _open(page, url, scheme="light"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, TIMEOUT_MS, open_chat, open_documents
+from tests.pages import BROWSER_MARKS, open_chat, open_documents
 from tests.servers import seeded_copy
 from tests.servers import serve_chat as serve
 
@@ -38,28 +38,10 @@ def five(settings, tmp_path_factory):
     demo.close()
 
 
-@pytest.fixture
-def sized(browser):
-    """A page factory: sized(viewport) -> a page of that size (a phone's below 700 px)."""
-    contexts = []
-
-    def make(viewport):
-        phone = viewport["width"] < 700
-        context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def test_every_example_question_is_above_the_fold_at_1280x800(sized, five, settings):
+def test_every_example_question_is_above_the_fold_at_1280x800(open_page, five, settings):
     from assistant.chat.examples import examples_for
 
-    page = sized(LAPTOP)
+    page = open_page("light", LAPTOP)
     open_chat(page, five)
     buttons = page.locator("#ca-examples button")
     expected = examples_for(settings, [SEED])
@@ -72,8 +54,8 @@ def test_every_example_question_is_above_the_fold_at_1280x800(sized, five, setti
         assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"], box
 
 
-def test_on_a_phone_the_status_line_counts_the_documents(sized, five):
-    page = sized(PHONE)
+def test_on_a_phone_the_status_line_counts_the_documents(open_page, five):
+    page = open_page("light", PHONE)
     open_chat(page, five)
     status = page.locator("#ca-status")
     text = status.inner_text()
@@ -86,7 +68,7 @@ def test_on_a_phone_the_status_line_counts_the_documents(sized, five):
     )
     assert lines <= 2.5  # was four lines of names for five documents
 
-    wide = sized(LAPTOP)  # a wide screen still names them
+    wide = open_page("light", LAPTOP)  # a wide screen still names them
     open_chat(wide, five)
     assert all(name in wide.locator("#ca-status").inner_text() for name in [SEED, *OTHERS])
 
@@ -110,8 +92,8 @@ CLIPPED_HEADERS = """(table) => [...table.querySelectorAll('th .header')].map((t
 @pytest.mark.parametrize(
     "viewport", [PHONE, {"width": 1024, "height": 768}, LAPTOP], ids=lambda v: str(v["width"])
 )
-def test_the_documents_table_shows_its_headers_whole(sized, five, viewport):
-    page = sized(viewport)
+def test_the_documents_table_shows_its_headers_whole(open_page, five, viewport):
+    page = open_page("light", viewport)
     open_chat(page, five)
     open_documents(page)
     page.wait_for_function(

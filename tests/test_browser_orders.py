@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, TIMEOUT_MS, ask, open_chat, open_documents, upload
+from tests.pages import BROWSER_MARKS, DESKTOP, TIMEOUT_MS, ask, open_chat, open_documents, upload
 from tests.servers import serve_chat as serve
-from tests.test_browser_a11y import DESKTOP, axe
+from tests.test_browser_a11y import axe
 
 pytestmark = BROWSER_MARKS
 ORDER = (
