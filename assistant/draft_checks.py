@@ -238,12 +238,17 @@ def after_generation(
     return Decision(True, probability, "", stage)
 
 
+def unknown_checks(names: Collection[str]) -> list[str]:
+    """The names among `names` that name no check, sorted."""
+    return sorted(set(names) - set(CHECKS))
+
+
 def skipped_checks(names: str) -> frozenset[str]:
     """The checks after generation named in `skip_checks` (an unknown name is an error)."""
     skip = frozenset(n.strip() for n in names.split(",") if n.strip())
-    if unknown := skip - set(CHECKS):
+    if unknown := unknown_checks(skip):
         raise AssistantError(
-            f"ASSISTANT_SKIP_CHECKS names no check: {', '.join(sorted(unknown))} "
+            f"ASSISTANT_SKIP_CHECKS names no check: {', '.join(unknown)} "
             f"(the checks: {', '.join(CHECKS)})"
         )
     return skip

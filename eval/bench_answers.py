@@ -43,19 +43,13 @@ def answers(ctx: Context) -> None:
         ctx.results[f"answer_{name}"] = {
             "read": figures["read"],
             "load_seconds": load,
-            **model_loading(gen),
+            **gen.loading(),  # for local: reading the weights, the prompt prefix
             "total": figures["total"],
             "first_token": figures["first_token"],
         }
         if name == "local":
             ctx.results["answer_local"].update(new_process_loads(ctx))
             ctx.results["answer_local"]["without_probe"] = without_probe(ctx, gen, sample)
-
-
-def model_loading(gen: Generator) -> dict[str, Any]:
-    """For `local`: reading the weights, and evaluating the fixed prompt prefix once (or
-    restoring it); nothing to load for the others (`Generator.loading`)."""
-    return gen.loading()
 
 
 def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[str, Any]:

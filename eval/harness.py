@@ -175,9 +175,9 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
     except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
         raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
     if args.without:
-        from assistant.draft_checks import CHECKS
+        from assistant.draft_checks import CHECKS, unknown_checks
 
-        if unknown := sorted(set(args.without) - set(CHECKS)):
+        if unknown := unknown_checks(args.without):
             raise UsageError(f"--without {unknown[0]!r}: the checks are {', '.join(CHECKS)}")
         skip = {*filter(None, settings.answer.skip_checks.split(",")), *args.without}
         settings.answer.skip_checks = ",".join(sorted(skip))

@@ -90,11 +90,11 @@ def score_item(
         r.draft = d.draft or ("" if r.refused else r.answer)
         r.objected = list(d.objected)
         r.features = dict(trace.features)
-        if item.answerable and r.draft:
-            r.draft_right = nuggets.score(r.draft, {}, item.vital).right
     if wall is not None:
         r.timings["wall"] = wall
     _score_answer(r, item, answer)
+    if item.answerable and r.draft:  # an answer given is its own draft, already scored
+        r.draft_right = r.right if not r.refused else nuggets.score(r.draft, {}, item.vital).right
     r.correct = r.refused if not item.answerable else (not r.refused and r.contains)
     r.crag = m.crag_score(item.answerable, r.refused, r.correct)
     r.bucket = bucket(r, k_shown)

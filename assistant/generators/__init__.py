@@ -12,7 +12,8 @@ with a `GeneratorUnavailable` that says what to install.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from assistant.errors import BadInput
@@ -27,13 +28,16 @@ GROUP = "assistant.generators"
 BUILT_IN = ("local", "extractive", "openai")  # listed first, in this order
 
 
-def generator_names() -> tuple[str, ...]:
-    """The registered generators: the built-in ones, then the plugins' by name."""
-    found = {ep.name for ep in entry_points(group=GROUP)}
-    return tuple(n for n in BUILT_IN if n in found) + tuple(sorted(found - set(BUILT_IN)))
+@cache
+def _registered() -> dict[str, EntryPoint]:
+    """The registered generators by name (the installed packages' metadata, read once):
+    the built-in ones first, then the plugins' by name."""
+    found = {ep.name: ep for ep in entry_points(group=GROUP)}
+    order = [n for n in BUILT_IN if n in found] + sorted(set(found) - set(BUILT_IN))
+    return {n: found[n] for n in order}
 
 
-NAMES = generator_names()
+NAMES = tuple(_registered())
 # What an LLM generator must reply when its passages do not hold the answer: one word whose
 # first tokens no answer starts with, so its probability at the first token is the reader's
 # judgement (`assistant.answerability`).
@@ -98,8 +102,8 @@ def make_generator(
     name: str, settings: Settings, embedder: Embedder, scorer: EvidenceScorer | None = None
 ) -> Generator:
     """The generator called `name`; `scorer` lets `extractive` share the caller's caches."""
-    found = {ep.name: ep for ep in entry_points(group=GROUP)}
+    found = _registered()
     if name not in found:
-        raise BadInput(f"unknown generator {name!r}; choose one of: {', '.join(generator_names())}")
+        raise BadInput(f"unknown generator {name!r}; choose one of: {', '.join(NAMES)}")
     kind: type[Generator] = found[name].load()
     return kind.create(settings, embedder, scorer)
