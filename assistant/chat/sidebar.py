@@ -13,7 +13,6 @@ import functools
 import logging
 import re
 import secrets
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,12 +36,13 @@ EXPORT_DIR = Path(tempfile.gettempdir()) / "cited-assistant-exports"
 
 
 @functools.cache
-def _stores(data_dir: str) -> Conversations:
-    return Conversations(data_dir)
+def _stores(data_dir: str, database_url: str | None) -> Conversations:
+    return Conversations(data_dir, database_url)
 
 
 def store(settings: Settings) -> Conversations:
-    return _stores(str(Path(settings.index.data_dir).resolve()))
+    index = settings.index
+    return _stores(str(Path(index.data_dir).resolve()), index.database_url)
 
 
 def owner_of(request: Any, browser_id: Any) -> str:
@@ -90,14 +90,14 @@ def persist(
     saved = saved if isinstance(saved, dict) else {}
     if not owner or not record:
         return saved
-    conversations = store(settings)
     try:
+        conversations = store(settings)
         conv = conversations.get(owner, saved.get("conversation"))
         if conv is None:
             conv = conversations.create(owner, str(record.get("q", "")), scope_names(scope))
         conv.turns.append(record)
         conversations.set_turns(owner, conv.id, conv.turns)
-    except (AssistantError, OSError, sqlite3.Error) as exc:  # the cache keeps the turn
+    except (AssistantError, OSError) as exc:  # the cache keeps the turn
         log.warning("conversation not saved: %s", exc)
         light = [*saved.get("turns", []), _light(record)]
         return {**saved, "turns": light[-settings.chat.saved_turns :]}
@@ -134,7 +134,7 @@ class Sidebar:
             conv = self._legacy(owner, saved, request)
             conv = conv or store(self.settings).get(owner, saved.get("conversation"))
             listed = conversation_list(self.settings, owner, conv.id if conv else None)
-        except (AssistantError, sqlite3.Error) as exc:  # the browser's cache, read-only
+        except AssistantError as exc:  # the browser's cache, read-only
             log.warning("conversations cannot be read: %s", exc)
             gr.Warning(f"Saved conversations cannot be read: {exc}")
             chat, pairs = restore(saved, self.settings.chat.saved_turns)

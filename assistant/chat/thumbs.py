@@ -28,12 +28,13 @@ THANKS_DOWN = "Thanks. What was wrong? All fields are optional."
 
 
 @functools.cache
-def _stores(data_dir: str) -> FeedbackStore:
-    return FeedbackStore(data_dir)
+def _stores(data_dir: str, database_url: str | None) -> FeedbackStore:
+    return FeedbackStore(data_dir, database_url)
 
 
 def feedback_store(settings: Settings) -> FeedbackStore:
-    return _stores(str(Path(settings.index.data_dir).resolve()))
+    index = settings.index
+    return _stores(str(Path(index.data_dir).resolve()), index.database_url)
 
 
 def components() -> SimpleNamespace:
