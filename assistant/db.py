@@ -1,4 +1,4 @@
-"""The small SQLite layer under the conversation and feedback stores: one database file in
+"""The small SQLite layer under the conversation, feedback and document-owner stores: one database file in
 `$ASSISTANT_DATA_DIR`, its schema brought up to date by numbered migrations.
 
 `PRAGMA user_version` holds the number of migrations applied; `connect()` applies the rest,
@@ -52,6 +52,15 @@ MIGRATIONS: tuple[str, ...] = (
         answer TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX feedback_by_turn ON feedback (owner, conversation, turn);
+    """,
+    # 3: the owner of each document added from the chat (no row: shared, see assistant.owners)
+    """
+    CREATE TABLE documents (
+        source TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        shared INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL
+    );
     """,
 )
 
