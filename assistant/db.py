@@ -1,12 +1,13 @@
-"""The database under the conversation and feedback stores: the SQLite file `assistant.db`
-in `$ASSISTANT_DATA_DIR` by default, PostgreSQL when `ASSISTANT_DATABASE_URL` names one.
+"""The database under the conversation, feedback and document-owner stores: the SQLite file
+`assistant.db` in `$ASSISTANT_DATA_DIR` by default, PostgreSQL when `ASSISTANT_DATABASE_URL`
+names one.
 SQLAlchemy Core over either; the tables are `assistant/tables.py`, built and kept current by
 the Alembic migrations in `assistant/migrations/`, run when a process first connects.
 
 One engine per database per process. The migration runs in one transaction that holds a
 lock (SQLite's write lock by BEGIN IMMEDIATE, PostgreSQL's advisory lock), so two processes
 starting at once never both migrate. A file made by the old numbered SQLite migrations
-(`PRAGMA user_version` 2, no `alembic_version` table) is stamped at the revision it matches
+(`PRAGMA user_version` 2 or 3, no `alembic_version` table) is stamped at the revision it matches
 and upgraded in place. Add a migration as a new file in `assistant/migrations/versions/`
 (never edit one that has shipped) and change `assistant/tables.py` to match.
 """
@@ -29,13 +30,13 @@ from assistant.errors import AssistantError
 
 FILE_NAME = "assistant.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
-LEGACY = {2: "0001"}  # PRAGMA user_version of the old numbered migrations -> its revision
+LEGACY = {2: "0001", 3: "0002"}  # PRAGMA user_version of the old numbered migrations -> revision
 ALEMBIC_KEEPS_IT = 1000  # user_version once Alembic keeps the file: older programs refuse it
 LOCK_KEY = 0x63697465  # pg_advisory_xact_lock's key for the migration ("cite")
 
 
 class StoreError(AssistantError):
-    """The conversation/feedback database cannot be used (one line)."""
+    """The stores' database cannot be used (one line)."""
 
 
 def db_path(data_dir: Path | str) -> Path:

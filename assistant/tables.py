@@ -5,7 +5,7 @@ the migrated schema with these). JSON values (turns, scope, history, answer) are
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Double, Index, Integer, MetaData, Table, Text, text
+from sqlalchemy import Boolean, Column, Double, Index, Integer, MetaData, Table, Text, false, text
 
 metadata = MetaData()
 
@@ -43,3 +43,13 @@ feedback = Table(
     sqlite_autoincrement=True,  # ids never reused, as the numbered migrations made it
 )
 Index("feedback_by_turn", feedback.c.owner, feedback.c.conversation, feedback.c.turn)
+
+# the owner of each document added from the chat (no row: shared, see assistant.owners)
+documents = Table(
+    "documents",
+    metadata,
+    Column("source", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("shared", Boolean, nullable=False, server_default=false()),
+    Column("created", Double, nullable=False),
+)

@@ -16,6 +16,7 @@ import pytest
 from assistant.conversations import Conversations
 from assistant.db import ALEMBIC_KEEPS_IT, FILE_NAME, LOCK_KEY, StoreError, engine
 from assistant.feedback import FeedbackStore
+from assistant.owners import DocumentOwners, Owner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,14 @@ OLD_MIGRATIONS = (
         answer TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX feedback_by_turn ON feedback (owner, conversation, turn);
+    """,
+    """
+    CREATE TABLE documents (
+        source TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        shared INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL
+    );
     """,
 )
 
@@ -106,8 +115,9 @@ def command(data_dir: Path, database_url: str | None, *argv: str) -> subprocess.
     )  # fmt: skip
 
 
-def test_an_old_sqlite_file_is_upgraded_in_place_with_its_rows(tmp_path):
-    old = old_database(tmp_path, 2)
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_old_sqlite_file_is_upgraded_in_place_with_its_rows(tmp_path, version):
+    old = old_database(tmp_path, version)
     old.execute(
         "INSERT INTO conversations (id, owner, title, created, updated, turns)"
         " VALUES ('c1', 'user:ann', 'kept', 1, 1, '[{\"q\": \"Who?\"}]')"
@@ -116,6 +126,8 @@ def test_an_old_sqlite_file_is_upgraded_in_place_with_its_rows(tmp_path):
         "INSERT INTO feedback (owner, conversation, turn, created, rating, question)"
         " VALUES ('user:ann', 'c1', 0, 2, -1, 'Who?')"
     )
+    if version == 3:
+        old.execute("INSERT INTO documents VALUES ('uploads/a.md', 'user:ann', 1, 3)")
     old.commit()
     old.close()
 
@@ -128,9 +140,14 @@ def test_an_old_sqlite_file_is_upgraded_in_place_with_its_rows(tmp_path):
     assert store.add(rated) == 2  # the old ids go on
     conversations.create("user:ann", "new")
     assert [s.title for s in conversations.list("user:ann")] == ["new", "kept"]
+    owners = DocumentOwners(tmp_path)
+    kept_owners = {"uploads/a.md": Owner("uploads/a.md", "user:ann", True)} if version == 3 else {}
+    assert owners.all() == kept_owners
+    owners.claim("uploads/b.md", "user:bob")
+    assert not owners.all()["uploads/b.md"].shared
 
     with sqlite3.connect(tmp_path / FILE_NAME) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
         # an older program now says the file is newer than it, instead of building it again
         assert conn.execute("PRAGMA user_version").fetchone() == (ALEMBIC_KEEPS_IT,)
     assert migrations_of(*go(starting(str(tmp_path)))) == [""]  # once upgraded, nothing more
@@ -155,8 +172,8 @@ def test_a_database_newer_than_the_program_is_refused(tmp_path, database_url):
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "revision 9999, newer than this program" in done.stderr
 
-    old_database(tmp_path / "old", len(OLD_MIGRATIONS) + 5).close()
-    with pytest.raises(StoreError, match="version 7, newer than this program"):
+    old_database(tmp_path / "old", len(OLD_MIGRATIONS) + 1).close()
+    with pytest.raises(StoreError, match="version 4, newer than this program"):
         Conversations(tmp_path / "old")
 
 
@@ -177,6 +194,7 @@ def test_two_processes_starting_at_once_migrate_once(postgres):
         other.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     ran = sorted(migrations_of(*both))
     assert ran[0] == "" and "Running upgrade  -> 0001" in ran[1], ran
+    assert "Running upgrade 0001 -> 0002" in ran[1]
     assert migrations_of(*go(starting(".", url))) == [""]
     with engine(".", url).connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
