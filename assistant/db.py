@@ -1,5 +1,5 @@
-"""The small SQLite layer under the conversation, feedback and document-owner stores: one database file in
-`$ASSISTANT_DATA_DIR`, its schema brought up to date by numbered migrations.
+"""The small SQLite layer under the conversation, feedback and document-owner stores: one
+database file in `$ASSISTANT_DATA_DIR`, its schema brought up to date by numbered migrations.
 
 `PRAGMA user_version` holds the number of migrations applied; `connect()` applies the rest,
 in order, each in its own transaction, so an old database is upgraded in place and a new one

@@ -149,7 +149,7 @@ class Sidebar:
             _cache(saved, conv, self.settings.chat.saved_turns),
             listed,
             conv.title if conv else "",
-            self._scope(conv.scope if conv else []),
+            self._scope(conv.scope if conv else [], owner),
             gr.update(value=gen) if gen in GENERATORS else gr.skip(),
             (
                 gr.update(value=answering.clamp_k(k_saved, self.settings.retrieval.k)[0])
@@ -167,8 +167,8 @@ class Sidebar:
         title = str(turns[0].get("q", "")) if isinstance(turns[0], dict) else ""
         return store(self.settings).create(owner, title, turns=turns)
 
-    def _scope(self, names: list[str]) -> Any:
-        choices = indexed_sources(self.settings)
+    def _scope(self, names: list[str], owner: str) -> Any:
+        choices = indexed_sources(self.settings, owner)
         return gr.update(choices=choices, value=[n for n in names if n in choices])
 
     def open(self, picked: Any, owner: str, saved: Any, request: gr.Request) -> tuple[Any, ...]:
@@ -185,7 +185,7 @@ class Sidebar:
             return (gr.skip(),) * 5 + (conversation_list(self.settings, owner, None),)
         chat, pairs = self._shown(conv)
         cache = _cache(saved, conv, self.settings.chat.saved_turns)
-        return chat, pairs, cache, conv.title, self._scope(conv.scope), gr.skip()
+        return chat, pairs, cache, conv.title, self._scope(conv.scope, owner), gr.skip()
 
     def after_new(self, owner: str) -> tuple[Any, ...]:
         """After New conversation (or the chat's Clear): nothing open, all documents."""
