@@ -34,7 +34,7 @@ def pages(browser, open_settings, tmp_path):
     url = f"http://127.0.0.1:{port}/"
     contexts = [browser.new_context(), browser.new_context()]
     signed_in = []
-    for context, (user, password) in zip(contexts, [("ann", "pw-a"), ("bob", "pw-b")]):
+    for context, (user, password) in zip(contexts, [("ann", "pw-a"), ("bob", "pw-b")], strict=True):
         page = context.new_page()
         page.set_default_timeout(60_000)
         page.goto(url)
