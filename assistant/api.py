@@ -18,6 +18,7 @@ def answer(
     k: int | None = None,
     settings: Settings | None = None,
     sources: Sequence[str] | None = None,
+    reader: str | None = None,
 ) -> Answer:
     """Answer `question` from the indexed documents, with verified `[n]` citations.
 
@@ -25,11 +26,13 @@ def answer(
     (`local`, `extractive`, `openai`) or a generator object; `k` the number of chunks
     retrieved. `sources` limits the search to those indexed documents, filtered in the store
     before ranking (names as the index lists them, e.g. `beta.txt`; None or empty: all).
+    `reader` (`user:NAME`) answers as that chat user: only shared documents and the user's
+    own uploads are searched (`assistant.access`); None, the default, searches all.
     Raises `assistant.errors.AssistantError` (one-line message) on bad input (an unknown
     source name too) or when the index or a backend is unavailable."""
     result = None
     stream = get_pipeline(settings).stream(
-        question, history, generator=generator, k=k, sources=sources
+        question, history, generator=generator, k=k, sources=sources, reader=reader
     )
     for event in stream:
         if isinstance(event, Answer):

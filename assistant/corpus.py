@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from assistant.access import Access, owners
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from index import IngestReport, LoadProblem, Store, StoreError, ingest, shared_embedder
@@ -78,14 +79,15 @@ def remove(settings: Settings, source: str) -> DocRecord:
             store.remove_document(source)
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
+        owners(settings).forget(source)  # a later document of this name starts shared
     return record
 
 
-def document_text(settings: Settings, source: str) -> str | None:
-    """The full (extracted) text of an indexed document, or None."""
+def document_text(settings: Settings, source: str, reader: str | None = None) -> str | None:
+    """The full (extracted) text of an indexed document `reader` may read, or None."""
     store = open_store(settings, create=False)
     try:
-        if source not in store.manifest():
+        if source not in store.manifest() or source in Access(settings).hidden(reader):
             return None
         return store.document_text(source)
     except StoreError as exc:

@@ -14,12 +14,13 @@ and upgraded in place. Add a migration as a new file in `assistant/migrations/ve
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +28,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 FILE_NAME = "assistant.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -100,7 +104,8 @@ def _sqlite(data_dir: Path | str) -> Engine:
     except OSError as exc:
         raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from None
     engine = create_engine(
-        f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False}
+        URL.create("sqlite", database=str(path)),
+        connect_args={"timeout": 30, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -238,3 +243,18 @@ class Database:
             result = conn.execute(statement)
             rows = [tuple(row) for row in result] if result.returns_rows else []
             return Done(rows, result.rowcount)
+
+
+Store = TypeVar("Store")
+
+
+def shared_store(kind: Callable[[str, str | None], Store], settings: Settings) -> Store:
+    """The one `kind` store (Conversations, FeedbackStore, DocumentOwners) of the settings'
+    database that a process's threads share."""
+    index = settings.index
+    return _shared(kind, str(Path(index.data_dir).resolve()), index.database_url)
+
+
+@functools.cache
+def _shared(kind: Callable[[str, str | None], Any], data_dir: str, url: str | None) -> Any:
+    return kind(data_dir, url)

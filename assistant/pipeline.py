@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from assistant.access import Access
 from assistant.answerability import Decision, Policy, no_question, orders_asked
 from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
@@ -101,10 +102,14 @@ class Pipeline:
         return cancelled
 
     # -- retrieval ------------------------------------------------------------------------
-    def scope(self, sources: Sequence[str] | str | None) -> list[str] | None:
-        """The checked document names a question searches (None: all); see Retriever.scope."""
+    def scope(
+        self, sources: Sequence[str] | str | None, reader: str | None = None
+    ) -> list[str] | None:
+        """The checked document names a question searches (None: all), of those `reader`
+        may read (`assistant.access`; None reads all); see Retriever.scope."""
         try:
-            return self.retriever.scope(sources)
+            hidden = Access(self.settings).hidden(reader) if reader is not None else set()
+            return self.retriever.scope(sources, hidden)
         except StoreError as exc:
             raise AssistantError(str(exc)) from None
 
@@ -171,7 +176,7 @@ class Pipeline:
         timings["evidence"] = time.perf_counter() - t
         # Where a refusal points to: only where something retrieved is close at all.
         closest = closest_passages(passages, ranked, hits) if decision.answerable else []
-        if decision.answerable and not sources:
+        if decision.answerable and sources is None:
             passages = self._whole_corpus(gen) or passages
         return Prepared(standalone, passages, values, decision, timings, retrieved, closest)
 
@@ -208,9 +213,11 @@ class Pipeline:
         generator: str | Generator | None = None,
         k: int | None = None,
         sources: Sequence[str] | str | None = None,
+        reader: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield answer text as it is generated, then the verified `Answer`; `sources`
-        limits the search to those indexed documents (an unknown name is a BadInput).
+        limits the search to those indexed documents (an unknown name is a BadInput), and
+        `reader` to those that reader may read (`assistant.access`; None: all).
 
         An empty piece marks the moment the generator starts (it then reads the passages
         before its first word), for progress displays; it adds no text.
@@ -219,7 +226,7 @@ class Pipeline:
         question = check_question(question, self.settings.answer.max_question_chars)
         pairs = check_history(history)
         k = check_k(self.settings.retrieval.k if k is None else k)
-        scope = self.scope(sources)
+        scope = self.scope(sources, reader)
         gen = (
             self.generator(generator)
             if generator is None or isinstance(generator, str)

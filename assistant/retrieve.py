@@ -7,7 +7,7 @@ store's generation changes (another ingestion committed something).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 import bm25s
@@ -89,18 +89,19 @@ class Retriever:
         """Every visible chunk of this index generation (read once per generation)."""
         return self._bm25_index(generation).chunks
 
-    def scope(self, sources: Sequence[str] | str | None) -> list[str] | None:
+    def scope(
+        self, sources: Sequence[str] | str | None, hidden: Set[str] = frozenset()
+    ) -> list[str] | None:
         """The indexed document names a question is limited to (None: all documents);
-        raises BadInput (one line) for a name the index does not hold."""
-        if sources is None:
-            return None
-        names = [sources] if isinstance(sources, str) else list(sources)
+        raises BadInput (one line) for a name the index does not hold. The `hidden`
+        documents (others' private ones) are left out, and named, are as unknown."""
+        names = [] if sources is None else [sources] if isinstance(sources, str) else list(sources)
         if any(not isinstance(name, str) for name in names):
             raise BadInput("sources must be a list of document names (strings)")
         names = list(dict.fromkeys(name.strip() for name in names if name.strip()))
-        if not names:
-            return None
-        held = self._bm25_index(self.store.generation()).by_source
+        held = [s for s in self._bm25_index(self.store.generation()).by_source if s not in hidden]
+        if not names:  # all documents: those not hidden ([] when every one is)
+            return held if hidden else None
         unknown = [name for name in names if name not in held]
         if unknown:
             listed = ", ".join(sorted(held)[:5]) + (", ..." if len(held) > 5 else "")
@@ -119,13 +120,13 @@ class Retriever:
     ) -> list[Hit]:
         """The `k` best chunks for `question`, best first; with `sources` (names checked by
         `scope`), the best of those documents' chunks: both retrievers filter before they
-        rank, so k chunks still come back when the documents hold that many."""
+        rank, so k chunks still come back when the documents hold that many ([]: none)."""
         if query_vector is None:
             query_vector = self.embedder.encode([question])[0]
         n = max(self.candidates, k)
         generation = self.store.generation()  # one read of the index state per question
         index = self._bm25_index(generation)
-        if sources:  # a document removed since the scope was checked holds nothing
+        if sources is not None:  # a document removed since the scope was checked holds nothing
             sources = [s for s in sources if s in index.by_source]
             if not sources:
                 return []

@@ -188,6 +188,11 @@ class ChatSettings(_Group):
         "loopback; `assistant chat --auth FILE` reads user:password lines).",
     )
     chat_concurrency: int = Field(4, ge=1, description="Answers the chat writes at once.")
+    admins: str = Field(
+        "",
+        description="Signed-in users who may remove or share anyone's document "
+        "(comma-separated names).",
+    )
     saved_turns: int = Field(
         50, ge=1, description="Exchanges of a conversation kept in the browser's storage."
     )

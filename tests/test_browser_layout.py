@@ -102,6 +102,6 @@ def test_the_documents_table_shows_its_headers_whole(open_page, five, viewport):
     )
     page.wait_for_timeout(500)  # the table has sized its columns
     table = page.locator("#ca-documents")
-    assert table.evaluate(CLIPPED_HEADERS) == [["document", []], ["chunks", []]]
+    assert table.evaluate(CLIPPED_HEADERS) == [["document", []], ["chunks", []], ["read by", []]]
     long_name = table.locator("[data-testid^=cell-] span.text").filter(has_text=OTHERS[-1])
     assert long_name.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # wraps, whole

@@ -86,7 +86,7 @@ def test_remove_with_nothing_chosen_or_an_unknown_name_is_one_line_and_the_table
 
     page.locator("#ca-remove").click()
     page.wait_for_function("() => document.querySelector('#ca-upload-summary textarea').value")
-    assert summary.input_value() == "Pick a document to remove first."
+    assert summary.input_value() == "Pick a document first."
     assert SEED in table.inner_text()
 
     choice = page.locator("#ca-remove-choice input")

@@ -102,12 +102,12 @@ def test_add_documents_endpoint_takes_files_and_returns_the_summary_and_list(
     try:
         c = client(url)
         api = c.view_api(print_info=False, return_format="dict")["named_endpoints"]
-        for endpoint in ("/chat", "/add_documents", "/remove_document"):  # named fields
+        for endpoint in ("/chat", "/add_documents", "/remove_document", "/share_document"):
             names = [p["parameter_name"] for p in api[endpoint]["parameters"]]
             assert names and not any(n.startswith("parameter_") for n in names), names
         summary, listed = c.predict([handle_file(str(doc))], api_name="/add_documents")
         assert summary.startswith("documents: 1 added")
-        assert ["uploads/zorblax.md", 1] in listed["data"]
+        assert ["uploads/zorblax.md", 1, "everyone"] in listed["data"]  # no sign-in: shared
         answer = c.predict(ZORBLAX_Q, "extractive", 4, api_name="/chat")
         assert answer["citations"][0]["source"] == "uploads/zorblax.md"
 
@@ -176,11 +176,11 @@ def test_the_viewer_shows_an_html_upload_as_its_extracted_text(own_settings, tmp
     assert cited.source == "uploads/zorblax.html"
 
     pick = {"source": cited.source, "start": cited.start, "end": cited.end, "quote": cited.quote}
-    shown = Handlers(own_settings).show_source(json.dumps(pick))
+    shown = Handlers(own_settings).show_source(json.dumps(pick), "", None)
     assert '<mark class="ca-cited">' in shown and "Zorblax reactor opened in Oslo" in shown
     assert "Reactors" in shown and "&lt;p&gt;" not in shown and "var x" not in shown
     assert "no longer in the index" in Handlers(own_settings).show_source(
-        json.dumps({**pick, "source": "uploads/gone.md"})
+        json.dumps({**pick, "source": "uploads/gone.md"}), "", None
     )
 
 

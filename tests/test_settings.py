@@ -77,6 +77,7 @@ def test_a_chunk_overlap_not_below_the_chunk_size_is_one_line_of_bad_input(capsy
 # Every variable the settings read, by the name users set: grouping the settings in code moved
 # none of them.
 VARIABLES = [
+    "ADMINS",
     "DATA_DIR",
     "CORPUS_DIR",
     "CHROMA_URL",

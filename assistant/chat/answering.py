@@ -121,10 +121,12 @@ class _Worker(threading.Thread):
         generator: str | None,
         k: int,
         sources: list[str] | None = None,
+        reader: str | None = None,
     ) -> None:
         super().__init__(name="chat-answer", daemon=True)
         self.ask = (settings, question, pairs, generator, k)
         self.sources = sources or None  # the documents searched (None: all)
+        self.reader = reader  # whose documents may be read (assistant.access)
         self.events: queue.Queue[object] = queue.Queue()
         self.cancel = threading.Event()
 
@@ -135,7 +137,12 @@ class _Worker(threading.Thread):
         stream = None
         try:
             stream = get_pipeline(settings).stream(
-                question, pairs, generator=generator or None, k=k, sources=self.sources
+                question,
+                pairs,
+                generator=generator or None,
+                k=k,
+                sources=self.sources,
+                reader=self.reader,
             )
             for event in stream:
                 if self.cancel.is_set():
@@ -173,11 +180,13 @@ def run(
     k: int,
     turn: Turn,
     sources: list[str] | None = None,
+    reader: str | None = None,
 ) -> Iterator[Event]:
-    """Answer in a worker thread (searching only `sources`, when given); yield what to show,
+    """Answer in a worker thread (searching only `sources`, when given, of what `reader` may
+    read); yield what to show,
     at least every TICK seconds, until the answer (or an error) has been shown or the turn is
     stopped."""
-    worker = _Worker(settings, question, pairs, generator, k, sources)
+    worker = _Worker(settings, question, pairs, generator, k, sources, reader)
     started = time.perf_counter()
     worker.start()
     raw, stage = "", STAGE_SEARCH

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import corpus
+from assistant.access import Access
 from assistant.errors import BadInput
+from assistant.owners import Owner
 from assistant.settings import Settings
 from index.load import SUPPORTED_SUFFIXES, LoadProblem, UnreadableFile, read_text
 
@@ -96,8 +98,12 @@ def add_documents(
     settings: Settings,
     files: Sequence[tuple[str, Path]],
     on_step: Callable[[int, int, str], None] | None = None,
+    owner: str | None = None,
 ) -> UploadResult:
     """Check, copy and index uploaded files, given as (name, path of the uploaded copy).
+    With an `owner` (`assistant.access`) each file becomes that owner's private document
+    (claimed before it is indexed, so nobody else ever reads it); a name another owner's
+    document holds is skipped. Without one the files are shared, as `assistant ingest`'s.
 
     Raises BadInput (nothing written) when the upload as a whole is over its limits.
     """
@@ -111,14 +117,17 @@ def add_documents(
         raise BadInput(f"the upload is {_mb(total)}; the limit is {limits.max_upload_mb:g} MB")
 
     with _one_upload:
-        return _add(settings, files, on_step)
+        return _add(settings, files, on_step, owner)
 
 
 def _add(
     settings: Settings,
     files: Sequence[tuple[str, Path]],
     on_step: Callable[[int, int, str], None] | None,
+    owner: str | None,
 ) -> UploadResult:
+    access = Access(settings)
+    indexed = corpus.documents(settings)
     folder, per_file_mb = uploads_dir(settings), settings.uploads.max_upload_file_mb
     problems: list[LoadProblem] = []
     accepted: list[tuple[Path, Path]] = []  # (staged copy, final place)
@@ -134,21 +143,18 @@ def _add(
                 name = safe_name(raw_name)
                 if name.lower() in taken:
                     raise BadInput("the same name twice in one upload")
-                size = os.path.getsize(path)
-                if size > per_file_mb * _MB:
-                    raise BadInput(f"{_mb(size)} is over the {per_file_mb:g} MB limit per file")
-                staged = staging / name
-                shutil.copyfile(path, staged)
-                problem = content_problem(staged, staged.suffix.lower())
-                if problem:
-                    raise BadInput(problem)
-                read_text(staged)  # the CLI's reader: empty, binary, damaged PDF, ...
+                if f"{UPLOADS}/{name}" in indexed and not access.may_manage(
+                    owner, f"{UPLOADS}/{name}"
+                ):
+                    raise BadInput("another person's document has this name; rename the file")
+                staged = _staged(path, staging / name, per_file_mb)
             except (BadInput, UnreadableFile) as exc:
                 problems.append(LoadProblem(f"{UPLOADS}/{shown}", str(exc)))
                 continue
             taken.add(name.lower())
             accepted.append((staged, folder / name))
         for staged, final in accepted:
+            _own(access, f"{UPLOADS}/{final.name}", owner)
             os.replace(staged, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -172,8 +178,31 @@ def _add(
     )
 
 
-def remove_document(settings: Settings, source: str) -> str:
-    """Take a document out of the index; an uploaded one's file goes too. One line back."""
+def _staged(path: Path, staged: Path, per_file_mb: float) -> Path:
+    """The uploaded file copied to `staged`, once its size, type and text are checked."""
+    size = os.path.getsize(path)
+    if size > per_file_mb * _MB:
+        raise BadInput(f"{_mb(size)} is over the {per_file_mb:g} MB limit per file")
+    shutil.copyfile(path, staged)
+    problem = content_problem(staged, staged.suffix.lower())
+    if problem:
+        raise BadInput(problem)
+    read_text(staged)  # the CLI's reader: empty, binary, damaged PDF, ...
+    return staged
+
+
+def _own(access: Access, source: str, owner: str | None) -> None:
+    """Before it is indexed: the document is `owner`'s (private), or shared (None)."""
+    if owner is None:  # as `assistant ingest` indexes it
+        access.owners.forget(source)
+    else:
+        access.owners.claim(source, owner)
+
+
+def remove_document(settings: Settings, source: str, reader: str | None = None) -> str:
+    """Take a document out of the index; an uploaded one's file goes too. One line back.
+    Raises BadInput unless `reader` may remove it (`assistant.access`)."""
+    Access(settings).check_manage(reader, source, "remove")
     record = corpus.remove(settings, source)
     folder = uploads_dir(settings).resolve()
     if record.path:
@@ -183,6 +212,34 @@ def remove_document(settings: Settings, source: str) -> str:
     return f"removed {source} ({record.chunks} chunks)"
 
 
-def document_rows(settings: Settings) -> list[list]:
-    """[source, chunks] for each indexed document, by name."""
-    return [[s, r.chunks] for s, r in sorted(corpus.documents(settings).items())]
+def share_document(settings: Settings, source: str, reader: str | None, shared: bool) -> str:
+    """Share `reader`'s document with everyone, or make it private again. One line back;
+    raises BadInput unless `reader` may share it (`assistant.access`)."""
+    access = Access(settings)
+    if source not in corpus.documents(settings):
+        raise BadInput(f"no indexed document is called {source!r}")
+    access.check_manage(reader, source, "share")
+    if not access.owners.set_shared(source, shared):
+        raise BadInput(f"{source} was indexed for everyone (assistant ingest): it is shared")
+    return f"shared {source} with everyone" if shared else f"{source} is private again"
+
+
+def access_label(row: Owner | None, reader: str | None) -> str:
+    """Who reads a document, as the documents table says it."""
+    if row is None:
+        return "everyone"
+    if row.owner != reader:
+        return "everyone" if row.shared else "private"  # an administrator's view
+    return "everyone (yours)" if row.shared else "only you"
+
+
+def document_rows(settings: Settings, reader: str | None = None) -> list[list]:
+    """[source, chunks, who reads it] for each document `reader` may read, by name."""
+    access = Access(settings)
+    docs = corpus.documents(settings)
+    rows, hidden = (access.owners.all(), access.hidden(reader)) if docs else ({}, set())
+    return [
+        [s, r.chunks, access_label(rows.get(s), reader)]
+        for s, r in sorted(docs.items())
+        if s not in hidden
+    ]

@@ -93,9 +93,11 @@ def chat(
     k: int | None,
     used: dict[str, Any],
     sources: list[str] | None = None,
+    reader: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Answer `message`; yields the text so far, then the whole Answer as a dict (and the
-    conversation and the generator and k it used, kept in the session)."""
+    """Answer `message` from what `reader` may read (`assistant.access`); yields the text so
+    far, then the whole Answer as a dict (and the conversation and the generator and k it
+    used, kept in the session)."""
     from assistant.pipeline import get_pipeline
 
     used = used if isinstance(used, dict) else {}
@@ -105,7 +107,7 @@ def chat(
     text = ""
     try:
         stream = get_pipeline(settings).stream(
-            message, pairs, generator=generator, k=k_value, sources=sources or None
+            message, pairs, generator=generator, k=k_value, sources=sources or None, reader=reader
         )
         for event in stream:
             if isinstance(event, Answer):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant import corpus
+from assistant.access import reader_of
 from assistant.chat import answering
 from assistant.chat.render import (
     VIEWER_HINT,
@@ -125,9 +126,10 @@ class Handlers:
         chat = [*_asked(chat, question), msg("assistant", render_pending(elapsed=0.0))]
         yield chat, skip, skip, skip, k_shown
         record: dict[str, Any] = {"q": question}
+        reader = reader_of(getattr(request, "username", None), str(owner or ""))
         try:
             ask = (self.settings, question, pairs, generator, k_used, turn)
-            for event in answering.run(*ask, sources=scope_names(scope)):
+            for event in answering.run(*ask, sources=scope_names(scope), reader=reader):
                 if event.kind in ("progress", "text"):
                     chat[-1] = msg(
                         "assistant", render_pending(event.raw, event.stage, event.elapsed)
@@ -156,7 +158,7 @@ class Handlers:
             answering.end(session)
         saved = persist(self.settings, str(owner or ""), saved, record, scope)
         saved = {**saved, "generator": generator, "k": k_used}
-        yield chat, pairs, render_status(self.settings, generator), saved, skip
+        yield chat, pairs, render_status(self.settings, generator, reader), saved, skip
 
     def unlock(self, request: gr.Request) -> tuple[Any, ...]:
         """Give the controls back, unless another answer of this session is still running."""
@@ -190,7 +192,7 @@ class Handlers:
         )
 
     # -- the source viewer -----------------------------------------------------------------
-    def show_source(self, picked: Any) -> str:
+    def show_source(self, picked: Any, owner: Any, request: gr.Request) -> str:
         if isinstance(picked, list):
             picked = picked[0] if picked else ""
         try:
@@ -201,7 +203,8 @@ class Handlers:
         except (ValueError, TypeError, KeyError):
             return render_viewer_message("Pick a source under an answer to read it here.")
         try:
-            text = corpus.document_text(self.settings, source)
+            reader = reader_of(getattr(request, "username", None), str(owner or ""))
+            text = corpus.document_text(self.settings, source, reader)
         except AssistantError as exc:
             return render_viewer_message(str(exc))
         if text is None:

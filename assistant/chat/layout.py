@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+from assistant.access import reader_of
 from assistant.chat import answering, endpoint, sidebar, thumbs
 from assistant.chat.examples import examples_for
 from assistant.chat.handlers import STORAGE_KEY, Handlers
@@ -180,27 +181,31 @@ def _documents_panel(c: SimpleNamespace, settings: Settings) -> None:
     # out of the panel (cut to "chun" on a phone); a long name wraps instead.
     c.doc_table = gr.Dataframe(
         value=[],
-        headers=["document", "chunks"],
+        headers=["document", "chunks", "read by"],
         label="Indexed documents",
         elem_id="ca-documents",
         interactive=False,
         wrap=True,
-        column_widths=["65%", "35%"],
+        column_widths=["50%", "20%", "30%"],
+    )
+    # The documents this reader may remove or share: their own (all, without sign-in).
+    c.to_remove = gr.Dropdown(
+        [],
+        value=None,
+        label="Document to remove or share",
+        elem_id="ca-remove-choice",
+        allow_custom_value=True,  # the list changes; removal checks the name
     )
     with gr.Row(equal_height=True):
-        c.to_remove = gr.Dropdown(
-            [],
-            value=None,
-            label="Document to remove",
-            elem_id="ca-remove-choice",
-            allow_custom_value=True,  # the list changes; removal checks the name
-            scale=3,
-        )
         # Asks first ("Confirm remove?", confirm.js): there is no undo.
-        c.remove_btn = gr.Button("Remove", elem_id="ca-remove", variant="secondary", scale=1)
-    # The `remove_document` endpoint: any indexed name, as text (not the list's choices).
+        c.remove_btn = gr.Button("Remove", elem_id="ca-remove", variant="secondary")
+        c.share_btn = gr.Button("Share", elem_id="ca-share", variant="secondary")
+        c.private_btn = gr.Button("Make private", elem_id="ca-private", variant="secondary")
+    # The `remove_document` and `share_document` endpoints: any indexed name, as text.
     c.remove_name = gr.Textbox(visible=False, label="source")
     c.remove_api = gr.Button(visible=False)
+    c.share_flag = gr.Checkbox(visible=False, label="shared")
+    c.share_api = gr.Button(visible=False)
     c.doc_timer = gr.Timer(REFRESH_SECONDS)
 
 
@@ -245,9 +250,14 @@ def _wire_conversation(
         **PRIVATE,
     )
     sidebar.wire(c, c.conversations, demo, reset)  # New conversation, Clear, the list
+
+    def status(generator: str | None, owner: str, request: gr.Request) -> str:
+        reader = reader_of(getattr(request, "username", None), str(owner or ""))
+        return render_status(settings, generator, reader)
+
     status_update = dict(
-        fn=lambda g: render_status(settings, g),
-        inputs=[c.generator],
+        fn=status,
+        inputs=[c.generator, c.owner],
         outputs=[c.status],
         queue=False,
         **PRIVATE,
@@ -264,9 +274,9 @@ def _wire_conversation(
         )
     c.open_source.click(
         h.show_source,
-        inputs=[c.picked],
+        inputs=[c.picked, c.owner],
         outputs=[c.viewer],
-        js="(x) => window.caPicked()",
+        js="(x, owner) => [window.caPicked(), owner]",
         queue=False,
         **PRIVATE,
     )
@@ -276,7 +286,7 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
     """The list on load, on a timer and after each change; upload; remove."""
     refresh: dict[str, Any] = dict(
         fn=panel.refresh,
-        inputs=[c.doc_rows, c.to_remove, c.generator],
+        inputs=[c.doc_rows, c.to_remove, c.generator, c.owner],
         outputs=[c.doc_rows, c.doc_table, c.to_remove, c.status],
         queue=False,
         show_progress="hidden",
@@ -290,7 +300,7 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
     )
     c.upload.upload(
         panel.add_documents,
-        inputs=[c.upload],
+        inputs=[c.upload, c.owner],
         api_name="add_documents",
         show_progress="full",
         show_progress_on=[c.upload_summary],  # the list stays in view
@@ -298,17 +308,24 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
     ).then(**refresh).then(  # the drop zone again (the Result box says what was added)
         lambda: None, outputs=[c.upload], queue=False, show_progress="hidden", **PRIVATE
     )
-    c.remove_btn.click(
-        panel.remove_from_page,
-        inputs=[c.to_remove],
-        show_progress="hidden",
-        **docs_event,
-        **PRIVATE,
-    ).then(**refresh)
+    for button, act in (
+        (c.remove_btn, panel.remove_from_page),
+        (c.share_btn, panel.share_from_page),
+        (c.private_btn, panel.private_from_page),
+    ):
+        button.click(
+            act, inputs=[c.to_remove, c.owner], show_progress="hidden", **docs_event, **PRIVATE
+        ).then(**refresh)
     c.remove_api.click(
         panel.remove_document,
         inputs=[c.remove_name],
         api_name="remove_document",
+        **docs_event,
+    )
+    c.share_api.click(
+        panel.share_document,
+        inputs=[c.remove_name, c.share_flag],
+        api_name="share_document",
         **docs_event,
     )
 
@@ -321,8 +338,10 @@ def _wire_api(c: SimpleNamespace, settings: Settings) -> None:
         k: int | None = None,
         used: Any = None,
         sources: list[str] | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> Iterator[tuple[Any, ...]]:
-        yield from endpoint.chat(settings, message, history, generator, k, used, sources)
+        reader = reader_of(getattr(request, "username", None))  # signed in: theirs + shared
+        yield from endpoint.chat(settings, message, history, generator, k, used, sources, reader)
 
     c.api.button.click(
         chat,

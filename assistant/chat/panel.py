@@ -13,9 +13,11 @@ takes any indexed name and fails with one line for an unknown one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant.access import Access, reader_of
 from assistant.chat import documents
 from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
@@ -27,7 +29,7 @@ import gradio as gr  # noqa: E402
 
 log = logging.getLogger("assistant.chat")
 REFRESH_SECONDS = 4.0  # how often an open page looks for changes made elsewhere
-PICK_ONE = "Pick a document to remove first."
+PICK_ONE = "Pick a document first."
 Rows = list[list[Any]]
 
 
@@ -38,26 +40,34 @@ class DocumentPanel:
         self.settings = settings
         self.auth_required = auth_required
 
-    def rows(self) -> Rows:
+    def rows(self, reader: str | None) -> Rows:
         try:
-            return documents.document_rows(self.settings)
+            return documents.document_rows(self.settings, reader)
         except Exception as exc:  # the panel must never break the page
             log.warning("documents list: %s", exc)
             return []
 
     # -- the list ----------------------------------------------------------------------------
-    def refresh(self, shown: Any, choice: Any, generator: Any) -> tuple[Any, ...]:
-        """The list, the names to remove and the status line, when the index changed since
-        this page last showed them (`shown`); otherwise nothing is sent."""
-        rows = self.rows()
+    def refresh(
+        self, shown: Any, choice: Any, generator: Any, owner: Any, request: gr.Request
+    ) -> tuple[Any, ...]:
+        """The list of what this page's reader may read, the names they may remove or share
+        and the status line, when the index changed since this page last showed them
+        (`shown`); otherwise nothing is sent."""
+        reader = page_reader(request, owner)
+        rows = self.rows(reader)
         if shown is not None and rows == shown:
             return (gr.skip(),) * 4
-        names = [str(r[0]) for r in rows]
+        try:
+            names = Access(self.settings).manageable(reader, [str(r[0]) for r in rows])
+        except AssistantError as exc:
+            log.warning("documents list: %s", exc)
+            names = []
         return (
             rows,
             rows,
             gr.update(choices=names, value=choice if choice in names else None),
-            render_status(self.settings, generator or None),
+            render_status(self.settings, generator or None, reader),
         )
 
     # -- signing in ----------------------------------------------------------------------------
@@ -72,13 +82,16 @@ class DocumentPanel:
     def add_documents(
         self,
         files: list[str] | None,
+        owner: Any,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
     ) -> tuple[str, Rows]:
         """Add files of the types `assistant ingest` reads to the index (the same
         ingestion). Returns the summary line (and one line per skipped file) and the list of
-        indexed documents with their chunk counts."""
+        indexed documents with their chunk counts. An upload from the page (or by a
+        signed-in user) is its uploader's private document until shared."""
         self.check_signed_in(request)
+        reader = reader_of(getattr(request, "username", None), str(owner or "") or None)
         named = [(Path(str(f)).name, Path(str(f))) for f in files or []]
 
         def step(i: int, n: int, what: str) -> None:
@@ -91,13 +104,13 @@ class DocumentPanel:
                 progress((i, n), desc=f"checking {what}", unit="files")
 
         try:
-            result = documents.add_documents(self.settings, named, on_step=step)
+            result = documents.add_documents(self.settings, named, on_step=step, owner=reader)
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
             log.exception("upload: unexpected failure")
             raise gr.Error(f"unexpected {describe(exc)}", print_exception=False) from None
-        return result.lines(), self.rows()
+        return result.lines(), self.rows(reader)
 
     # -- removing ------------------------------------------------------------------------------
     def remove_document(self, source: str | None, request: gr.Request) -> tuple[str, Rows]:
@@ -106,26 +119,74 @@ class DocumentPanel:
         self.check_signed_in(request)
         if not source or not str(source).strip():
             raise gr.Error("name the document to remove", print_exception=False)
+        reader = reader_of(getattr(request, "username", None))
         try:
-            line = documents.remove_document(self.settings, str(source).strip())
+            line = documents.remove_document(self.settings, str(source).strip(), reader)
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        return line, self.rows()
+        return line, self.rows(reader)
 
-    def remove_from_page(self, source: Any, request: gr.Request) -> tuple[Any, Any]:
+    def remove_from_page(self, source: Any, owner: Any, request: gr.Request) -> tuple[Any, Any]:
         """The Remove button: the result as one line in the Result box; on a problem the
         table stays as it was."""
+        return self._on_page("removed", source, owner, request, documents.remove_document)
+
+    def share_from_page(self, source: Any, owner: Any, request: gr.Request) -> tuple[Any, Any]:
+        """The Share button: the picked document of mine is read by everyone."""
+        return self._on_page("shared", source, owner, request, _sharing(True))
+
+    def private_from_page(self, source: Any, owner: Any, request: gr.Request) -> tuple[Any, Any]:
+        """The Make private button: the picked document of mine is read by me only."""
+        return self._on_page("made private", source, owner, request, _sharing(False))
+
+    def _on_page(
+        self, done: str, source: Any, owner: Any, request: gr.Request, act: Act
+    ) -> tuple[Any, Any]:
         if not self.signed_in(request):
-            return "Sign in to add or remove documents.", gr.skip()
+            return "Sign in to add, remove or share documents.", gr.skip()
         if isinstance(source, list):
             source = source[0] if source else None
         if not source or not str(source).strip():
             return PICK_ONE, gr.skip()
+        reader = page_reader(request, owner)
         try:
-            line = documents.remove_document(self.settings, str(source).strip())
+            line = act(self.settings, str(source).strip(), reader)
         except AssistantError as exc:
-            return f"Not removed: {exc}", gr.skip()
+            return f"Not {done}: {exc}", gr.skip()
         except Exception as exc:
-            log.exception("remove: unexpected failure")
-            return f"Not removed: unexpected {describe(exc)}", gr.skip()
-        return line, self.rows()
+            log.exception("documents: unexpected failure")
+            return f"Not {done}: unexpected {describe(exc)}", gr.skip()
+        return line, self.rows(reader)
+
+    def share_document(
+        self, source: str | None, shared: bool | None, request: gr.Request
+    ) -> tuple[str, Rows]:
+        """Share one of my documents with everyone (`shared` true), or make it private
+        again. Returns the one-line result and the list."""
+        self.check_signed_in(request)
+        if not source or not str(source).strip():
+            raise gr.Error("name the document to share", print_exception=False)
+        reader = reader_of(getattr(request, "username", None))
+        try:
+            line = documents.share_document(
+                self.settings, str(source).strip(), reader, bool(shared)
+            )
+        except AssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return line, self.rows(reader)
+
+
+Act = Callable[[Settings, str, "str | None"], str]
+
+
+def _sharing(shared: bool) -> Act:
+    def act(settings: Settings, source: str, reader: str | None) -> str:
+        return documents.share_document(settings, source, reader, shared)
+
+    return act
+
+
+def page_reader(request: Any, owner: Any) -> str:
+    """Who a page's event speaks for: `user:NAME` signed in, else this browser's owner id
+    ("" before the page has loaded: shared documents only)."""
+    return reader_of(getattr(request, "username", None), str(owner or "")) or ""

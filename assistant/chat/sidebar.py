@@ -9,7 +9,6 @@ names the open conversation and keeps its last turns; on load the server's copy 
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import secrets
@@ -22,6 +21,7 @@ from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.chat.saved import cached_answer, restore
 from assistant.chat.status import indexed_sources
 from assistant.conversations import Conversation, Conversations, to_markdown
+from assistant.db import shared_store
 from assistant.errors import AssistantError
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
@@ -35,14 +35,8 @@ BROWSER_KEY = "cited-assistant-browser"
 EXPORT_DIR = Path(tempfile.gettempdir()) / "cited-assistant-exports"
 
 
-@functools.cache
-def _stores(data_dir: str, database_url: str | None) -> Conversations:
-    return Conversations(data_dir, database_url)
-
-
 def store(settings: Settings) -> Conversations:
-    index = settings.index
-    return _stores(str(Path(index.data_dir).resolve()), index.database_url)
+    return shared_store(Conversations, settings)
 
 
 def owner_of(request: Any, browser_id: Any) -> str:
@@ -149,7 +143,7 @@ class Sidebar:
             _cache(saved, conv, self.settings.chat.saved_turns),
             listed,
             conv.title if conv else "",
-            self._scope(conv.scope if conv else []),
+            self._scope(conv.scope if conv else [], owner),
             gr.update(value=gen) if gen in GENERATORS else gr.skip(),
             (
                 gr.update(value=answering.clamp_k(k_saved, self.settings.retrieval.k)[0])
@@ -167,8 +161,8 @@ class Sidebar:
         title = str(turns[0].get("q", "")) if isinstance(turns[0], dict) else ""
         return store(self.settings).create(owner, title, turns=turns)
 
-    def _scope(self, names: list[str]) -> Any:
-        choices = indexed_sources(self.settings)
+    def _scope(self, names: list[str], owner: str) -> Any:
+        choices = indexed_sources(self.settings, owner)
         return gr.update(choices=choices, value=[n for n in names if n in choices])
 
     def open(self, picked: Any, owner: str, saved: Any, request: gr.Request) -> tuple[Any, ...]:
@@ -185,7 +179,7 @@ class Sidebar:
             return (gr.skip(),) * 5 + (conversation_list(self.settings, owner, None),)
         chat, pairs = self._shown(conv)
         cache = _cache(saved, conv, self.settings.chat.saved_turns)
-        return chat, pairs, cache, conv.title, self._scope(conv.scope), gr.skip()
+        return chat, pairs, cache, conv.title, self._scope(conv.scope, owner), gr.skip()
 
     def after_new(self, owner: str) -> tuple[Any, ...]:
         """After New conversation (or the chat's Clear): nothing open, all documents."""

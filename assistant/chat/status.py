@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from assistant import corpus
+from assistant.access import Access
 from assistant.chat.render import esc
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
@@ -14,14 +15,15 @@ SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
 log = logging.getLogger("assistant.chat")
 
 
-def render_status(settings: Settings, generator: str | None = None) -> str:
-    """One line: which documents are indexed and which generator answers."""
+def render_status(settings: Settings, generator: str | None = None, reader: str | None = "") -> str:
+    """One line: which documents `reader` may read (`assistant.access`; "": the shared
+    ones) and which generator answers."""
     from assistant.pipeline import get_pipeline
 
     name = generator or settings.answer.generator
     try:
         pipeline = get_pipeline(settings)
-        sources = sorted(pipeline.store.manifest())
+        sources = Access(settings).readable(reader, sorted(pipeline.store.manifest()))
         notices = list(pipeline.notices)
     except AssistantError as exc:
         return f'<div class="ca-status">No documents to answer from: {esc(str(exc))}</div>'
@@ -49,6 +51,7 @@ def _documents(sources: list[str]) -> str:
     return f'{count}<span class="ca-status-names">: {names}</span>'
 
 
-def indexed_sources(settings: Settings) -> list[str]:
-    """The indexed documents' names ([] when there is no index yet)."""
-    return sorted(corpus.documents(settings))
+def indexed_sources(settings: Settings, reader: str | None = "") -> list[str]:
+    """The indexed documents' names `reader` may read ([] when there is no index yet)."""
+    names = sorted(corpus.documents(settings))
+    return Access(settings).readable(reader, names) if names else []
