@@ -156,3 +156,12 @@ def test_a_follow_up_without_a_generator_keeps_the_conversations(openai_default_
     follow = c.predict("Who did he announce the withdrawal to?", api_name="/chat")
     assert follow["generator"] == "extractive" and "Putin" in follow["text"]
     assert "follow-up to: Who is the new head of Roscosmos?" in follow["question"]
+
+
+def test_a_conversation_kept_on_the_server_needs_sign_in(app_url):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        client(app_url).predict("Who?", "extractive", 4, None, "new", api_name="/chat")
+    message = str(info.value).strip()
+    assert message == "a conversation kept on the server needs sign-in (assistant chat --auth)"

@@ -37,7 +37,7 @@ def test_sources_limit_what_the_chat_endpoint_searches(app):
     c = client(app)
     params = endpoint_api(c, "/chat")
     assert [p["parameter_name"] for p in params["parameters"]] == [
-        "message", "generator", "k", "sources",
+        "message", "generator", "k", "sources", "conversation",
     ]  # fmt: skip
     question = "When did the Zorblax reactor open?"
     unscoped = c.predict(question, "extractive", 4, api_name="/chat")

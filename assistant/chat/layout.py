@@ -338,14 +338,25 @@ def _wire_api(c: SimpleNamespace, settings: Settings) -> None:
         k: int | None = None,
         used: Any = None,
         sources: list[str] | None = None,
+        conversation: str | None = None,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> Iterator[tuple[Any, ...]]:
         reader = reader_of(getattr(request, "username", None))  # signed in: theirs + shared
-        yield from endpoint.chat(settings, message, history, generator, k, used, sources, reader)
+        yield from endpoint.chat(
+            settings, message, history, generator, k, used, sources, reader, conversation
+        )
 
     c.api.button.click(
         chat,
-        inputs=[c.textbox, c.pairs, c.api.generator, c.api.k, c.api.used, c.api.sources],
+        inputs=[
+            c.textbox,
+            c.pairs,
+            c.api.generator,
+            c.api.k,
+            c.api.used,
+            c.api.sources,
+            c.api.conversation,
+        ],  # fmt: skip
         outputs=[c.api.answer, c.pairs, c.api.used],
         api_name="chat",
         concurrency_id="answer",
@@ -353,5 +364,7 @@ def _wire_api(c: SimpleNamespace, settings: Settings) -> None:
         "Answer as a dict: text (with [n] markers), refused, citations, timings, "
         "generator. Streams {'text': ..., 'partial': True} while generating. A follow-up "
         "that leaves out the generator or k uses the ones the conversation last used. "
-        "sources (optional): search only these indexed documents (none: all).",
+        "sources (optional): search only these indexed documents (none: all). "
+        "conversation (optional, signed in): 'new', or the id an answer carries, keeps the "
+        "conversation on the server, so any app process over the same database continues it.",
     )
