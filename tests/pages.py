@@ -87,6 +87,18 @@ def open_page(browser):
         context.close()
 
 
+def sign_in(page, url, user, password):
+    """Open the chat at `url` and sign in; the page, ready for a question."""
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("input[type=password]").wait_for()
+    page.locator("input:not([type=password])").first.fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#ca-question textarea").wait_for()
+    return page
+
+
 def open_chat(page, url):
     page.goto(url)
     box = page.locator("#ca-question textarea")

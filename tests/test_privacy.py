@@ -11,13 +11,12 @@ import json
 
 import pytest
 
+from tests.privacy import DOC, QUESTION, cites, fails, sees_nothing, upload
+from tests.privacy import ask as _ask
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:::gradio.queueing")]
 
-ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by Ingrid Hale.\n"
-QUESTION = "When did the Zorblax reactor open in Oslo?"
-DOC = "uploads/zorblax.txt"
 SEED = "russia-iss-withdrawal.txt"
 
 
@@ -39,57 +38,24 @@ def two_users(own_settings, tmp_path, database_url):
     demo.close()
 
 
-def _upload(client, folder, name=DOC, text=ZORBLAX):
-    from gradio_client import handle_file
-
-    path = folder / name.removeprefix("uploads/")
-    path.write_text(text, encoding="utf-8")
-    return client.predict([handle_file(str(path))], api_name="/add_documents")
-
-
-def _ask(client, question=QUESTION, sources=None) -> dict:
-    return client.predict(question, "extractive", 4, sources, api_name="/chat")
-
-
-def _sees(answer: dict) -> bool:
-    """Whether anything of the answer (text, citations, closest passages, trace) shows it."""
-    return "Ingrid Hale" in json.dumps(answer) or DOC in json.dumps(answer)
-
-
-def _fails(client, *args, api_name: str) -> str:
-    with pytest.raises(Exception) as raised:  # noqa: PT011 (gradio_client's AppError)
-        client.predict(*args, api_name=api_name)
-    return str(raised.value)
-
-
 def test_a_private_upload_is_its_owners_alone_until_shared(two_users):
     _, c, folder = two_users
-    summary, listed = _upload(c["ann"], folder)
+    summary, listed = upload(c["ann"], folder)
     assert summary.startswith("documents: 1 added")
     assert [DOC, 1, "only you"] in listed["data"]
-    assert any(cit["source"] == DOC for cit in _ask(c["ann"])["citations"])
+    assert cites(_ask(c["ann"]))
 
-    def bob_sees_nothing() -> None:
-        assert not _sees(_ask(c["bob"]))
-        assert "no indexed document is called" in _fails(
-            c["bob"], QUESTION, "extractive", 4, [DOC], api_name="/chat"
-        )
-        assert "no indexed document" in _fails(c["bob"], DOC, api_name="/remove_document")
-        assert "no indexed document" in _fails(c["bob"], DOC, True, api_name="/share_document")
-        _, bobs = _upload(c["bob"], folder, "uploads/other.txt", "Nothing about reactors.\n")
-        assert DOC not in json.dumps(bobs)
-
-    bob_sees_nothing()
+    sees_nothing(c["bob"], folder)
     line, _ = c["ann"].predict(DOC, True, api_name="/share_document")
     assert line == f"shared {DOC} with everyone"
-    assert any(cit["source"] == DOC for cit in _ask(c["bob"])["citations"])
-    assert "only the owner" in _fails(c["bob"], DOC, api_name="/remove_document")
-    assert "only the owner" in _fails(c["bob"], DOC, False, api_name="/share_document")
-    summary, _ = _upload(c["bob"], folder, DOC, "Bob's own reactor notes.\n")  # not replaced
+    assert cites(_ask(c["bob"]))
+    assert "only the owner" in fails(c["bob"], DOC, api_name="/remove_document")
+    assert "only the owner" in fails(c["bob"], DOC, False, api_name="/share_document")
+    summary, _ = upload(c["bob"], folder, DOC, "Bob's own reactor notes.\n")  # not replaced
     assert "another person's document has this name" in summary
 
     c["ann"].predict(DOC, False, api_name="/share_document")
-    bob_sees_nothing()
+    sees_nothing(c["bob"], folder)
     line, _ = c["carol"].predict(DOC, api_name="/remove_document")  # an administrator
     assert line.startswith(f"removed {DOC}")
 
@@ -97,8 +63,8 @@ def test_a_private_upload_is_its_owners_alone_until_shared(two_users):
 def test_what_ingest_indexed_is_everyones_and_only_an_administrator_removes_it(two_users):
     _, c, _ = two_users
     assert SEED in json.dumps(_ask(c["bob"], "Who is the new head of Roscosmos?"))
-    assert "only the owner" in _fails(c["bob"], SEED, api_name="/remove_document")
-    assert "indexed for everyone" in _fails(c["carol"], SEED, False, api_name="/share_document")
+    assert "only the owner" in fails(c["bob"], SEED, api_name="/remove_document")
+    assert "indexed for everyone" in fails(c["carol"], SEED, False, api_name="/share_document")
 
 
 def test_answer_with_a_reader_searches_only_what_that_reader_may_read(two_users):
@@ -106,7 +72,7 @@ def test_answer_with_a_reader_searches_only_what_that_reader_may_read(two_users)
     from assistant.errors import BadInput
 
     settings, c, folder = two_users
-    _upload(c["ann"], folder)
+    upload(c["ann"], folder)
     assert any(cit.source == DOC for cit in answer(QUESTION, settings=settings).citations)
     mine = answer(QUESTION, settings=settings, reader="user:ann")
     assert any(cit.source == DOC for cit in mine.citations)
