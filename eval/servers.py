@@ -138,6 +138,9 @@ class ModelServer(Served):
             sys.executable, "-m", "llama_cpp.server", "--model", str(self.model),
             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.context),
             "--n_threads", str(self.threads), "--model_alias", MODEL_ALIAS,
+            # by default a new request ends the answer being streamed (its asker gets a cut
+            # one, read as "no answer"); several people asking at once must queue instead
+            "--interrupt_requests", "false",
         ]  # fmt: skip
 
 

@@ -69,9 +69,18 @@ def test_a_conversation_started_on_one_app_continues_on_the_other(team, clients,
         assert f"no conversation '{kept}' of yours" in line
 
 
-def test_the_model_server_answers_through_either_app(clients):
-    for n in (1, 2):
-        answer = clients["bob", n].predict(HEAD, "openai", 4, api_name="/chat")
+def test_the_model_server_answers_both_apps_at_once(team):
+    """Four answers streamed from the one model server at once, two through each app: each is
+    whole (the server queues a request instead of cutting short the answer it is writing)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    bobs = [Client(url, auth=("bob", USERS["bob"]), verbose=False) for url in team.urls * 2]
+    with ThreadPoolExecutor(len(bobs)) as pool:
+        asked = [pool.submit(c.predict, HEAD, "openai", 4, api_name="/chat") for c in bobs]
+        answers = [future.result() for future in asked]
+    for answer in answers:
         assert answer["generator"] == "openai" and "Borisov" in answer["text"], answer["text"]
 
 
