@@ -10,7 +10,8 @@ and hit@1/hit@5 on the eval suite (eval/bench_retrieval.py), answer latency and 
 token per generator and cold start to a first answer in a new process
 (eval/bench_answers.py), hybrid query latency with a 100,000-chunk store, and peak memory
 (eval/bench_scale.py), the chat's conversation list with 1,000 stored conversations
-(eval/bench_conversations.py). The table: eval/bench_report.py.
+(eval/bench_conversations.py), 16 people asking at once through two app processes of one
+deployment (eval/bench_team.py). The table: eval/bench_report.py.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from eval.bench_ingest import ingestion
 from eval.bench_report import report
 from eval.bench_retrieval import retrieval
 from eval.bench_scale import memory, scale, scale_worker
+from eval.bench_team import team
 from eval.bench_tools import Context, cpu_gflops
 from index.offline import go_offline
 
@@ -40,6 +42,7 @@ STAGES: dict[str, Callable[[Context], None]] = {
     "scale": scale,
     "memory": memory,
     "conversations": conversations,
+    "team": team,
 }
 
 

@@ -166,6 +166,22 @@ def conversation_rows(c: Figures) -> list[str]:
     ]
 
 
+def team_rows(t: Figures) -> list[str]:
+    """People asking at once through two app processes (errors must be 0)."""
+    if "error" in t:
+        return [row("team deployment", "unavailable"), f"    {t['error']}"]
+    label = f"team: {t['users']} people over {t['apps']} apps, answer p50 [p95]"
+    total = t["total"]
+    lines = [
+        row(label, f"{total['p50']:.1f} s [{total['p95']:.1f}]"),
+        row(f"  answers per minute ({t['answers']} answers, {t['refused']} refused)",
+            f"{t['per_minute']:.1f}"),
+        row("  errors", str(t["errors"])),
+    ]  # fmt: skip
+    refusals = [f"    refused {n}x: {reason}" for reason, n in t.get("refusals", [])]
+    return lines + [f"    {line}" for line in t["error_lines"]] + refusals
+
+
 def memory_rows(mem: Figures) -> list[str]:
     label = "bench process peak memory (all of the above)"
     return [row(label, f"{mem['peak_rss_mb']:,.0f} MB")]
@@ -188,6 +204,7 @@ SECTIONS: tuple[tuple[str, Callable[[Figures], list[str]]], ...] = (
     ("cold_local", lambda c: cold_rows("local", c)),
     ("scale", scale_rows),
     ("conversations", conversation_rows),
+    ("team", team_rows),
     ("memory", memory_rows),
     ("cpu_gflops", machine_rows),
 )

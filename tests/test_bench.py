@@ -10,7 +10,7 @@ import argparse
 import pytest
 
 from eval.bench_ingest import corpus_size, measure
-from eval.bench_report import ingest_rows, report
+from eval.bench_report import ingest_rows, report, team_rows
 from eval.bench_tools import Context
 from index.tokens import count_tokens
 
@@ -109,3 +109,23 @@ def test_scoped_retrieval_is_timed_against_the_same_questions_over_every_documen
     assert "all of 20 documents" in rows[0] and "one document" in rows[1]
     ratio = figures["one"]["p50"] / figures["all"]["p50"]
     assert rows[1].endswith(f"{ratio:.2f}x") and rows[2].endswith("x")
+
+
+TEAM = {
+    "users": 16, "apps": 2, "questions_each": 2, "answers": 31, "refused": 6, "errors": 1,
+    "refusals": [["the reader finds no answer in the passages (N < N)", 6]],
+    "error_lines": ["Connection refused"], "total": {"p50": 121.94, "p95": 156.92, "n": 31},
+    "wall_seconds": 296.0, "per_minute": 6.28,
+}  # fmt: skip
+
+
+def test_team_rows_show_the_answer_times_the_rate_the_errors_and_why_refused():
+    rows = team_rows(TEAM)
+    assert "team: 16 people over 2 apps, answer p50 [p95]" in rows[0]
+    assert "121.9 s [156.9]" in rows[0]
+    assert "(31 answers, 6 refused)" in rows[1] and "6.3" in rows[1]
+    assert rows[2].split()[:2] == ["errors", "1"]
+    assert rows[3].strip() == "Connection refused"
+    assert rows[4].strip() == "refused 6x: the reader finds no answer in the passages (N < N)"
+    unavailable = report({"team": {"error": "PostgreSQL is not installed (no initdb)"}})
+    assert "team deployment" in unavailable and "PostgreSQL is not installed" in unavailable
