@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.citations import strip_markers
 from assistant.db import Database
+from assistant.retrieve import bm25_tokens
 
 UP, DOWN = 1, -1
 
@@ -106,15 +107,55 @@ def _passages(fb: Feedback) -> Iterable[str]:
 
 def _evidence_for(fb: Feedback) -> str:
     """The user's passage (as pasted: evidence is matched verbatim), else the first sentence
-    the answer was built from that holds the right answer ('' when none does)."""
+    the answer was built from that holds the right answer, or else all its content words
+    ('' when none does)."""
     if fb.passage.strip():
         return fb.passage.strip()
-    wanted = fb.right_answer.strip().casefold()
+    wanted = fb.right_answer.strip()
     for text in _passages(fb):
         for sentence in _SENTENCE_END.split(text):
-            if wanted and wanted in sentence.casefold():
+            if wanted and not _missing(wanted, sentence):
                 return sentence.strip()
     return ""
+
+
+def _missing(answer: str, passage: str) -> list[str]:
+    """The content words of `answer` (stop words out, stemmed: the search's own tokenizer)
+    that `passage` does not hold."""
+    held = set(_stems(passage))
+    return [word for word, stem in _words(answer) if stem not in held]
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    """Each content word of `text` as written, with its stem (stop words left out)."""
+    written = re.findall(r"\w+", text)
+    stems = bm25_tokens(written) if written else []
+    return [(w, s[0]) for w, s in zip(written, stems, strict=True) if s]
+
+
+def _stems(text: str) -> list[str]:
+    return [stem for _, stem in _words(text)]
+
+
+def _own_words_item(fb: Feedback, right: str, evidence: str) -> dict:
+    """A suite item from a right answer in the person's own words whose content words all
+    stand in `evidence`: its nuggets are those words as the evidence writes them (numbers
+    first, then the others, as the person ordered them), its answer the evidence's words
+    from the first to the last of them."""
+    wanted = {stem for _, stem in _words(right)}
+    found = [(i, w, s) for i, (w, s) in enumerate(_words(evidence)) if s in wanted]
+    forms = list(dict.fromkeys(w for _, w, _ in sorted(found, key=_number_first(right))))
+    first, last = found[0][1], found[-1][1]
+    span = evidence[evidence.find(first) : evidence.rfind(last) + len(last)]
+    item = _item(fb, True, [span], [evidence])
+    item["nuggets"] = [[form] for form in forms[:8]]
+    return item
+
+
+def _number_first(right: str) -> Callable[[tuple[int, str, str]], tuple[bool, int]]:
+    """A sort key of found (position, word, stem): numbers first, then as `right` has them."""
+    order = {stem: i for i, (_, stem) in enumerate(_words(right))}
+    return lambda f: (not f[1][:1].isdigit(), order.get(f[2], 0))
 
 
 def _item(fb: Feedback, answerable: bool, answers: list[str], evidence: list[str]) -> dict:
@@ -143,10 +184,16 @@ def to_item(fb: Feedback) -> tuple[dict | None, str]:
         return None, "thumbs down without a right answer"
     evidence = _evidence_for(fb)
     if not evidence:
-        return None, "thumbs down: no passage given or found that holds the right answer"
-    if right.casefold() not in evidence.casefold():
-        return None, "thumbs down: the right answer is not in the passage given"
-    return _item(fb, True, [right], [evidence]), ""
+        return None, "thumbs down: no passage given or found that holds the right answer's words"
+    if right.casefold() in evidence.casefold():
+        return _item(fb, True, [right], [evidence]), ""
+    if not _words(right):
+        return None, "thumbs down: the right answer holds no word to look for in the passage"
+    missing = _missing(right, evidence)
+    if missing:
+        listed = ", ".join(dict.fromkeys(missing))
+        return None, f"thumbs down: the passage does not hold these words of the answer: {listed}"
+    return _own_words_item(fb, right, evidence), ""
 
 
 def _confirmed(fb: Feedback) -> tuple[dict | None, str]:

@@ -202,7 +202,7 @@ def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
     page.locator("#ca-feedback-right textarea, #ca-feedback-right input").first.fill("Yuri Borisov")
     page.locator("#ca-feedback-note textarea, #ca-feedback-note input").first.fill("too long")
     page.locator("#ca-feedback-send").click()
-    page.get_by_text("Feedback saved.").first.wait_for()
+    page.get_by_text("the export makes a test question of it").first.wait_for()
     (stored,) = FeedbackStore(settings.index.data_dir).all()
     assert stored.rating == DOWN and stored.note == "too long" and stored.answer["trace"]
     assert stored.owner.startswith("browser:") and stored.turn == 0
