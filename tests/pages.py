@@ -87,6 +87,16 @@ def open_page(browser):
         context.close()
 
 
+def sign_in(page, url: str, user: str, password: str) -> None:
+    """Sign in on the app's sign-in page and wait for the chat."""
+    page.goto(url)
+    page.locator("input[type=password]").wait_for()
+    page.locator("input:not([type=password])").first.fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#ca-question textarea").wait_for()
+
+
 def open_chat(page, url):
     page.goto(url)
     box = page.locator("#ca-question textarea")

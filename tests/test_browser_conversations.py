@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, ask, confirmed_click, open_chat, open_documents, upload
+from tests.pages import (
+    BROWSER_MARKS,
+    ask,
+    confirmed_click,
+    open_chat,
+    open_documents,
+    sign_in,
+    upload,
+)
 from tests.servers import free_port, seeded_copy
 from tests.servers import serve_chat as serve
 
@@ -106,15 +114,6 @@ def test_new_rename_switch_reload_export_and_delete(page, own):
     _wait_titles(page, ["ISS launch"])
 
 
-def _sign_in(page, url: str, user: str, password: str) -> None:
-    page.goto(url)
-    page.locator("input[type=password]").wait_for()
-    page.locator("input:not([type=password])").first.fill(user)
-    page.locator("input[type=password]").fill(password)
-    page.get_by_role("button", name="Login").click()
-    page.locator("#ca-question textarea").wait_for()
-
-
 def test_two_signed_in_users_never_see_each_others_conversations(browser, own_settings):
     from assistant.chat import launch
     from assistant.conversations import Conversations
@@ -127,10 +126,10 @@ def test_two_signed_in_users_never_see_each_others_conversations(browser, own_se
         ann, bob = ann_ctx.new_page(), bob_ctx.new_page()
         for p in (ann, bob):
             p.set_default_timeout(60_000)
-        _sign_in(ann, url, "ann", "pw")
+        sign_in(ann, url, "ann", "pw")
         ask(ann, HEAD)
         _wait_titles(ann, [HEAD])
-        _sign_in(bob, url, "bob", "pw2")
+        sign_in(bob, url, "bob", "pw2")
         _wait_questions(bob, [])
         assert _titles(bob) == []
         ask(bob, LAUNCH)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages import BROWSER_MARKS, ask, open_documents, upload
+from tests.pages import BROWSER_MARKS, ask, open_documents, sign_in, upload
 from tests.servers import free_port, seeded_copy
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -37,12 +37,7 @@ def pages(browser, open_settings, tmp_path):
     for context, (user, password) in zip(contexts, [("ann", "pw-a"), ("bob", "pw-b")], strict=True):
         page = context.new_page()
         page.set_default_timeout(60_000)
-        page.goto(url)
-        page.locator("input[type=password]").wait_for()
-        page.locator("input:not([type=password])").first.fill(user)
-        page.locator("input[type=password]").fill(password)
-        page.get_by_role("button", name="Login").click()
-        page.locator("#ca-question textarea").wait_for()
+        sign_in(page, url, user, password)
         open_documents(page)
         signed_in.append(page)
     yield signed_in
