@@ -18,11 +18,11 @@ import html
 import re
 from collections.abc import Iterable
 
-from index.orders import ADDRESSEE, without_orders
+from index.orders import ADDRESSEE, OVERRIDE_VERBS, without_orders
 
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 _ORDER = re.compile(
-    r"^\W*(ignore|disregard|forget|override|pretend|act as|you are now|you must|from now on|"
+    rf"^\W*({OVERRIDE_VERBS}|pretend|act as|you are now|you must|from now on|"
     r"system( override)?\b|new instructions?|developer mode|print|reveal|repeat|output|"
     r"instead|do not (answer|use)|stop being|<\s*/?\s*(context|system|passages?)\s*>)",
     re.IGNORECASE,
