@@ -216,15 +216,5 @@ class _Checker:
         return Verified(text=" ".join(sentences), citations=citations, flagged=self.flagged)
 
     def _citation(self, n: int, number: int) -> Citation:
-        p = self.by_number[n]
         score, quote = self.quotes[n]
-        return Citation(
-            number=number,
-            source=p.source,
-            start=p.start,
-            end=p.end,
-            text=p.text,
-            quote=quote,
-            score=round(score, 4),
-            page=p.page_of(quote),
-        )
+        return self.by_number[n].cite(number, quote, round(score, 4))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from assistant.answerability import Decision
 from assistant.evidence import Scored
 from assistant.retrieve import Hit
-from assistant.types import Citation, Passage, RankedChunk, ShownPassage, Trace, Verdict
+from assistant.types import Citation, Passage, RankedChunk, Trace, Verdict
 
 CLOSEST = 3  # passages a refusal points to
 
@@ -44,9 +44,7 @@ class Prepared:
         return Trace(
             question=self.question,
             retrieved=[_ranked(rank, h) for rank, h in enumerate(self.retrieved, start=1)],
-            passages=[
-                ShownPassage(p.number, p.source, p.start, p.end, p.score) for p in self.passages
-            ],
+            passages=[p.shown_record() for p in self.passages],
             features={**{k: round(v, 6) for k, v in self.features.items()}, **extra},
             probability=round(decision.probability, 6),
             decision=Verdict(
@@ -82,16 +80,4 @@ def closest_passages(
     for scored in ranked:
         best.setdefault(hits[scored.sentence.chunk_index].chunk.id, scored.sentence.text)
     closest = sorted(passages, key=lambda p: p.score, reverse=True)[:CLOSEST]
-    return [
-        Citation(
-            i,
-            p.source,
-            p.start,
-            p.end,
-            p.text,
-            best.get(p.id, ""),
-            p.score,
-            p.page_of(best.get(p.id, "")),
-        )  # fmt: skip
-        for i, p in enumerate(closest, start=1)
-    ]
+    return [p.cite(i, best.get(p.id, ""), p.score) for i, p in enumerate(closest, start=1)]

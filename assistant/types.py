@@ -124,26 +124,56 @@ class Trace:
 class Passage:
     """A retrieved chunk as shown to a generator, numbered from 1.
 
-    `start`/`end`/`text` are the whole chunk; `excerpt` is what the generator is shown: the
-    chunk's sentences that bear on the question, in document order (short prompts keep the
-    local model fast). Citations point at the chunk and quote from it.
+    It carries its chunk (`index.split.Chunk`: source, offsets, text, page), whose fields it
+    reads through; `excerpt` is what the generator is shown: the chunk's sentences that bear
+    on the question, in document order (short prompts keep the local model fast). Citations
+    point at the chunk and quote from it (`cite`).
     """
 
     number: int
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
+    chunk: Chunk
     score: float
     excerpt: str = ""
-    page: int = 0  # a PDF's page where the passage starts (0: the document has no pages)
 
     @classmethod
     def of(cls, number: int, chunk: Chunk, score: float, excerpt: str = "") -> Passage:
         """Passage `number` of a chunk, with its retrieval `score`."""
-        c = chunk
-        return cls(number, c.id, c.source, c.start, c.end, c.text, score, excerpt, c.page)
+        return cls(number, chunk, score, excerpt)
+
+    @property
+    def id(self) -> str:
+        return self.chunk.id
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def start(self) -> int:
+        return self.chunk.start
+
+    @property
+    def end(self) -> int:
+        return self.chunk.end
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+    @property
+    def page(self) -> int:
+        """A PDF's page where the passage starts (0: the document has no pages)."""
+        return self.chunk.page
+
+    def cite(self, number: int, quote: str, score: float) -> Citation:
+        """This passage as citation `number`, supported by `quote` (a sentence of it)."""
+        return Citation(
+            number, self.source, self.start, self.end, self.text, quote, score, self.page_of(quote)
+        )
+
+    def shown_record(self) -> ShownPassage:
+        """Where this passage is and its score, as the trace keeps it."""
+        return ShownPassage(self.number, self.source, self.start, self.end, self.score)
 
     def page_of(self, quote: str) -> int | None:
         """The page of `quote` within this passage (a passage may cross a page break), or

@@ -17,6 +17,7 @@ from assistant import Answer, answer
 from assistant.citations import verify
 from assistant.errors import BadInput
 from assistant.types import Passage
+from index.split import Chunk
 from tests.conftest import ARTICLE
 
 TEXT = ARTICLE.read_text(encoding="utf-8")
@@ -146,7 +147,7 @@ def test_wrong_citation_number_is_repointed(pipeline):
     wrong = next(p for p in passages if "1998" not in p.text) if len(passages) > 1 else None
     if wrong is None:  # all shown passages hold it: add one that does not
         other = pipeline.retrieve("Who announced the withdrawal to Putin?", 4)[0]
-        wrong = Passage(9, other.id, other.source, other.start, other.end, other.text, 0.0)
+        wrong = Passage(9, other.chunk, 0.0)
         passages = [*passages, wrong]
     result = _verify(
         pipeline, f"The first element of the ISS was launched in 1998 [{wrong.number}].", passages
@@ -185,7 +186,7 @@ def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
 
 def test_a_number_with_its_unit_is_judged_with_its_question(pipeline):
     text = "The old harbour bridge at Tollund has a main span 1.2 kilometres long."
-    passages = [Passage(1, "p1", "doc.txt", 0, len(text), text, 1.0)]
+    passages = [Passage(1, Chunk("p1", "doc.txt", 0, len(text), text), 1.0)]
     question = "How long is the main span of the Tollund harbour bridge?"
     result = _verify(pipeline, "1.2 km", passages, question)
     assert [c.quote for c in result.citations] == [text]

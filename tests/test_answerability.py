@@ -22,6 +22,7 @@ from assistant.draft_checks import CHECKS, Draft, after_generation, objections, 
 from assistant.errors import AssistantError
 from assistant.grounding import grounded
 from assistant.types import Passage
+from index.split import Chunk
 
 RELATED = {"best_score": 0.6, "best_cosine": 0.6, "dense_top": 0.6}
 
@@ -170,7 +171,7 @@ def test_a_number_is_grounded_only_as_the_passage_states_it(claim, expected):
 
 def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
     text = "Russia has announced its withdrawal from the ISS after 2024, its agency said."
-    passage = Passage(1, "c1", "a.txt", 0, len(text), text, 1.0)
+    passage = Passage(1, Chunk("c1", "a.txt", 0, len(text), text), 1.0)
     verified = verify(
         "Russia will withdraw from the ISS in 2024 [1].",
         [passage],

@@ -18,6 +18,7 @@ import pytest
 from assistant.generators import NAMES, Generator
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
+from index.split import Chunk
 
 FACT = (
     "In 2031 the Zorbian council voted to move the capital of Zorbia from Velmar to Ostrigan, "
@@ -55,7 +56,7 @@ class SureReader(QuoteFirst):
 
 def _passages(*texts: str) -> list[Passage]:
     return [
-        Passage(number=i, id=f"p{i}", source="doc.txt", start=0, end=len(t), text=t, score=1.0)
+        Passage(i, Chunk(f"p{i}", "doc.txt", 0, len(t), t), 1.0)
         for i, t in enumerate(texts, start=1)
     ]
 

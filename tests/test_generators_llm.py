@@ -30,6 +30,7 @@ from assistant.model_file import (
 )
 from assistant.settings import Settings
 from assistant.types import Passage
+from index.split import Chunk
 
 # -- the model file, with small fake parts ---------------------------------------------------
 
@@ -169,7 +170,7 @@ def test_missing_parts_say_what_to_install() -> None:
 
 def _passages(*texts: str) -> list[Passage]:
     return [
-        Passage(number=i, id=f"p{i}", source="doc.txt", start=0, end=len(t), text=t, score=1.0)
+        Passage(i, Chunk(f"p{i}", "doc.txt", 0, len(t), t), 1.0)
         for i, t in enumerate(texts, start=1)
     ]
 
@@ -188,7 +189,7 @@ def test_prompt_prefix_is_stable_and_passages_are_delimited() -> None:
 
 def test_passages_show_their_excerpt() -> None:
     passage = Passage(
-        1, "p1", "doc.txt", 0, 40, "Whole chunk. With the\nanswer.", 1.0, "The answer."
+        1, Chunk("p1", "doc.txt", 0, 40, "Whole chunk. With the\nanswer."), 1.0, "The answer."
     )
     user = answer_messages("Q?", [passage])[-1].text
     assert "[1] The answer." in user and "Whole chunk" not in user
