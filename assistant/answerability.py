@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.types import Decision
 from index.orders import orders_in
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
@@ -52,17 +53,6 @@ FLOOR_FEATURE = "best_cosine"  # the signal that rules out the plainly unrelated
 
 class CalibrationError(AssistantError):
     """The calibrator file is missing or damaged (never replaced by a silent default)."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    answerable: bool
-    # The reader's probability that the passages state the answer (1 - P(NOT_FOUND)); 1.0
-    # when no reader was asked (before the model, or a generator without one).
-    probability: float
-    reason: str = ""
-    stage: str = ""  # "question", "before model", "first token", "after generation"
-    says: str = ""  # what a refusal tells the user, where not the general refusal
 
 
 # --- the calibrated operating points -------------------------------------------------------

@@ -18,10 +18,10 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from assistant.answerability import Decision
 from assistant.errors import AssistantError
 from assistant.evidence import content_stems
 from assistant.grounding import SPELLED_NUMBERS, WHO_QUESTION
+from assistant.types import Decision
 from index.orders import orders_in, without_orders
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.access import Access
-from assistant.answerability import Decision, Policy, no_question, orders_asked
+from assistant.answerability import Policy, no_question, orders_asked
 from assistant.checks import check_history, check_k, check_question
 from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up, same_question
@@ -33,7 +33,7 @@ from assistant.retrieve import Hit, Retriever
 from assistant.settings import Settings
 from assistant.signals import features
 from assistant.trace import Prepared, closest_passages
-from assistant.types import Answer, History, Passage
+from assistant.types import Answer, Decision, History, Passage
 from assistant.whole_corpus import WholeCorpus
 from index import StoreError, shared_embedder
 

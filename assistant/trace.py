@@ -9,12 +9,11 @@ read that instead of re-running the steps.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from assistant.answerability import Decision
 from assistant.evidence import Scored
 from assistant.retrieve import Hit
-from assistant.types import Citation, Passage, RankedChunk, Trace, Verdict
+from assistant.types import Citation, Decision, Passage, RankedChunk, Trace
 
 CLOSEST = 3  # passages a refusal points to
 
@@ -47,8 +46,11 @@ class Prepared:
             passages=[p.shown_record() for p in self.passages],
             features={**{k: round(v, 6) for k, v in self.features.items()}, **extra},
             probability=round(decision.probability, 6),
-            decision=Verdict(
-                decision.answerable, decision.stage, decision.reason, draft, list(objected)
+            decision=replace(
+                decision,
+                probability=round(decision.probability, 6),
+                draft=draft,
+                objected=list(objected),
             ),
         )
 

@@ -85,12 +85,17 @@ class ShownPassage:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """Whether the answer was given, which stage decided and why, and a refused draft."""
+class Decision:
+    """Whether to answer, which stage decided and why: what the pipeline's steps decide, and
+    what `Answer.trace.decision` keeps of it (with the draft a check refused)."""
 
     answerable: bool
-    stage: str
-    reason: str
+    # The reader's probability that the passages state the answer (1 - P(NOT_FOUND)); 1.0
+    # when no reader was asked (before the model, or a generator without one).
+    probability: float = 1.0
+    reason: str = ""
+    stage: str = ""  # "question", "before model", "first token", "after generation"
+    says: str = ""  # what a refusal tells the user, where not the general refusal
     draft: str = ""  # the generated text a check after generation refused ("" otherwise)
     objected: list[str] = field(default_factory=list)  # checks after generation that objected
 
@@ -105,7 +110,7 @@ class Trace:
     passages: list[ShownPassage]
     features: dict[str, float]  # the answerability signals, and the reader's P(NOT_FOUND)
     probability: float
-    decision: Verdict
+    decision: Decision
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
@@ -116,7 +121,7 @@ class Trace:
             [ShownPassage(**p) for p in data["passages"]],
             dict(data["features"]),
             data["probability"],
-            Verdict(**data["decision"]),
+            Decision(**data["decision"]),
         )
 
 

@@ -301,7 +301,11 @@ def test_the_trace_is_typed_and_its_json_keeps_its_keys(settings):
         "rrf", "dense", "bm25", "dense_rank", "bm25_rank",
     ]  # fmt: skip
     assert list(data["trace"]["passages"][0]) == ["number", "source", "start", "end", "score"]
-    assert list(data["trace"]["decision"]) == ["answerable", "stage", "reason", "draft", "objected"]
+    decided = ["answerable", "probability", "reason", "stage", "says", "draft", "objected"]
+    assert list(data["trace"]["decision"]) == decided  # the pipeline's Decision, whole
+    old = {k: v for k, v in data["trace"]["decision"].items() if k not in ("probability", "says")}
+    read = Trace.from_dict({**data["trace"], "decision": old})  # saved before both were kept
+    assert read.decision.draft == trace.decision.draft
     back = Answer(**{**data, "citations": result.citations})
     assert back.trace == trace and json.loads(json.dumps(data)) == data
     assert Answer("x", True).to_dict()["trace"] == {}  # no trace recorded: {} as before

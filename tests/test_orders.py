@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answerability import Decision
 from assistant.draft_checks import Draft, after_generation, fits_kind, from_orders, objections
 from assistant.guard import asks_for_orders
+from assistant.types import Decision
 from index.load import read_text
 from index.orders import flagged_spans, is_order, orders_in, without_orders
 
