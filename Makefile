@@ -22,7 +22,7 @@ LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_B
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test install install-local install-browser ingest eval bench lint format clean help
+.PHONY: run test install install-local install-browser install-postgres ingest eval bench lint format clean help
 
 help:
 	@echo "make run      install what is missing, ingest seeds/, open the chat on http://$(HOST):$(PORT)"
@@ -34,12 +34,13 @@ help:
 run: install install-local
 	$(VENV)/bin/assistant chat --ingest --host $(HOST) --port $(PORT)
 
-test: install install-local install-browser
+test: install install-local install-browser install-postgres
 	bash .ci/test
 
 install: $(STAMPS)/base
 install-local: $(STAMPS)/local
 install-browser: $(STAMPS)/browser
+install-postgres: $(STAMPS)/postgres
 
 $(STAMPS)/venv:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,17 @@ $(STAMPS)/local: $(STAMPS)/base
 $(STAMPS)/browser: $(STAMPS)/venv
 	command -v chromium >/dev/null && command -v ip >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core iproute2 >/dev/null; }
+	touch $@
+
+# Debian's PostgreSQL binaries for the store tests, which start a server of their own (initdb
+# in a temporary folder, tests/servers.py). No service is started: a policy-rc.d that refuses
+# is put in place for the install when the machine has none (and removed after).
+$(STAMPS)/postgres: $(STAMPS)/venv
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && \
+	  made=; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && \
+	    chmod +x /usr/sbin/policy-rc.d && made=1; }; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; status=$$?; \
+	  [ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$status; }
 	touch $@
 
 ingest: install

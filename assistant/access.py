@@ -12,10 +12,9 @@ person's chat, as before documents had owners).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from pathlib import Path
 
+from assistant.db import shared_store
 from assistant.errors import BadInput
 from assistant.owners import DocumentOwners, Owner
 from assistant.settings import Settings
@@ -23,13 +22,8 @@ from assistant.settings import Settings
 USER = "user:"
 
 
-@functools.cache
-def _owners(data_dir: str) -> DocumentOwners:
-    return DocumentOwners(data_dir)
-
-
 def owners(settings: Settings) -> DocumentOwners:
-    return _owners(str(Path(settings.index.data_dir).resolve()))
+    return shared_store(DocumentOwners, settings)
 
 
 def reader_of(username: str | None, page_owner: str | None = None) -> str | None:

@@ -145,7 +145,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import export
 
     settings = _settings()
-    done = export(settings.index.data_dir, Path(args.out))
+    done = export(settings.index.data_dir, Path(args.out), settings.index.database_url)
     for line in done.review:
         print(line)
     print(f"wrote {done.written} suite item(s) to {args.out}; {len(done.review)} for review")
@@ -153,6 +153,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from assistant.db import shown
     from assistant.settings import setting_fields
 
     settings = _settings()
@@ -160,6 +161,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
         value = getattr(getattr(settings, group), name)
         if name in {"auth", "openai_api_key"} and value and value != info.default:
             value = "(set)"  # never print a secret
+        elif name == "database_url" and value:
+            value = shown(value)  # its password hidden
         print(f"ASSISTANT_{name.upper():<30} {value}")
     return 0
 

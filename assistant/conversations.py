@@ -1,5 +1,6 @@
 """Conversations kept on the server, per owner (a signed-in user, or one browser without
-sign-in), in the data dir's SQLite database (`assistant.db`, see `assistant.db`).
+sign-in), in the stores' database (`assistant.db` in the data dir, or PostgreSQL when
+`ASSISTANT_DATABASE_URL` names one; see `assistant.db`).
 
 A conversation holds its title, its document scope (the names a question searches; [] is
 all) and its turns: the records the chat draws again (`{"q": question, "a": answer dict,
@@ -17,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, insert, select, update
+
 from assistant.db import Database
+from assistant.tables import conversations as table
 
 UNTITLED = "New conversation"
 TITLE_CHARS = 80
@@ -50,10 +54,10 @@ def title_for(question: str) -> str:
 
 
 class Conversations:
-    """The conversation store over one data dir."""
+    """The conversation store: the data dir's SQLite file, or the database at `database_url`."""
 
-    def __init__(self, data_dir: Path | str) -> None:
-        self.db = Database(data_dir)
+    def __init__(self, data_dir: Path | str, database_url: str | None = None) -> None:
+        self.db = Database(data_dir, database_url)
         self._clock = 0.0
 
     def _now(self) -> float:
@@ -70,29 +74,27 @@ class Conversations:
             list(scope), list(turns),
         )  # fmt: skip
         self.db.execute(
-            "INSERT INTO conversations (id, owner, title, created, updated, scope, turns)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (conv.id, owner, conv.title, now, now, json.dumps(conv.scope), json.dumps(conv.turns)),
-        )
+            insert(table).values(
+                id=conv.id, owner=owner, title=conv.title, created=now, updated=now,
+                scope=json.dumps(conv.scope), turns=json.dumps(conv.turns),
+            )
+        )  # fmt: skip
         return conv
 
     def list(self, owner: str, limit: int | None = None) -> list[Summary]:
         """The owner's conversations, newest (last changed) first."""
-        rows = self.db.execute(
-            "SELECT id, title, updated FROM conversations WHERE owner = ?"
-            " ORDER BY updated DESC LIMIT ?",
-            (owner, -1 if limit is None else limit),
+        query = (
+            select(table.c.id, table.c.title, table.c.updated)
+            .where(table.c.owner == owner)
+            .order_by(table.c.updated.desc())
+            .limit(limit)
         )
-        return [Summary(*row) for row in rows]
+        return [Summary(*row) for row in self.db.execute(query)]
 
     def get(self, owner: str, conversation: str | None) -> Conversation | None:
         if not conversation:
             return None
-        row = self.db.execute(
-            "SELECT id, owner, title, created, updated, scope, turns FROM conversations"
-            " WHERE owner = ? AND id = ?",
-            (owner, conversation),
-        ).fetchone()
+        row = self.db.execute(select(table).where(*self._mine(owner, conversation))).fetchone()
         if row is None:
             return None
         id_, owner_, title, created, updated, scope, turns = row
@@ -100,16 +102,17 @@ class Conversations:
             id_, owner_, title, created, updated, json.loads(scope), json.loads(turns)
         )
 
+    @staticmethod
+    def _mine(owner: str, conversation: str) -> tuple[Any, ...]:
+        """The WHERE of one conversation: its id, and only ever its owner's."""
+        return (table.c.owner == owner, table.c.id == conversation)
+
     def _update(self, owner: str, conversation: str, column: str, value: Any) -> bool:
         """Set one column; only new turns move a conversation to the top of the list."""
         assert column in {"title", "scope", "turns"}
-        touch = ", updated = ?" if column == "turns" else ""
-        args = (value, self._now()) if touch else (value,)
-        cur = self.db.execute(
-            f"UPDATE conversations SET {column} = ?{touch} WHERE owner = ? AND id = ?",
-            (*args, owner, conversation),
-        )
-        return cur.rowcount > 0
+        values = {column: value, **({"updated": self._now()} if column == "turns" else {})}
+        done = self.db.execute(update(table).where(*self._mine(owner, conversation)).values(values))
+        return done.rowcount > 0
 
     def rename(self, owner: str, conversation: str, title: str) -> bool:
         return self._update(owner, conversation, "title", title_for(title) or UNTITLED)
@@ -121,10 +124,7 @@ class Conversations:
         return self._update(owner, conversation, "turns", json.dumps(list(turns)))
 
     def delete(self, owner: str, conversation: str) -> bool:
-        cur = self.db.execute(
-            "DELETE FROM conversations WHERE owner = ? AND id = ?", (owner, conversation)
-        )
-        return cur.rowcount > 0
+        return self.db.execute(delete(table).where(*self._mine(owner, conversation))).rowcount > 0
 
 
 def _sources(answer: dict[str, Any]) -> list[str]:

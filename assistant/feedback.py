@@ -1,6 +1,6 @@
 """Feedback on answers (thumbs up or down, a note, and for a thumbs down the right answer
-and the passage that holds it), kept in the data dir's SQLite database with what the answer
-was built from: the question, the standalone question, the history, the answer with its
+and the passage that holds it), kept in the stores' database (see `assistant.db`) with what
+the answer was built from: the question, the standalone question, the history, the answer with its
 citations and its trace. `export` turns it into suite items in eval/qa.jsonl's format.
 """
 
@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, insert, select, update
+
 from assistant.citations import strip_markers
 from assistant.db import Database
 from assistant.retrieve import bm25_tokens
+from assistant.tables import feedback as table
 
 UP, DOWN = 1, -1
 
@@ -41,10 +44,7 @@ class Feedback:
         return str(self.answer.get("question") or self.question)
 
 
-_COLUMNS = (
-    "id, owner, conversation, turn, created, rating, note, right_answer, passage, question,"
-    " history, answer"
-)
+_COLUMNS = [c for c in table.c if c.name != "standalone"]  # what _row reads, in its order
 
 
 def _row(row: Sequence[Any]) -> Feedback:
@@ -57,39 +57,44 @@ def _row(row: Sequence[Any]) -> Feedback:
 
 
 class FeedbackStore:
-    def __init__(self, data_dir: Path | str) -> None:
-        self.db = Database(data_dir)
+    """The feedback store: the data dir's SQLite file, or the database at `database_url`."""
+
+    def __init__(self, data_dir: Path | str, database_url: str | None = None) -> None:
+        self.db = Database(data_dir, database_url)
 
     def add(self, fb: Feedback) -> int:
         """Store `fb`; a later rating of the same turn of a conversation replaces it."""
-        if fb.conversation and fb.turn >= 0:
-            self.db.execute(
-                "DELETE FROM feedback WHERE owner = ? AND conversation = ? AND turn = ?",
-                (fb.owner, fb.conversation, fb.turn),
-            )
-        cur = self.db.execute(
-            "INSERT INTO feedback (owner, conversation, turn, created, rating, note,"
-            " right_answer, passage, question, standalone, history, answer)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                fb.owner, fb.conversation, fb.turn, time.time(), fb.rating, fb.note,
-                fb.right_answer, fb.passage, fb.question, fb.standalone,
-                json.dumps(fb.history), json.dumps(fb.answer),
-            ),
-        )  # fmt: skip
-        return int(cur.lastrowid or 0)
+        with self.db.begin() as conn:
+            if fb.conversation and fb.turn >= 0:
+                conn.execute(
+                    delete(table).where(
+                        table.c.owner == fb.owner,
+                        table.c.conversation == fb.conversation,
+                        table.c.turn == fb.turn,
+                    )
+                )
+            done = conn.execute(
+                insert(table).returning(table.c.id).values(
+                    owner=fb.owner, conversation=fb.conversation, turn=fb.turn,
+                    created=time.time(), rating=fb.rating, note=fb.note,
+                    right_answer=fb.right_answer, passage=fb.passage, question=fb.question,
+                    standalone=fb.standalone, history=json.dumps(fb.history),
+                    answer=json.dumps(fb.answer),
+                )
+            )  # fmt: skip
+            return int(done.scalar_one())
 
     def details(self, owner: str, id_: int, note: str, right_answer: str, passage: str) -> bool:
         """Add the note (and a thumbs down's right answer and passage) to feedback `id_`."""
-        cur = self.db.execute(
-            "UPDATE feedback SET note = ?, right_answer = ?, passage = ?"
-            " WHERE id = ? AND owner = ?",
-            (note.strip(), right_answer.strip(), passage.strip(), id_, owner),
+        done = self.db.execute(
+            update(table)
+            .where(table.c.id == id_, table.c.owner == owner)
+            .values(note=note.strip(), right_answer=right_answer.strip(), passage=passage.strip())
         )
-        return cur.rowcount > 0
+        return done.rowcount > 0
 
     def all(self) -> list[Feedback]:
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM feedback ORDER BY id")
+        rows = self.db.execute(select(*_COLUMNS).order_by(table.c.id))
         return [_row(r) for r in rows]
 
 
@@ -216,11 +221,11 @@ class Export:
     review: list[str]  # one line per feedback left out, for a person to look at
 
 
-def export(data_dir: Path | str, out: Path) -> Export:
+def export(data_dir: Path | str, out: Path, database_url: str | None = None) -> Export:
     """Write every feedback that makes a suite item to `out` (JSON lines); the rest are
     returned as review lines (id, why, the question)."""
     lines, review = [], []
-    for fb in FeedbackStore(data_dir).all():
+    for fb in FeedbackStore(data_dir, database_url).all():
         item, why = to_item(fb)
         if item is None:
             question = " ".join(fb.question.split())

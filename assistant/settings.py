@@ -30,7 +30,7 @@ class _Group(BaseSettings):
 
 
 class IndexSettings(_Group):
-    """Where documents and the index live, and how documents become chunks."""
+    """Where documents, the index and the chat's stores live, and how documents become chunks."""
 
     heading: ClassVar[str] = "Index"
     data_dir: Path = Field(
@@ -41,6 +41,11 @@ class IndexSettings(_Group):
     )
     chroma_url: str | None = Field(
         None, description="http://host:port of a `chroma run` server; unset = embedded store."
+    )
+    database_url: str | None = Field(
+        None,
+        description="postgresql://user:password@host/db for conversations, feedback and "
+        "document owners; unset = `assistant.db` in the data dir.",
     )
     collection: str = Field("chunks", description="Chroma collection name (3+ characters).")
     chunk_size: int = Field(128, ge=8, le=512, description="Chunk size in tiktoken tokens.")

@@ -46,7 +46,9 @@ def conversations(ctx: Context) -> None:
         owner = "user:bench" if n % 2 == 0 else f"user:other{n % 7}"
         store.create(owner, f"Conversation {n}", turns=turns)
     written = time.perf_counter() - started
-    settings = Settings(index={"data_dir": data}, answer={"generator": "extractive"})
+    settings = Settings(  # the SQLite file whatever ASSISTANT_DATABASE_URL says
+        index={"data_dir": data, "database_url": None}, answer={"generator": "extractive"}
+    )
     repeats = 20 if ctx.args.quick else 200
     listed = len(store.list("user:bench"))
     query = timed(lambda: store.list("user:bench"), repeats)

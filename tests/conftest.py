@@ -74,6 +74,36 @@ def own_settings(settings, embedder, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server the test session starts (tests/servers.py), stopped at its end."""
+    from tests.servers import PostgresServer
+
+    bin_dir = PostgresServer.binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (no initdb; `make test` installs it)")
+    server = PostgresServer(bin_dir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres) -> str:
+    """The URL of the session's PostgreSQL server (its `postgres` database)."""
+    return postgres.url()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> str | None:
+    """The stores' database, once each: None (SQLite in the data dir) and a fresh
+    PostgreSQL database of the session's server."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture(scope="session")
 def pipeline(settings):
     from assistant.pipeline import get_pipeline
 

@@ -1,18 +1,14 @@
-"""The conversation store (assistant/conversations.py over assistant/db.py): a real SQLite
-file in a temporary data dir."""
+"""The conversation store (assistant/conversations.py over assistant/db.py), each test on
+both databases: a real SQLite file in a temporary data dir, and a fresh database of the
+PostgreSQL server the session starts (the `database_url` fixture)."""
 
 from __future__ import annotations
 
-import sqlite3
-
-import pytest
-
 from assistant.conversations import UNTITLED, Conversations, to_markdown
-from assistant.db import FILE_NAME, MIGRATIONS, StoreError, connect
 
 
-def test_create_rename_delete_and_newest_first(tmp_path):
-    store = Conversations(tmp_path)
+def test_create_rename_delete_and_newest_first(tmp_path, database_url):
+    store = Conversations(tmp_path, database_url)
     first = store.create("ann", "Who heads Roscosmos?")
     second = store.create("ann")
     assert second.title == UNTITLED
@@ -33,8 +29,8 @@ def test_create_rename_delete_and_newest_first(tmp_path):
     assert not store.delete("ann", second.id)
 
 
-def test_one_owner_never_reaches_another_owners_conversations(tmp_path):
-    store = Conversations(tmp_path)
+def test_one_owner_never_reaches_another_owners_conversations(tmp_path, database_url):
+    store = Conversations(tmp_path, database_url)
     ann = store.create("user:ann", "ann's")
     bob = store.create("user:bob", "bob's")
     assert [s.id for s in store.list("user:ann")] == [ann.id]
@@ -48,36 +44,8 @@ def test_one_owner_never_reaches_another_owners_conversations(tmp_path):
     assert kept is not None and kept.title == "ann's"
 
 
-def test_a_new_database_gets_every_migration_and_an_old_one_the_missing_ones(tmp_path):
-    conn = connect(tmp_path / "new")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-
-    old_dir = tmp_path / "old"  # a database made by a program with only the first migration
-    old_dir.mkdir()
-    old = sqlite3.connect(old_dir / FILE_NAME)
-    old.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
-    old.execute(
-        "INSERT INTO conversations (id, owner, title, created, updated) "
-        "VALUES ('c1', 'ann', 'kept', 1, 1)"
-    )
-    old.commit()
-    old.close()
-    store = Conversations(old_dir)
-    assert [s.title for s in store.list("ann")] == ["kept"]
-    version = store.db.execute("PRAGMA user_version").fetchone()[0]
-    assert version == len(MIGRATIONS)
-    tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
-    assert "feedback" in tables
-
-    newer = tmp_path / "newer"
-    newer.mkdir()
-    sqlite3.connect(newer / FILE_NAME).execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(StoreError, match="newer than this program"):
-        connect(newer)
-
-
-def test_markdown_export_has_questions_answers_with_markers_and_sources(tmp_path):
-    store = Conversations(tmp_path)
+def test_markdown_export_has_questions_answers_with_markers_and_sources(tmp_path, database_url):
+    store = Conversations(tmp_path, database_url)
     citation = {
         "number": 1, "source": "report.pdf", "start": 10, "end": 90, "page": 4,
         "quote": "Yuri Borisov is the new head.", "text": "...", "score": 0.9,
@@ -96,14 +64,16 @@ def test_markdown_export_has_questions_answers_with_markers_and_sources(tmp_path
     assert "## And then?\n\nHe said (stopped)" in text
 
 
-def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(settings, tmp_path):
+def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(
+    settings, tmp_path, database_url
+):
     """The browser's single saved conversation of before becomes its first server-kept one
     (without sign-in only: a shared browser's storage is never given to a signed-in user)."""
     from types import SimpleNamespace
 
     from assistant.chat.sidebar import Sidebar
 
-    own = settings.updated(index={"data_dir": tmp_path / "data"})
+    own = settings.updated(index={"data_dir": tmp_path / "data", "database_url": database_url})
     side = Sidebar(own)
     answer = {"text": "Borisov [1].", "refused": False, "citations": []}
     old = {"turns": [{"q": "Who?", "a": answer}], "k": 5}
@@ -111,22 +81,22 @@ def test_a_conversation_kept_only_in_the_browser_moves_to_the_server_once(settin
     browser, owner, chat, _, cache, *_ = side.load("", old, anonymous)
     assert owner == f"browser:{browser}" and len(browser) > 10
     assert len(chat) == 2 and cache["conversation"]
-    (kept,) = Conversations(own.index.data_dir).list(owner)
+    (kept,) = Conversations(own.index.data_dir, database_url).list(owner)
     assert kept.title == "Who?" and kept.id == cache["conversation"]
     side.load(browser, cache, anonymous)  # the next load reads the server's copy
-    assert len(Conversations(own.index.data_dir).list(owner)) == 1
+    assert len(Conversations(own.index.data_dir, database_url).list(owner)) == 1
 
     signed = SimpleNamespace(username="ann", session_hash="s2")
     _, owner, chat, _, cache, *_ = side.load(browser, old, signed)
     assert owner == "user:ann" and chat == [] and cache["conversation"] is None
-    assert Conversations(own.index.data_dir).list("user:ann") == []
+    assert Conversations(own.index.data_dir, database_url).list("user:ann") == []
 
 
-def test_the_chats_threads_share_one_store(tmp_path):
+def test_the_chats_threads_share_one_store(tmp_path, database_url):
     """The chat's worker threads use one store at once: every write lands, none fails."""
     from concurrent.futures import ThreadPoolExecutor
 
-    store = Conversations(tmp_path)
+    store = Conversations(tmp_path, database_url)
 
     def work(n: int) -> int:
         conv = store.create(f"user:{n % 4}", f"question {n}")

@@ -1,6 +1,7 @@
 """Feedback on answers becomes suite items (assistant/feedback.py, `assistant feedback
-export`): real answers from the seed index with the extractive generator, a real SQLite file,
-and the eval harness's own suite reader on the export."""
+export`): real answers from the seed index with the extractive generator, the store on a
+real SQLite file and on a real PostgreSQL database, and the eval harness's own suite reader
+on the export."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ def _answer(settings, question: str) -> dict:
 
 
 def test_thumbs_down_with_a_right_answer_exports_a_valid_suite_item(
-    open_settings, tmp_path, monkeypatch, capsys
+    open_settings, tmp_path, database_url, monkeypatch, capsys
 ):
     from assistant.cli import main
 
     question = "Who is the new head of Roscosmos?"
     answer = _answer(open_settings, question)
-    store = FeedbackStore(tmp_path)
+    store = FeedbackStore(tmp_path, database_url)
     down = store.add(Feedback(DOWN, question, answer, owner="ann", conversation="c", turn=0))
     assert store.details("ann", down, "too long", "Yuri Borisov", "")
     assert not store.details("bob", down, "not mine", "", "")  # another user's feedback
@@ -38,6 +39,8 @@ def test_thumbs_down_with_a_right_answer_exports_a_valid_suite_item(
 
     out = tmp_path / "suite.jsonl"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    if database_url:
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
     assert main(["feedback", "export", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "review feedback-2: thumbs down without a right answer" in printed

@@ -1,12 +1,13 @@
-"""The document-owner store (assistant/owners.py): a real database in a temporary data dir."""
+"""The document-owner store (assistant/owners.py), on both databases: a real SQLite file in a
+temporary data dir, and a fresh database of the session's PostgreSQL server."""
 
 from __future__ import annotations
 
 from assistant.owners import DocumentOwners, Owner
 
 
-def test_an_upload_is_claimed_private_shared_by_its_owner_and_forgotten(tmp_path):
-    owners = DocumentOwners(tmp_path)
+def test_an_upload_is_claimed_private_shared_by_its_owner_and_forgotten(tmp_path, database_url):
+    owners = DocumentOwners(tmp_path, database_url)
     owners.claim("uploads/a.md", "user:ann")
     assert owners.all() == {"uploads/a.md": Owner("uploads/a.md", "user:ann", False)}
     assert owners.set_shared("uploads/a.md", True)

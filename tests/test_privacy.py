@@ -22,13 +22,14 @@ SEED = "russia-iss-withdrawal.txt"
 
 
 @pytest.fixture
-def two_users(own_settings, tmp_path):
-    """The app with ann and bob signed in through their own clients, carol an administrator."""
+def two_users(own_settings, tmp_path, database_url):
+    """The app with ann and bob signed in through their own clients, carol an administrator;
+    the owners kept in SQLite, then in PostgreSQL."""
     from gradio_client import Client
 
     from assistant.chat import launch
 
-    settings = own_settings.updated(chat={"admins": "carol"})
+    settings = own_settings.updated(chat={"admins": "carol"}, index={"database_url": database_url})
     port = free_port()
     users = [("ann", "pw-a"), ("bob", "pw-b"), ("carol", "pw-c")]
     demo = launch(settings, port=port, block=False, auth=users)

@@ -81,6 +81,7 @@ VARIABLES = [
     "DATA_DIR",
     "CORPUS_DIR",
     "CHROMA_URL",
+    "DATABASE_URL",
     "COLLECTION",
     "CHUNK_SIZE",
     "CHUNK_OVERLAP",

@@ -9,11 +9,9 @@ names the open conversation and keeps its last turns; on load the server's copy 
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import secrets
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.chat.saved import cached_answer, restore
 from assistant.chat.status import indexed_sources
 from assistant.conversations import Conversation, Conversations, to_markdown
+from assistant.db import shared_store
 from assistant.errors import AssistantError
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
@@ -36,13 +35,8 @@ BROWSER_KEY = "cited-assistant-browser"
 EXPORT_DIR = Path(tempfile.gettempdir()) / "cited-assistant-exports"
 
 
-@functools.cache
-def _stores(data_dir: str) -> Conversations:
-    return Conversations(data_dir)
-
-
 def store(settings: Settings) -> Conversations:
-    return _stores(str(Path(settings.index.data_dir).resolve()))
+    return shared_store(Conversations, settings)
 
 
 def owner_of(request: Any, browser_id: Any) -> str:
@@ -90,14 +84,14 @@ def persist(
     saved = saved if isinstance(saved, dict) else {}
     if not owner or not record:
         return saved
-    conversations = store(settings)
     try:
+        conversations = store(settings)
         conv = conversations.get(owner, saved.get("conversation"))
         if conv is None:
             conv = conversations.create(owner, str(record.get("q", "")), scope_names(scope))
         conv.turns.append(record)
         conversations.set_turns(owner, conv.id, conv.turns)
-    except (AssistantError, OSError, sqlite3.Error) as exc:  # the cache keeps the turn
+    except (AssistantError, OSError) as exc:  # the cache keeps the turn
         log.warning("conversation not saved: %s", exc)
         light = [*saved.get("turns", []), _light(record)]
         return {**saved, "turns": light[-settings.chat.saved_turns :]}
@@ -134,7 +128,7 @@ class Sidebar:
             conv = self._legacy(owner, saved, request)
             conv = conv or store(self.settings).get(owner, saved.get("conversation"))
             listed = conversation_list(self.settings, owner, conv.id if conv else None)
-        except (AssistantError, sqlite3.Error) as exc:  # the browser's cache, read-only
+        except AssistantError as exc:  # the browser's cache, read-only
             log.warning("conversations cannot be read: %s", exc)
             gr.Warning(f"Saved conversations cannot be read: {exc}")
             chat, pairs = restore(saved, self.settings.chat.saved_turns)

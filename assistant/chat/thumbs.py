@@ -8,13 +8,12 @@ adds them to that rating. Rating the same answer again replaces its rating.
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from assistant.chat.sidebar import PRIVATE, store
 from assistant.citations import strip_markers
+from assistant.db import shared_store
 from assistant.errors import AssistantError
 from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from assistant.settings import Settings
@@ -27,13 +26,8 @@ THANKS_UP = "Thanks. Anything to add? (optional)"
 THANKS_DOWN = "Thanks. What was wrong? All fields are optional."
 
 
-@functools.cache
-def _stores(data_dir: str) -> FeedbackStore:
-    return FeedbackStore(data_dir)
-
-
 def feedback_store(settings: Settings) -> FeedbackStore:
-    return _stores(str(Path(settings.index.data_dir).resolve()))
+    return shared_store(FeedbackStore, settings)
 
 
 def components() -> SimpleNamespace:
