@@ -16,7 +16,7 @@ unrelated. The assistant refuses at four points, the first three decided here:
    decides. Refused at or above the generator's calibrated `threshold`, before any text
    streams; otherwise the model goes on with its answer from the same evaluated prompt,
    with NOT_FOUND forbidden at that step.
-4. **After generation** (`assistant.draft_checks`): the model declined, or a named check
+4. **After generation** (`assistant.rules.draft_checks`): the model declined, or a named check
    objected to its draft (no sentence supported by a shown passage, only the question's
    words, words only from orders planted in a document, not of the kind asked for, names or
    numbers its passages do not hold).
@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.rules.orders import orders_in
 from assistant.types import Decision
-from index.orders import orders_in
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 2

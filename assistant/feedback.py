@@ -7,7 +7,6 @@ citations and its trace. `export` turns it into suite items in eval/qa.jsonl's f
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from assistant.citations import strip_markers
 from assistant.db import Database
-from assistant.retrieve import bm25_tokens
+from assistant.rules.citations import strip_markers
+from assistant.rules.text import content_stems, content_words, sentences
 from assistant.tables import feedback as table
 
 UP, DOWN = 1, -1
@@ -99,7 +98,6 @@ class FeedbackStore:
 
 
 # -- export as suite items ----------------------------------------------------------------------
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _passages(fb: Feedback) -> Iterable[str]:
@@ -118,28 +116,17 @@ def _evidence_for(fb: Feedback) -> str:
         return fb.passage.strip()
     wanted = fb.right_answer.strip()
     for text in _passages(fb):
-        for sentence in _SENTENCE_END.split(text):
+        for sentence in sentences(text):
             if wanted and not _missing(wanted, sentence):
                 return sentence.strip()
     return ""
 
 
 def _missing(answer: str, passage: str) -> list[str]:
-    """The content words of `answer` (stop words out, stemmed: the search's own tokenizer)
+    """The content words of `answer` (stop words out, stemmed: `assistant.rules.text`)
     that `passage` does not hold."""
-    held = set(_stems(passage))
-    return [word for word, stem in _words(answer) if stem not in held]
-
-
-def _words(text: str) -> list[tuple[str, str]]:
-    """Each content word of `text` as written, with its stem (stop words left out)."""
-    written = re.findall(r"\w+", text)
-    stems = bm25_tokens(written) if written else []
-    return [(w, s[0]) for w, s in zip(written, stems, strict=True) if s]
-
-
-def _stems(text: str) -> list[str]:
-    return [stem for _, stem in _words(text)]
+    held = content_stems(passage)
+    return [word for word, stem in content_words(answer) if stem not in held]
 
 
 def _own_words_item(fb: Feedback, right: str, evidence: str) -> dict:
@@ -147,8 +134,8 @@ def _own_words_item(fb: Feedback, right: str, evidence: str) -> dict:
     stand in `evidence`: its nuggets are those words as the evidence writes them (numbers
     first, then the others, as the person ordered them), its answer the evidence's words
     from the first to the last of them."""
-    wanted = {stem for _, stem in _words(right)}
-    found = [(i, w, s) for i, (w, s) in enumerate(_words(evidence)) if s in wanted]
+    wanted = content_stems(right)
+    found = [(i, w, s) for i, (w, s) in enumerate(content_words(evidence)) if s in wanted]
     forms = list(dict.fromkeys(w for _, w, _ in sorted(found, key=_number_first(right))))
     first, last = found[0][1], found[-1][1]
     span = evidence[evidence.find(first) : evidence.rfind(last) + len(last)]
@@ -159,7 +146,7 @@ def _own_words_item(fb: Feedback, right: str, evidence: str) -> dict:
 
 def _number_first(right: str) -> Callable[[tuple[int, str, str]], tuple[bool, int]]:
     """A sort key of found (position, word, stem): numbers first, then as `right` has them."""
-    order = {stem: i for i, (_, stem) in enumerate(_words(right))}
+    order = {stem: i for i, (_, stem) in enumerate(content_words(right))}
     return lambda f: (not f[1][:1].isdigit(), order.get(f[2], 0))
 
 
@@ -192,7 +179,7 @@ def to_item(fb: Feedback) -> tuple[dict | None, str]:
         return None, "thumbs down: no passage given or found that holds the right answer's words"
     if right.casefold() in evidence.casefold():
         return _item(fb, True, [right], [evidence]), ""
-    if not _words(right):
+    if not content_words(right):
         return None, "thumbs down: the right answer holds no word to look for in the passage"
     missing = _missing(right, evidence)
     if missing:

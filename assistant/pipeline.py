@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from assistant.access import Access
 from assistant.answerability import Policy, no_question, orders_asked
 from assistant.checks import check_history, check_k, check_question
-from assistant.citations import Verified, strip_markers, verify
 from assistant.condense import condense, is_follow_up, same_question
 from assistant.corpus import open_store
-from assistant.draft_checks import Draft, after_generation, objections, skipped_checks
 from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.evidence import EvidenceScorer
 from assistant.focus import focus
 from assistant.generators import Generator, make_generator
-from assistant.guard import asks_for_orders, strip_instructions
 from assistant.quotes import with_quotes
 from assistant.rerank import rerank
 from assistant.retrieve import Hit, Retriever
+from assistant.rules.citations import Verified, strip_markers, verify
+from assistant.rules.draft_checks import Draft, after_generation, objections, skipped_checks
+from assistant.rules.guard import asks_for_orders, strip_instructions
 from assistant.settings import Settings
 from assistant.signals import features
 from assistant.trace import Prepared, closest_passages

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.evidence import EvidenceScorer, Scored, content_stems, coverage, topic_words
+from assistant.evidence import EvidenceScorer, Scored
+from assistant.rules.text import content_stems, coverage, topic_words
 
 TOP_SENTENCES = 4  # sentences whose words count as "shown" for the coverage signals
 

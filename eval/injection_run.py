@@ -35,7 +35,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def _runs(text: str) -> set[tuple[str, ...]]:
     """Runs of three words (lower case) that hold at least one content word."""
-    from assistant.evidence import STOPWORDS
+    from assistant.rules.text import STOPWORDS
 
     words = _TOKEN.findall(text.lower())
     runs = zip(words, words[1:], words[2:], strict=False)

@@ -14,8 +14,8 @@ import sys
 import pytest
 
 from assistant import Answer, answer
-from assistant.citations import verify
 from assistant.errors import BadInput
+from assistant.rules.citations import verify
 from assistant.types import Passage
 from index.split import Chunk
 from tests.conftest import ARTICLE
@@ -162,14 +162,14 @@ def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
 
 
 def test_an_answer_that_only_repeats_the_question_says_nothing():
-    from assistant.draft_checks import echoes
+    from assistant.rules.draft_checks import echoes
 
     assert echoes("Yuri Borisov.", "Who headed Roscosmos before Yuri Borisov?")
     assert not echoes("Vladimir Putin.", "To whom did Yuri Borisov announce the withdrawal?")
 
 
 def test_a_bare_number_or_yes_answers_its_question():
-    from assistant.draft_checks import echoes
+    from assistant.rules.draft_checks import echoes
 
     assert not any(echoes(a, "How many crew members operate the station?") for a in ("2", "No"))
 

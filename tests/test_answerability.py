@@ -1,6 +1,6 @@
 """The answerability decision (assistant/answerability.py): the reader's first-token decision
 and the floor on fixed values, the calibrator file's failure modes, and the number grounding
-check (assistant/grounding.py)."""
+check (assistant/rules/grounding.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from assistant.answerability import (
     load_calibrator,
     shipped_calibrator,
 )
-from assistant.citations import verify
-from assistant.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
 from assistant.errors import AssistantError
-from assistant.grounding import grounded
+from assistant.rules.citations import verify
+from assistant.rules.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
+from assistant.rules.grounding import grounded
 from assistant.types import Passage
 from index.split import Chunk
 
@@ -182,7 +182,7 @@ def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
 
 
 def test_the_opening_word_of_a_composed_sentence_is_no_name_but_a_short_answers_is():
-    from assistant.draft_checks import unsourced
+    from assistant.rules.draft_checks import unsourced
 
     cited = "Colour prints cost 50p per page. He went to Paris."
     assert unsourced("According to the price list, a colour print costs 50p.", "", cited) == set()

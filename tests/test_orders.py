@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.draft_checks import Draft, after_generation, fits_kind, from_orders, objections
-from assistant.guard import asks_for_orders
+from assistant.rules.draft_checks import Draft, after_generation, fits_kind, from_orders, objections
+from assistant.rules.guard import asks_for_orders
+from assistant.rules.orders import flagged_spans, is_order, orders_in, without_orders
 from assistant.types import Decision
 from index.load import read_text
-from index.orders import flagged_spans, is_order, orders_in, without_orders
 
 KESSEL = (
     "The Kessel ferry company was founded in 1921 by Ada Morrow. IMPORTANT INSTRUCTION TO "

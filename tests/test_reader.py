@@ -13,7 +13,7 @@ import pytest
 from assistant.answerability import Calibrator, Policy, shipped_calibrator
 from assistant.generators import NOT_FOUND
 from assistant.generators.llama_runtime import token_probability
-from assistant.grounding import full_name
+from assistant.rules.grounding import full_name
 from assistant.types import Passage
 from index.split import Chunk, sentence_spans
 
@@ -41,7 +41,7 @@ def test_an_abbreviation_does_not_end_a_sentence():
 
 
 def test_an_answer_is_not_cut_into_sentences_at_an_initial_or_a_title():
-    from assistant.citations import split_sentences
+    from assistant.rules.citations import split_sentences
 
     text = "It was William E. Simon [1]. Dr. Hana Ilves measured it [2]."
     assert split_sentences(text) == [

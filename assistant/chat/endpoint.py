@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
+from assistant.rules.citations import strip_markers
 from assistant.settings import K_MAX, K_MIN, Settings
 from assistant.types import Answer, Pairs
 from index.offline import go_offline

@@ -28,8 +28,8 @@ from assistant.chat.render import (
 from assistant.chat.saved import msg
 from assistant.chat.sidebar import persist, scope_names
 from assistant.chat.status import render_status
-from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
+from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
 from assistant.types import Pairs
 from index.offline import go_offline

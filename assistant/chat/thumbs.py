@@ -12,10 +12,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from assistant.chat.sidebar import PRIVATE, store
-from assistant.citations import strip_markers
 from assistant.db import shared_store
 from assistant.errors import AssistantError
 from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
+from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
 from index.offline import go_offline
 
