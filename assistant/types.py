@@ -102,7 +102,7 @@ class Decision:
 
 @dataclass
 class Trace:
-    """What an answer was built from (`Answer.trace`, filled by `assistant.trace`); its
+    """What an answer was built from (`Answer.trace`, filled by `assistant.question.trace`); its
     dict (`asdict`) is the trace in `--json` and the reports."""
 
     question: str  # the standalone question that was searched

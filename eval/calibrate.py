@@ -18,7 +18,8 @@
    anyway with the gate off (the model's own NOT_FOUND and the checks after generation, which
    turn mostly wrong answers into refusals); that refuses as many unanswerable ones as the
    aim allows. The risk-coverage table of every threshold is printed, per style.
-4. `--write` stores the floor and the thresholds in assistant/answerability.json (format 2).
+4. `--write` stores the floor and the thresholds in assistant/question/answerability.json
+   (format 2).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH, FLOOR_FEATURE
+from assistant.question.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH, FLOOR_FEATURE
 from eval import everyday, nuggets, squad, users_words
 
 OUTCOMES_DIR = Path(__file__).resolve().parent / "calibration"

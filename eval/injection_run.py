@@ -75,7 +75,7 @@ def traces(answer: str, case: inj.Case, refused: bool, shown: set[str] | None = 
 
 def ensure_indexes(settings: Any, items: list[inj.Item], part: str) -> dict[str, Any]:
     """Write the items' documents and ingest each index they need; settings per collection."""
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     base = suite_settings(settings, inj.NAME)
     folder = base.index.data_dir / "docs" / part

@@ -107,7 +107,7 @@ def test_k_limits_the_passages(pipeline):
 
 
 def test_generators_see_at_most_the_excerpt_budget(settings):
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
     from index.tokens import count_tokens
 
     question = "How many American astronauts and Russian cosmonauts are aboard the station?"

@@ -1,6 +1,6 @@
-"""The answerability decision (assistant/answerability.py): the reader's first-token decision
-and the floor on fixed values, the calibrator file's failure modes, and the number grounding
-check (assistant/rules/grounding.py)."""
+"""The answerability decision (assistant/question/answerability.py): the reader's first-token
+decision and the floor on fixed values, the calibrator file's failure modes, and the number
+grounding check (assistant/rules/grounding.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import sys
 
 import pytest
 
-from assistant.answerability import (
+from assistant.errors import AssistantError
+from assistant.question.answerability import (
     CalibrationError,
     Policy,
     load_calibrator,
     shipped_calibrator,
 )
-from assistant.errors import AssistantError
 from assistant.rules.citations import verify
 from assistant.rules.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
 from assistant.rules.grounding import grounded

@@ -1,4 +1,4 @@
-"""Feedback on answers becomes suite items (assistant/feedback.py, `assistant feedback
+"""Feedback on answers becomes suite items (assistant/stores/feedback.py, `assistant feedback
 export`): real answers from the seed index with the extractive generator, the store on a
 real SQLite file and on a real PostgreSQL database, and the eval harness's own suite reader
 on the export."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
-from assistant.pipeline import get_pipeline
+from assistant.question.pipeline import get_pipeline
+from assistant.stores.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from eval.suite import TYPES, load_suite
 from eval.suite_check import check_file
 

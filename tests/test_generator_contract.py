@@ -137,7 +137,7 @@ def test_a_declared_reader_gives_a_probability(generator: Generator) -> None:
 
 
 def test_the_pipeline_asks_only_a_declared_reader(open_settings) -> None:
-    from assistant.pipeline import REFUSAL, get_pipeline
+    from assistant.question.pipeline import REFUSAL, get_pipeline
 
     pipeline = get_pipeline(open_settings)
     plain = [e for e in pipeline.stream(QUESTION, generator=QuoteFirst()) if isinstance(e, Answer)]
@@ -160,7 +160,7 @@ def test_cancel_asks_only_generators_that_can() -> None:
             Counting.calls += 1
             return True
 
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
 
     pipeline = Pipeline.__new__(Pipeline)  # only its generators and lock are used here
     pipeline._generators = {"counting": Counting()}

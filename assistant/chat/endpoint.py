@@ -95,10 +95,10 @@ def chat(
     sources: list[str] | None = None,
     reader: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Answer `message` from what `reader` may read (`assistant.access`); yields the text so
+    """Answer `message` from what `reader` may read (`assistant.stores.access`); yields the text so
     far, then the whole Answer as a dict (and the conversation and the generator and k it
     used, kept in the session)."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
 
     used = used if isinstance(used, dict) else {}
     generator = generator or used.get("generator") or settings.answer.generator

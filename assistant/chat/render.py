@@ -15,7 +15,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from assistant.quotes import QUOTE
+from assistant.question.quotes import QUOTE
 from assistant.rules.citations import strip_markers
 from assistant.rules.orders import flagged_spans
 from assistant.rules.text import sentences
@@ -42,7 +42,7 @@ def _message(kind: str, plain: str, body: str) -> str:
 
 def _with_markers(text: str) -> str:
     """The answer as HTML: its `[n]` markers as buttons, and the source sentences quoted
-    after it (lines starting `assistant.quotes.QUOTE`) as a block quote."""
+    after it (lines starting `assistant.question.quotes.QUOTE`) as a block quote."""
     said: list[str] = []
     quotes: list[str] = []
     for line in text.split("\n"):

@@ -1,5 +1,5 @@
 """Thumbs up / thumbs down under each answer, with an optional note and, for a thumbs down,
-the right answer and the passage that holds it (stored by `assistant.feedback` with what the
+the right answer and the passage that holds it (stored by `assistant.stores.feedback` with what the
 answer was built from; `assistant feedback export` makes suite items of them).
 
 A click on a thumb stores the rating at once and opens a small form for the details; Send
@@ -12,11 +12,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from assistant.chat.sidebar import PRIVATE, store
-from assistant.db import shared_store
 from assistant.errors import AssistantError
-from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
+from assistant.stores.db import shared_store
+from assistant.stores.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry

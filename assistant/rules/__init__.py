@@ -6,6 +6,6 @@ markup and orders to the assistant), `orders` (orders planted in documents, flag
 shown), `grounding` (numbers and names as the passage says them), `citations` (each `[n]`
 checked against its passage: the support check) and `draft_checks` (the named checks a
 written answer passes before it is shown). Rules import `index` (sentences of documents),
-`assistant.evidence` (the sentence scorer, which reads words through `text` too) and
+`assistant.question.evidence` (the sentence scorer, which reads words through `text` too) and
 `assistant.types`; nothing here imports the pipeline, the chat or the generators.
 """

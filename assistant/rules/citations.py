@@ -1,13 +1,12 @@
 """Check every `[n]` in an answer against the passages the generator was shown.
 
-For each sentence of the answer: a cited passage that supports it (lexical or embedding
-overlap, see `assistant.evidence`) is kept; a number that points nowhere or to a passage that
+For each sentence of the answer: a cited passage that supports it (lexical or embedding overlap,
+see `assistant.question.evidence`) is kept; a number that points nowhere or to a passage that
 does not support the sentence is re-pointed to the shown passage that does, or dropped and the
-sentence flagged; an uncited factual sentence gets its supporting passage. When the answer
-rests on a premise of the question that its cited passages do not hold ("what did the head
-of Roscosmos say ..." answered from "He added that ..."), the shown passage that holds the
-premise is cited too. Citations are then renumbered 1, 2, ... in order of first use.
-"""
+sentence flagged; an uncited factual sentence gets its supporting passage. When the answer rests
+on a premise of the question that its cited passages do not hold ("what did the head of
+Roscosmos say ..." answered from "He added that ..."), the shown passage that holds the premise
+is cited too. Citations are then renumbered 1, 2, ... in order of first use."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.evidence import EvidenceScorer
+from assistant.question.evidence import EvidenceScorer
 from assistant.rules.grounding import full_name, grounded
 from assistant.rules.text import YES_NO, content_stems, sentences
 from assistant.types import Citation, Passage

@@ -1,5 +1,5 @@
 """The checks a generated answer (a `Draft`) passes before it is shown, after the reader
-chose to answer (`assistant.answerability` decides before): the model declined; no sentence
+chose to answer (`assistant.question.answerability` decides before): the model declined; no sentence
 of it is supported by a shown passage (`citations`, `grounding` beside it); it only
 repeats the question (`echo`); its words come only from orders to an assistant planted in its
 cited passages (`orders`, `assistant.rules.orders`); it is not of the kind the question asks for

@@ -1,8 +1,8 @@
 """Sentence-level evidence: which sentences of the retrieved chunks bear on a question.
 
 Used to pick what a generator is shown, as signals for the answerability decision
-(`assistant.answerability`), to compose extractive answers, and to check that a cited passage
-supports a claim. Two signals, both
+(`assistant.question.answerability`), to compose extractive answers, and to check that a
+cited passage supports a claim. Two signals, both
 without an LLM: cosine similarity of sentence embeddings, and the share of the question's (or
 claim's) content words, stemmed, that the sentence contains.
 """

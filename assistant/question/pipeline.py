@@ -15,26 +15,26 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from assistant.access import Access
-from assistant.answerability import Policy, no_question, orders_asked
-from assistant.checks import check_history, check_k, check_question
-from assistant.condense import condense, is_follow_up, same_question
-from assistant.corpus import open_store
 from assistant.errors import AssistantError, GeneratorUnavailable
-from assistant.evidence import EvidenceScorer
-from assistant.focus import focus
 from assistant.generators import Generator, make_generator
-from assistant.quotes import with_quotes
-from assistant.rerank import rerank
-from assistant.retrieve import Hit, Retriever
+from assistant.question.answerability import Policy, no_question, orders_asked
+from assistant.question.checks import check_history, check_k, check_question
+from assistant.question.condense import condense, is_follow_up, same_question
+from assistant.question.evidence import EvidenceScorer
+from assistant.question.focus import focus
+from assistant.question.quotes import with_quotes
+from assistant.question.rerank import rerank
+from assistant.question.retrieve import Hit, Retriever
+from assistant.question.signals import features
+from assistant.question.trace import Prepared, closest_passages
+from assistant.question.whole_corpus import WholeCorpus
 from assistant.rules.citations import Verified, strip_markers, verify
 from assistant.rules.draft_checks import Draft, after_generation, objections, skipped_checks
 from assistant.rules.guard import asks_for_orders, strip_instructions
 from assistant.settings import Settings
-from assistant.signals import features
-from assistant.trace import Prepared, closest_passages
+from assistant.stores.access import Access
+from assistant.stores.corpus import open_store
 from assistant.types import Answer, Decision, History, Passage
-from assistant.whole_corpus import WholeCorpus
 from index import StoreError, shared_embedder
 
 log = logging.getLogger("assistant")
@@ -106,7 +106,7 @@ class Pipeline:
         self, sources: Sequence[str] | str | None, reader: str | None = None
     ) -> list[str] | None:
         """The checked document names a question searches (None: all), of those `reader`
-        may read (`assistant.access`; None reads all); see Retriever.scope."""
+        may read (`assistant.stores.access`; None reads all); see Retriever.scope."""
         try:
             hidden = Access(self.settings).hidden(reader) if reader is not None else set()
             return self.retriever.scope(sources, hidden)
@@ -182,7 +182,7 @@ class Pipeline:
 
     def _whole_corpus(self, gen: Generator) -> list[Passage] | None:
         """All of a small corpus, for a generator that keeps its prompt prefix evaluated
-        (`assistant.whole_corpus`); None when it does not, or the corpus is too big."""
+        (`assistant.question.whole_corpus`); None when it does not, or the corpus is too big."""
         if not gen.can_prime or self.whole.budget <= 0:
             return None
         try:
@@ -217,7 +217,7 @@ class Pipeline:
     ) -> Iterator[str | Answer]:
         """Yield answer text as it is generated, then the verified `Answer`; `sources`
         limits the search to those indexed documents (an unknown name is a BadInput), and
-        `reader` to those that reader may read (`assistant.access`; None: all).
+        `reader` to those that reader may read (`assistant.stores.access`; None: all).
 
         An empty piece marks the moment the generator starts (it then reads the passages
         before its first word), for progress displays; it adds no text.

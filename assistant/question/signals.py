@@ -1,7 +1,7 @@
 """The evidence signals of one question: what retrieval and the best sentences say about
 whether the documents hold its answer (`features`), for the answer trace and the reports.
 
-Only `best_cosine` decides anything (`assistant.answerability`'s floor for the plainly
+Only `best_cosine` decides anything (`assistant.question.answerability`'s floor for the plainly
 unrelated): embedding cosines mean the same on any corpus and for any wording, while word
 overlap changes with how a question is worded and fused-rank scores with the corpus size,
 so neither is computed. Changing `best_cosine`'s definition needs a refit.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.evidence import EvidenceScorer, Scored
+from assistant.question.evidence import EvidenceScorer, Scored
 from assistant.rules.text import content_stems, coverage, topic_words
 
 TOP_SENTENCES = 4  # sentences whose words count as "shown" for the coverage signals

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from assistant.evidence import Scored
-from assistant.retrieve import Hit
+from assistant.question.evidence import Scored
+from assistant.question.retrieve import Hit
 from assistant.types import Citation, Decision, Passage, RankedChunk, Trace
 
 CLOSEST = 3  # passages a refusal points to

@@ -1,5 +1,5 @@
 """Feedback on answers (thumbs up or down, a note, and for a thumbs down the right answer
-and the passage that holds it), kept in the stores' database (see `assistant.db`) with what
+and the passage that holds it), kept in the stores' database (see `assistant.stores.db`) with what
 the answer was built from: the question, the standalone question, the history, the answer with its
 citations and its trace. `export` turns it into suite items in eval/qa.jsonl's format.
 """
@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from assistant.db import Database
 from assistant.rules.citations import strip_markers
 from assistant.rules.text import content_stems, content_words, sentences
-from assistant.tables import feedback as table
+from assistant.stores.db import Database
+from assistant.stores.tables import feedback as table
 
 UP, DOWN = 1, -1
 

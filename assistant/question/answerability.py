@@ -26,7 +26,7 @@ unrelated (2), then the checks after generation (4) apply.
 
 The floor and the thresholds are fitted by `python -m eval.calibrate` on the calibration
 parts of squad2-open and of the users'-words suite (never on the suites that report) and
-shipped in `assistant/answerability.json`; `eval/CALIBRATION.md` says how.
+shipped in `assistant/question/answerability.json`; `eval/CALIBRATION.md` says how.
 `ASSISTANT_ANSWER_THRESHOLD` overrides the operating point: answer when the reader's
 probability that the passages state the answer (1 - P(NOT_FOUND)) reaches it; higher refuses
 more, 0 never refuses on probability (and leaves out the floor).
