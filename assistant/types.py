@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from index.load import PAGE_BREAK
@@ -53,6 +53,8 @@ class Answer:
         trace is {}."""
         data = asdict(self)
         data["trace"] = data["trace"] or {}
+        if self.trace is not None:
+            data["trace"]["features"] = self.trace.features.to_dict()
         return data
 
 
@@ -100,6 +102,36 @@ class Decision:
     objected: list[str] = field(default_factory=list)  # checks after generation that objected
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What retrieval and the best sentences say about whether the documents hold the answer
+    (all 0 when nothing was found; `assistant.question.signals` computes them), and the
+    reader's first-token P(NOT_FOUND) once asked (None: not asked)."""
+
+    best_score: float = 0.0
+    best_cosine: float = 0.0
+    best_coverage: float = 0.0
+    shown_coverage: float = 0.0
+    closeness: float = 0.0
+    dense_top: float = 0.0
+    refusal_probability: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Signals:
+        """The signals of a saved trace (keys this version does not know are left out)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, float]:
+        """The signals as JSON-ready data; the reader's P(NOT_FOUND) only once asked."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def rounded(self, digits: int = 6) -> Signals:
+        return replace(
+            self,
+            **{k: round(v, digits) for k, v in asdict(self).items() if isinstance(v, float)},
+        )
+
+
 @dataclass
 class Trace:
     """What an answer was built from (`Answer.trace`, filled by `assistant.question.trace`); its
@@ -108,7 +140,7 @@ class Trace:
     question: str  # the standalone question that was searched
     retrieved: list[RankedChunk]
     passages: list[ShownPassage]
-    features: dict[str, float]  # the answerability signals, and the reader's P(NOT_FOUND)
+    features: Signals  # the answerability signals, and the reader's P(NOT_FOUND)
     probability: float
     decision: Decision
 
@@ -119,7 +151,7 @@ class Trace:
             data["question"],
             [RankedChunk(**hit) for hit in data["retrieved"]],
             [ShownPassage(**p) for p in data["passages"]],
-            dict(data["features"]),
+            Signals.from_dict(dict(data["features"])),
             data["probability"],
             Decision(**data["decision"]),
         )

@@ -97,7 +97,7 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
                 "answerable": q["answerable"],
                 "answered": not result.refused,
                 "correct": is_right(q, result),
-                "features": trace.features if trace else {},
+                "features": trace.features.to_dict() if trace else {},
                 "stage": verdict.stage if verdict else "",
                 "reason": verdict.reason if verdict else "",
                 "answer": result.text,

@@ -89,7 +89,7 @@ def score_item(
         r.decided = f"{d.stage}: {d.reason}" if d.reason else d.stage
         r.draft = d.draft or ("" if r.refused else r.answer)
         r.objected = list(d.objected)
-        r.features = dict(trace.features)
+        r.features = trace.features.to_dict()
     if wall is not None:
         r.timings["wall"] = wall
     _score_answer(r, item, answer)

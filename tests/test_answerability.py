@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -21,10 +22,10 @@ from assistant.question.answerability import (
 from assistant.rules.citations import verify
 from assistant.rules.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
 from assistant.rules.grounding import grounded
-from assistant.types import Passage
+from assistant.types import Passage, Signals
 from index.split import Chunk
 
-RELATED = {"best_score": 0.6, "best_cosine": 0.6, "dense_top": 0.6}
+RELATED = Signals(best_score=0.6, best_cosine=0.6, dense_top=0.6)
 
 
 def _calibrator_file(tmp_path, threshold=0.5, floor=0.2):
@@ -43,7 +44,7 @@ def test_the_reader_answers_below_the_refusal_probability_and_refuses_above(tmp_
 def test_before_the_model_only_the_plainly_unrelated_is_refused(tmp_path):
     policy = Policy(load_calibrator(_calibrator_file(tmp_path, floor=0.2)))
     decisions = [
-        policy.before_model({**RELATED, "best_cosine": c}).answerable for c in (0.15, 0.25)
+        policy.before_model(replace(RELATED, best_cosine=c)).answerable for c in (0.15, 0.25)
     ]
     assert decisions == [False, True]
 
@@ -60,7 +61,7 @@ def test_the_gate_off_leaves_out_the_floor_but_not_an_empty_retrieval():
     policy = Policy.for_settings(0.0)
     decisions = [
         policy.before_model(values).answerable
-        for values in ({**RELATED, "best_cosine": 0.01}, dict.fromkeys(RELATED, 0.0))
+        for values in (replace(RELATED, best_cosine=0.01), Signals())
     ]
     assert decisions == [True, False]
 

@@ -142,14 +142,14 @@ def test_the_pipeline_asks_only_a_declared_reader(open_settings) -> None:
     pipeline = get_pipeline(open_settings)
     plain = [e for e in pipeline.stream(QUESTION, generator=QuoteFirst()) if isinstance(e, Answer)]
     assert "read" not in plain[0].timings  # no reader declared: none asked
-    assert "refusal_probability" not in plain[0].trace.features
+    assert plain[0].trace.features.refusal_probability is None
 
     sure = get_pipeline(open_settings.updated(answer={"answer_threshold": 0.5}))
     events = list(sure.stream("When will Russia leave the ISS?", generator=SureReader()))
     refused = events[-1]
     assert isinstance(refused, Answer) and refused.refused and events[-2] == REFUSAL
     assert "read" in refused.timings
-    assert refused.trace.features["refusal_probability"] == 0.999
+    assert refused.trace.features.refusal_probability == 0.999
 
 
 def test_cancel_asks_only_generators_that_can() -> None:

@@ -35,7 +35,6 @@ more, 0 never refuses on probability (and leaves out the floor).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,7 +42,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.rules.orders import orders_in
-from assistant.types import Decision
+from assistant.types import Decision, Signals
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 2
@@ -159,12 +158,12 @@ class Policy:
         calibrator = shipped_calibrator() if path is None else load_calibrator(path)
         return cls(calibrator, threshold)
 
-    def before_model(self, values: Mapping[str, float]) -> Decision:
+    def before_model(self, values: Signals) -> Decision:
         """Refuse only what is plainly unrelated: nothing retrieved, or no retrieved sentence
         near the question in meaning."""
-        if not values.get("best_score"):
+        if not values.best_score:
             return Decision(False, 0.0, "nothing relevant was retrieved", "before model")
-        cosine = float(values.get(FLOOR_FEATURE, 0.0))
+        cosine = float(getattr(values, FLOOR_FEATURE))
         if self.calibrator is not None and cosine < self.calibrator.floor:
             reason = f"nothing retrieved is close to the question ({cosine:.2f} < floor)"
             return Decision(False, 0.0, reason, "before model")

@@ -34,7 +34,7 @@ from assistant.rules.guard import asks_for_orders, strip_instructions
 from assistant.settings import Settings
 from assistant.stores.access import Access
 from assistant.stores.corpus import open_store
-from assistant.types import Answer, Decision, History, Passage
+from assistant.types import Answer, Decision, History, Passage, Signals
 from index import StoreError, shared_embedder
 
 log = logging.getLogger("assistant")
@@ -146,7 +146,7 @@ class Pipeline:
         t = time.perf_counter()
         standalone = strip_instructions(question)
         if not standalone:  # nothing but orders to the assistant: nothing to search for
-            return Prepared(question, [], {}, no_question(), timings)
+            return Prepared(question, [], Signals(), no_question(), timings)
         if history and is_follow_up(standalone):
             standalone = self._rewrite(standalone, history, gen)
         timings["condense"] = time.perf_counter() - t
@@ -159,7 +159,7 @@ class Pipeline:
         timings["retrieve"] = time.perf_counter() - t
         texts = [h.chunk.text for h in hits]
         if asks_for_orders(standalone, texts):  # what orders say is not relayed
-            return Prepared(standalone, [], {}, orders_asked(texts), timings, retrieved)
+            return Prepared(standalone, [], Signals(), orders_asked(texts), timings, retrieved)
 
         t = time.perf_counter()
         passages, ranked = focus(
@@ -271,7 +271,7 @@ class Pipeline:
             run.timings["read"] = time.perf_counter() - t
         if p_refuse is None:
             return run.prep.decision, False
-        run.extra["refusal_probability"] = round(float(p_refuse), 6)
+        run.p_not_found = float(p_refuse)
         return self.policy.at_first_token(run.gen.name, float(p_refuse)), True
 
     def _finish(self, run: _Run, question: str, raw: str, decision: Decision) -> Answer:
@@ -315,7 +315,7 @@ class _Run:
     prep: Prepared
     gen: Generator
     started: float
-    extra: dict[str, float] = field(default_factory=dict)  # signals found while answering
+    p_not_found: float | None = None  # the reader's first-token P(NOT_FOUND), once asked
     objected: list[str] = field(default_factory=list)  # the checks that objected to the draft
 
     @property
@@ -324,7 +324,7 @@ class _Run:
 
     def refusal(self, decision: Decision, draft: str = "") -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        trace = self.prep.trace(decision, self.extra, draft, self.objected)
+        trace = self.prep.trace(decision, self.p_not_found, draft, self.objected)
         text = decision.says or REFUSAL
         return Answer(
             text,
@@ -347,7 +347,7 @@ class _Run:
             self.gen.name,
             self.prep.question,
             verified.flagged,
-            trace=self.prep.trace(decision, self.extra, objected=self.objected),
+            trace=self.prep.trace(decision, self.p_not_found, objected=self.objected),
         )
 
 

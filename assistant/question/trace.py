@@ -8,12 +8,12 @@ read that instead of re-running the steps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from assistant.question.evidence import Scored
 from assistant.question.retrieve import Hit
-from assistant.types import Citation, Decision, Passage, RankedChunk, Trace
+from assistant.types import Citation, Decision, Passage, RankedChunk, Signals, Trace
 
 CLOSEST = 3  # passages a refusal points to
 
@@ -22,7 +22,7 @@ CLOSEST = 3  # passages a refusal points to
 class Prepared:
     question: str  # standalone: instructions stripped, a follow-up rewritten
     passages: list[Passage]  # what the generator is shown
-    features: dict[str, float]
+    features: Signals
     decision: Decision
     timings: dict[str, float]
     retrieved: list[Hit] = field(default_factory=list)  # fused ranking, best first
@@ -31,20 +31,19 @@ class Prepared:
     def trace(
         self,
         decision: Decision,
-        extra: Mapping[str, float] | None = None,
+        refusal: float | None = None,
         draft: str = "",
         objected: Sequence[str] = (),
     ) -> Trace:
-        """The trace of an answer given `decision`; `extra` holds signals found while
-        answering (the reader's P(NOT_FOUND)); `draft` is the generated text before the
+        """The trace of an answer given `decision`; `refusal` is the reader's P(NOT_FOUND)
+        at its first token, once asked (None: not asked); `draft` is the generated text before the
         checks after generation (kept for a refusal, to see what was refused); `objected` the
         checks after generation that objected to it (also those left out by `skip_checks`)."""
-        extra = extra or {}
         return Trace(
             question=self.question,
             retrieved=[_ranked(rank, h) for rank, h in enumerate(self.retrieved, start=1)],
             passages=[p.shown_record() for p in self.passages],
-            features={**{k: round(v, 6) for k, v in self.features.items()}, **extra},
+            features=replace(self.features, refusal_probability=refusal).rounded(),
             probability=round(decision.probability, 6),
             decision=replace(
                 decision,
