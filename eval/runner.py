@@ -41,7 +41,7 @@ class Run:
     folder: Path | None = None
 
 
-AnswerFn = Callable[..., Answer]
+AnswerFn = Callable[..., "Answer"]
 
 
 def ranked_from_trace(answer: Answer) -> list[RankedChunk]:
