@@ -52,9 +52,6 @@ class Access:
         hidden = self.hidden(reader)
         return [name for name in names if name not in hidden]
 
-    def owner(self, source: str) -> Owner | None:
-        return self.owners.all().get(source)
-
     def may_manage(self, reader: str | None, source: str) -> bool:
         return bool(self.manageable(reader, [source]))
 
