@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.generators import Generator
-from assistant.pipeline import get_pipeline
+from assistant.question.pipeline import get_pipeline
 from assistant.settings import Settings
 from assistant.types import Answer
 
@@ -27,7 +27,7 @@ def answer(
     retrieved. `sources` limits the search to those indexed documents, filtered in the store
     before ranking (names as the index lists them, e.g. `beta.txt`; None or empty: all).
     `reader` (`user:NAME`) answers as that chat user: only shared documents and the user's
-    own uploads are searched (`assistant.access`); None, the default, searches all.
+    own uploads are searched (`assistant.stores.access`); None, the default, searches all.
     Raises `assistant.errors.AssistantError` (one-line message) on bad input (an unknown
     source name too) or when the index or a backend is unavailable."""
     result = None

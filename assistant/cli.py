@@ -43,9 +43,9 @@ def _settings(**groups: dict[str, Any]) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.corpus import ingest_paths
     from assistant.errors import BadInput
-    from assistant.pipeline import forget_pipelines
+    from assistant.question.pipeline import forget_pipelines
+    from assistant.stores.corpus import ingest_paths
 
     settings = _settings(index={"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap})
     paths = [Path(p) for p in args.paths] or [settings.index.corpus_dir]
@@ -80,9 +80,9 @@ def _print_sources(answer: Answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.checks import check_question
     from assistant.errors import BadInput
-    from assistant.pipeline import get_pipeline
+    from assistant.question.checks import check_question
+    from assistant.question.pipeline import get_pipeline
     from assistant.types import Answer
 
     settings = _settings(answer={"generator": args.generator}, retrieval={"k": args.k})
@@ -142,7 +142,7 @@ def cmd_plugin(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from assistant.feedback import export
+    from assistant.stores.feedback import export
 
     settings = _settings()
     done = export(settings.index.data_dir, Path(args.out), settings.index.database_url)
@@ -153,8 +153,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from assistant.db import shown
     from assistant.settings import setting_fields
+    from assistant.stores.db import shown
 
     settings = _settings()
     for group, name, info in setting_fields():

@@ -139,13 +139,13 @@ class AnswerSettings(_Group):
         le=1,
         description="Answer only when the reading model's probability that its passages state "
         "the answer (1 - P(NOT_FOUND) at its first token) reaches this (0..1); unset = the "
-        "operating point in assistant/answerability.json; higher refuses more, 0 never "
+        "operating point in assistant/question/answerability.json; higher refuses more, 0 never "
         "refuses on probability or relatedness.",
     )
     calibrator: Path | None = Field(
         None,
-        description="The answerability calibrator file; unset = assistant/answerability.json "
-        "(rebuild with `python -m eval.calibrate --write`).",
+        description="The answerability calibrator file; unset = "
+        "assistant/question/answerability.json (rebuild with `python -m eval.calibrate --write`).",
     )
     skip_checks: str = Field(
         "",

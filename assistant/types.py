@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from index.load import PAGE_BREAK
@@ -53,6 +53,8 @@ class Answer:
         trace is {}."""
         data = asdict(self)
         data["trace"] = data["trace"] or {}
+        if self.trace is not None:
+            data["trace"]["features"] = self.trace.features.to_dict()
         return data
 
 
@@ -85,27 +87,62 @@ class ShownPassage:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """Whether the answer was given, which stage decided and why, and a refused draft."""
+class Decision:
+    """Whether to answer, which stage decided and why: what the pipeline's steps decide, and
+    what `Answer.trace.decision` keeps of it (with the draft a check refused)."""
 
     answerable: bool
-    stage: str
-    reason: str
+    # The reader's probability that the passages state the answer (1 - P(NOT_FOUND)); 1.0
+    # when no reader was asked (before the model, or a generator without one).
+    probability: float = 1.0
+    reason: str = ""
+    stage: str = ""  # "question", "before model", "first token", "after generation"
+    says: str = ""  # what a refusal tells the user, where not the general refusal
     draft: str = ""  # the generated text a check after generation refused ("" otherwise)
     objected: list[str] = field(default_factory=list)  # checks after generation that objected
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What retrieval and the best sentences say about whether the documents hold the answer
+    (all 0 when nothing was found; `assistant.question.signals` computes them), and the
+    reader's first-token P(NOT_FOUND) once asked (None: not asked)."""
+
+    best_score: float = 0.0
+    best_cosine: float = 0.0
+    best_coverage: float = 0.0
+    shown_coverage: float = 0.0
+    closeness: float = 0.0
+    dense_top: float = 0.0
+    refusal_probability: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Signals:
+        """The signals of a saved trace (keys this version does not know are left out)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, float]:
+        """The signals as JSON-ready data; the reader's P(NOT_FOUND) only once asked."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def rounded(self, digits: int = 6) -> Signals:
+        return replace(
+            self,
+            **{k: round(v, digits) for k, v in asdict(self).items() if isinstance(v, float)},
+        )
+
+
 @dataclass
 class Trace:
-    """What an answer was built from (`Answer.trace`, filled by `assistant.trace`); its
+    """What an answer was built from (`Answer.trace`, filled by `assistant.question.trace`); its
     dict (`asdict`) is the trace in `--json` and the reports."""
 
     question: str  # the standalone question that was searched
     retrieved: list[RankedChunk]
     passages: list[ShownPassage]
-    features: dict[str, float]  # the answerability signals, and the reader's P(NOT_FOUND)
+    features: Signals  # the answerability signals, and the reader's P(NOT_FOUND)
     probability: float
-    decision: Verdict
+    decision: Decision
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
@@ -114,9 +151,9 @@ class Trace:
             data["question"],
             [RankedChunk(**hit) for hit in data["retrieved"]],
             [ShownPassage(**p) for p in data["passages"]],
-            dict(data["features"]),
+            Signals.from_dict(dict(data["features"])),
             data["probability"],
-            Verdict(**data["decision"]),
+            Decision(**data["decision"]),
         )
 
 
@@ -124,26 +161,56 @@ class Trace:
 class Passage:
     """A retrieved chunk as shown to a generator, numbered from 1.
 
-    `start`/`end`/`text` are the whole chunk; `excerpt` is what the generator is shown: the
-    chunk's sentences that bear on the question, in document order (short prompts keep the
-    local model fast). Citations point at the chunk and quote from it.
+    It carries its chunk (`index.split.Chunk`: source, offsets, text, page), whose fields it
+    reads through; `excerpt` is what the generator is shown: the chunk's sentences that bear
+    on the question, in document order (short prompts keep the local model fast). Citations
+    point at the chunk and quote from it (`cite`).
     """
 
     number: int
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
+    chunk: Chunk
     score: float
     excerpt: str = ""
-    page: int = 0  # a PDF's page where the passage starts (0: the document has no pages)
 
     @classmethod
     def of(cls, number: int, chunk: Chunk, score: float, excerpt: str = "") -> Passage:
         """Passage `number` of a chunk, with its retrieval `score`."""
-        c = chunk
-        return cls(number, c.id, c.source, c.start, c.end, c.text, score, excerpt, c.page)
+        return cls(number, chunk, score, excerpt)
+
+    @property
+    def id(self) -> str:
+        return self.chunk.id
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def start(self) -> int:
+        return self.chunk.start
+
+    @property
+    def end(self) -> int:
+        return self.chunk.end
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+    @property
+    def page(self) -> int:
+        """A PDF's page where the passage starts (0: the document has no pages)."""
+        return self.chunk.page
+
+    def cite(self, number: int, quote: str, score: float) -> Citation:
+        """This passage as citation `number`, supported by `quote` (a sentence of it)."""
+        return Citation(
+            number, self.source, self.start, self.end, self.text, quote, score, self.page_of(quote)
+        )
+
+    def shown_record(self) -> ShownPassage:
+        """Where this passage is and its score, as the trace keeps it."""
+        return ShownPassage(self.number, self.source, self.start, self.end, self.score)
 
     def page_of(self, quote: str) -> int | None:
         """The page of `quote` within this passage (a passage may cross a page break), or

@@ -101,7 +101,7 @@ def without_probe(ctx: Context, gen: Generator, sample: list[dict[str, Any]]) ->
     """What the reader's decision costs: whole-answer times of the same questions, in turn
     with and without reading the first-token probability, both with the gate off (so that
     both generate for every question)."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
     from assistant.types import Answer
 
     open_gate = get_pipeline(ctx.settings.updated(answer={"answer_threshold": 0.0}))

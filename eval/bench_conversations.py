@@ -1,6 +1,6 @@
 """The bench's conversations stage: the chat sidebar's list load time with 1,000 stored
 conversations of one user (each with a few answered turns, traces included) among other
-users' conversations, in the data dir's SQLite database (assistant/conversations.py).
+users' conversations, in the data dir's SQLite database (assistant/stores/conversations.py).
 
 Two figures: the store's query alone, and the list as the page gets it (the sidebar's
 `conversation_list`: the query plus the choices it sends). Target: p50 <= 50 ms.
@@ -35,8 +35,8 @@ def _turn(n: int) -> dict:
 
 def conversations(ctx: Context) -> None:
     from assistant.chat.sidebar import conversation_list
-    from assistant.conversations import Conversations
     from assistant.settings import Settings
+    from assistant.stores.conversations import Conversations
 
     data = ctx.work / "conversations"
     store = Conversations(data)

@@ -20,7 +20,7 @@ Search = Callable[[str, int], list[str]]  # question, k -> passage texts, best f
 def hits(items: list[dict[str, Any]], search: Search) -> dict[int, float]:
     """hit@1 and hit@5 of `search` over the items (follow-ups condensed as the pipeline
     would)."""
-    from assistant.condense import condense
+    from assistant.question.condense import condense
 
     found: dict[int, list[float]] = {1: [], 5: []}
     for item in items:
@@ -90,7 +90,7 @@ def scoped(ctx: Context) -> dict[str, Any]:
     """Retrieval latency over a generated corpus (100 files; 20 with --quick) for questions
     over every document, scoped to one and scoped to ten, timed in turn per question so
     that the machine's drift falls on all three alike."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
     from assistant.settings import Settings
     from index import Store, ingest
 

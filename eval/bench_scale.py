@@ -95,7 +95,7 @@ def measure(ctx: Context, store: Store, where: Path, real: int, seconds: float |
 def scale_worker(data_dir: Path, local: bool) -> dict[str, Any]:
     """In a fresh process: hybrid query latency over the big store, then peak memory with
     the local model loaded and one answer generated, as the chat process would hold them."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
     from assistant.settings import Settings
 
     steps = {}

@@ -93,7 +93,7 @@ def crowd(urls: list[str], users: list[tuple[str, str]], each: int) -> dict[str,
 
 
 def team(ctx: Context) -> None:
-    from assistant.model_file import ensure_model
+    from assistant.generators.model_file import ensure_model
     from assistant.settings import Settings
     from eval.team import Deployment
 

@@ -18,7 +18,7 @@ from eval import metrics as m
 from eval.suite import SUITE_PATH
 
 if TYPE_CHECKING:
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
     from assistant.settings import Settings
 
 QUESTION = "Who is the new head of Roscosmos?"
@@ -61,7 +61,7 @@ class Context:
 
     @functools.cached_property
     def pipeline(self) -> Pipeline:
-        from assistant.pipeline import get_pipeline
+        from assistant.question.pipeline import get_pipeline
 
         return get_pipeline(self.settings)
 
@@ -123,7 +123,7 @@ def cpu_gflops() -> float:
 def share_models(data_dir: Path) -> None:
     """Let a bench index use the model already assembled under the configured data folder
     (assembling 1.1 GB again is install work, not what the bench measures)."""
-    from assistant.model_file import MODEL_FILENAME, link_models
+    from assistant.generators.model_file import MODEL_FILENAME, link_models
     from assistant.settings import Settings
 
     models = Settings().index.data_dir / "models"

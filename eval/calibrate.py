@@ -18,7 +18,8 @@
    anyway with the gate off (the model's own NOT_FOUND and the checks after generation, which
    turn mostly wrong answers into refusals); that refuses as many unanswerable ones as the
    aim allows. The risk-coverage table of every threshold is printed, per style.
-4. `--write` stores the floor and the thresholds in assistant/answerability.json (format 2).
+4. `--write` stores the floor and the thresholds in assistant/question/answerability.json
+   (format 2).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH, FLOOR_FEATURE
+from assistant.question.answerability import CALIBRATOR_FORMAT, CALIBRATOR_PATH, FLOOR_FEATURE
 from eval import everyday, nuggets, squad, users_words
 
 OUTCOMES_DIR = Path(__file__).resolve().parent / "calibration"
@@ -96,7 +97,7 @@ def collect(generator: str, *, progress: bool = True) -> list[dict[str, Any]]:
                 "answerable": q["answerable"],
                 "answered": not result.refused,
                 "correct": is_right(q, result),
-                "features": trace.features if trace else {},
+                "features": trace.features.to_dict() if trace else {},
                 "stage": verdict.stage if verdict else "",
                 "reason": verdict.reason if verdict else "",
                 "answer": result.text,

@@ -175,7 +175,7 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
     except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
         raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
     if args.without:
-        from assistant.draft_checks import CHECKS, unknown_checks
+        from assistant.rules.draft_checks import CHECKS, unknown_checks
 
         if unknown := unknown_checks(args.without):
             raise UsageError(f"--without {unknown[0]!r}: the checks are {', '.join(CHECKS)}")

@@ -35,7 +35,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def _runs(text: str) -> set[tuple[str, ...]]:
     """Runs of three words (lower case) that hold at least one content word."""
-    from assistant.evidence import STOPWORDS
+    from assistant.rules.text import STOPWORDS
 
     words = _TOKEN.findall(text.lower())
     runs = zip(words, words[1:], words[2:], strict=False)
@@ -75,7 +75,7 @@ def traces(answer: str, case: inj.Case, refused: bool, shown: set[str] | None = 
 
 def ensure_indexes(settings: Any, items: list[inj.Item], part: str) -> dict[str, Any]:
     """Write the items' documents and ingest each index they need; settings per collection."""
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     base = suite_settings(settings, inj.NAME)
     folder = base.index.data_dir / "docs" / part

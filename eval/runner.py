@@ -23,7 +23,7 @@ from eval.scoring import RETRIEVE_DEPTH, ItemResult, score_item
 from eval.suite import Item
 
 if TYPE_CHECKING:
-    from assistant.types import RankedChunk
+    from assistant.types import Answer, RankedChunk
 
 
 @dataclass
@@ -41,13 +41,12 @@ class Run:
     folder: Path | None = None
 
 
-AnswerFn = Callable[..., Any]
+AnswerFn = Callable[..., "Answer"]
 
 
-def ranked_from_trace(answer: Any) -> list[RankedChunk]:
+def ranked_from_trace(answer: Answer) -> list[RankedChunk]:
     """The ranked retrieval `answer()` itself ran (`Answer.trace.retrieved`), best first."""
-    trace = getattr(answer, "trace", None)
-    return trace.retrieved[:RETRIEVE_DEPTH] if trace else []
+    return answer.trace.retrieved[:RETRIEVE_DEPTH] if answer.trace else []
 
 
 def run_generator(
@@ -106,7 +105,7 @@ def _ask(
         error = f"{type(exc).__name__}: {exc}"
     wall = time.perf_counter() - started
     if answer is not None and not error:
-        actual = getattr(answer, "generator", generator) or generator
+        actual = answer.generator or generator
         if actual != generator:
             raise GeneratorFailed(
                 f"asked for generator {generator!r} but {actual!r} answered "

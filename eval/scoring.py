@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eval import metrics as m
 from eval import nuggets
 from eval.suite import Item
+
+if TYPE_CHECKING:
+    from assistant.types import Answer
 
 RETRIEVE_DEPTH = 10  # passages ranked for hit@k and MRR@10
 
@@ -56,7 +59,7 @@ class ItemResult:
 
 def score_item(
     item: Item,
-    answer: Any | None,
+    answer: Answer | None,
     ranked: Sequence[Any] | None,
     *,
     k_shown: int,
@@ -79,17 +82,17 @@ def score_item(
         return r
     r.answer = answer.text
     r.refused = bool(answer.refused)
-    r.generator = getattr(answer, "generator", "") or ""
-    r.standalone = getattr(answer, "question", "") or ""
+    r.generator = answer.generator
+    r.standalone = answer.question
     r.timings = {k: float(v) for k, v in (answer.timings or {}).items()}
-    trace = getattr(answer, "trace", None)
+    trace = answer.trace
     r.probability = trace.probability if trace else None
     if trace:
         d = trace.decision
         r.decided = f"{d.stage}: {d.reason}" if d.reason else d.stage
         r.draft = d.draft or ("" if r.refused else r.answer)
         r.objected = list(d.objected)
-        r.features = dict(trace.features)
+        r.features = trace.features.to_dict()
     if wall is not None:
         r.timings["wall"] = wall
     _score_answer(r, item, answer)
@@ -112,7 +115,7 @@ def _score_retrieval(r: ItemResult, item: Item, ranked: Sequence[Any]) -> None:
         )
 
 
-def _score_answer(r: ItemResult, item: Item, answer: Any) -> None:
+def _score_answer(r: ItemResult, item: Item, answer: Answer) -> None:
     passages = {c.number: c.text for c in answer.citations}
     r.citations_valid = m.citations_valid(answer.text, passages)
     if not r.refused:

@@ -15,7 +15,7 @@ from typing import Any
 def suite_settings(settings: Any, name: str) -> Any:
     """`settings` pointing at the suite's own data directory (embedded Chroma), which shares
     the main data directory's assembled model files instead of assembling them again."""
-    from assistant.model_file import link_models
+    from assistant.generators.model_file import link_models
 
     own = settings.updated(
         index={"data_dir": Path(settings.index.data_dir) / "suites" / name, "chroma_url": None}
@@ -36,8 +36,8 @@ def own_index(
 ) -> Any:
     """The suite's settings, once `docs` is ingested into its index (or brought up to date);
     `on_problem` gets each file that cannot be read."""
-    from assistant.corpus import ingest_paths
-    from assistant.pipeline import forget_pipelines
+    from assistant.question.pipeline import forget_pipelines
+    from assistant.stores.corpus import ingest_paths
 
     own = suite_settings(settings, name)
     report = ingest_paths(own, [docs], progress=progress, on_problem=on_problem)

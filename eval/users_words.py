@@ -60,7 +60,7 @@ def questions(part: str) -> list[dict[str, Any]]:
 def overlap(question: str, evidence: Sequence[str]) -> float:
     """The share of the question's content words (stemmed, stopwords aside) that its
     evidence holds."""
-    from assistant.evidence import content_stems
+    from assistant.rules.text import content_stems
 
     words = content_stems(question)
     held = content_stems(" ".join(evidence))

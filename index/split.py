@@ -30,7 +30,7 @@ _WORD = re.compile(r"\S+")
 @dataclass(frozen=True)
 class Chunk:
     """One chunk of a document: what the splitter makes, the store keeps and gives back,
-    retrieval ranks (`assistant.retrieve.Hit`) and a passage is shown from."""
+    retrieval ranks (`assistant.question.retrieve.Hit`) and a passage is shown from."""
 
     id: str
     source: str

@@ -101,7 +101,7 @@ def database_url(request) -> str | None:
 
 @pytest.fixture(scope="session")
 def pipeline(settings):
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
 
     return get_pipeline(settings)
 
@@ -160,7 +160,7 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     """The real GGUF file, assembled once into the configured data directory."""
-    from assistant.model_file import ensure_model
+    from assistant.generators.model_file import ensure_model
     from assistant.settings import Settings
 
     return ensure_model(Settings().index.data_dir / "models")

@@ -87,16 +87,14 @@ def open_page(browser):
         context.close()
 
 
-def sign_in(page, url, user, password):
-    """Open the chat at `url` and sign in; the page, ready for a question."""
-    page.set_default_timeout(TIMEOUT_MS)
+def sign_in(page, url: str, user: str, password: str) -> None:
+    """Sign in on the app's sign-in page and wait for the chat."""
     page.goto(url)
     page.locator("input[type=password]").wait_for()
     page.locator("input:not([type=password])").first.fill(user)
     page.locator("input[type=password]").fill(password)
     page.get_by_role("button", name="Login").click()
     page.locator("#ca-question textarea").wait_for()
-    return page
 
 
 def open_chat(page, url):

@@ -29,7 +29,7 @@ def openai_down(settings):
 
 def seeded_copy(settings, data_dir: Path, seeds: Path):
     """`settings` over a data dir of its own at `data_dir`, with the `seeds` folder indexed."""
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     own = settings.updated(index={"data_dir": data_dir})
     ingest_paths(own, [seeds])

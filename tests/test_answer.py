@@ -14,9 +14,10 @@ import sys
 import pytest
 
 from assistant import Answer, answer
-from assistant.citations import verify
 from assistant.errors import BadInput
+from assistant.rules.citations import verify
 from assistant.types import Passage
+from index.split import Chunk
 from tests.conftest import ARTICLE
 
 TEXT = ARTICLE.read_text(encoding="utf-8")
@@ -106,7 +107,7 @@ def test_k_limits_the_passages(pipeline):
 
 
 def test_generators_see_at_most_the_excerpt_budget(settings):
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
     from index.tokens import count_tokens
 
     question = "How many American astronauts and Russian cosmonauts are aboard the station?"
@@ -146,7 +147,7 @@ def test_wrong_citation_number_is_repointed(pipeline):
     wrong = next(p for p in passages if "1998" not in p.text) if len(passages) > 1 else None
     if wrong is None:  # all shown passages hold it: add one that does not
         other = pipeline.retrieve("Who announced the withdrawal to Putin?", 4)[0]
-        wrong = Passage(9, other.id, other.source, other.start, other.end, other.text, 0.0)
+        wrong = Passage(9, other.chunk, 0.0)
         passages = [*passages, wrong]
     result = _verify(
         pipeline, f"The first element of the ISS was launched in 1998 [{wrong.number}].", passages
@@ -161,14 +162,14 @@ def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
 
 
 def test_an_answer_that_only_repeats_the_question_says_nothing():
-    from assistant.draft_checks import echoes
+    from assistant.rules.draft_checks import echoes
 
     assert echoes("Yuri Borisov.", "Who headed Roscosmos before Yuri Borisov?")
     assert not echoes("Vladimir Putin.", "To whom did Yuri Borisov announce the withdrawal?")
 
 
 def test_a_bare_number_or_yes_answers_its_question():
-    from assistant.draft_checks import echoes
+    from assistant.rules.draft_checks import echoes
 
     assert not any(echoes(a, "How many crew members operate the station?") for a in ("2", "No"))
 
@@ -185,7 +186,7 @@ def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
 
 def test_a_number_with_its_unit_is_judged_with_its_question(pipeline):
     text = "The old harbour bridge at Tollund has a main span 1.2 kilometres long."
-    passages = [Passage(1, "p1", "doc.txt", 0, len(text), text, 1.0)]
+    passages = [Passage(1, Chunk("p1", "doc.txt", 0, len(text), text), 1.0)]
     question = "How long is the main span of the Tollund harbour bridge?"
     result = _verify(pipeline, "1.2 km", passages, question)
     assert [c.quote for c in result.citations] == [text]
@@ -300,7 +301,11 @@ def test_the_trace_is_typed_and_its_json_keeps_its_keys(settings):
         "rrf", "dense", "bm25", "dense_rank", "bm25_rank",
     ]  # fmt: skip
     assert list(data["trace"]["passages"][0]) == ["number", "source", "start", "end", "score"]
-    assert list(data["trace"]["decision"]) == ["answerable", "stage", "reason", "draft", "objected"]
+    decided = ["answerable", "probability", "reason", "stage", "says", "draft", "objected"]
+    assert list(data["trace"]["decision"]) == decided  # the pipeline's Decision, whole
+    old = {k: v for k, v in data["trace"]["decision"].items() if k not in ("probability", "says")}
+    read = Trace.from_dict({**data["trace"], "decision": old})  # saved before both were kept
+    assert read.decision.draft == trace.decision.draft
     back = Answer(**{**data, "citations": result.citations})
     assert back.trace == trace and json.loads(json.dumps(data)) == data
     assert Answer("x", True).to_dict()["trace"] == {}  # no trace recorded: {} as before

@@ -1,6 +1,6 @@
-"""The answerability decision (assistant/answerability.py): the reader's first-token decision
-and the floor on fixed values, the calibrator file's failure modes, and the number grounding
-check (assistant/grounding.py)."""
+"""The answerability decision (assistant/question/answerability.py): the reader's first-token
+decision and the floor on fixed values, the calibrator file's failure modes, and the number
+grounding check (assistant/rules/grounding.py)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,24 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from assistant.answerability import (
+from assistant.errors import AssistantError
+from assistant.question.answerability import (
     CalibrationError,
     Policy,
     load_calibrator,
     shipped_calibrator,
 )
-from assistant.citations import verify
-from assistant.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
-from assistant.errors import AssistantError
-from assistant.grounding import grounded
-from assistant.types import Passage
+from assistant.rules.citations import verify
+from assistant.rules.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
+from assistant.rules.grounding import grounded
+from assistant.types import Passage, Signals
+from index.split import Chunk
 
-RELATED = {"best_score": 0.6, "best_cosine": 0.6, "dense_top": 0.6}
+RELATED = Signals(best_score=0.6, best_cosine=0.6, dense_top=0.6)
 
 
 def _calibrator_file(tmp_path, threshold=0.5, floor=0.2):
@@ -42,7 +44,7 @@ def test_the_reader_answers_below_the_refusal_probability_and_refuses_above(tmp_
 def test_before_the_model_only_the_plainly_unrelated_is_refused(tmp_path):
     policy = Policy(load_calibrator(_calibrator_file(tmp_path, floor=0.2)))
     decisions = [
-        policy.before_model({**RELATED, "best_cosine": c}).answerable for c in (0.15, 0.25)
+        policy.before_model(replace(RELATED, best_cosine=c)).answerable for c in (0.15, 0.25)
     ]
     assert decisions == [False, True]
 
@@ -59,7 +61,7 @@ def test_the_gate_off_leaves_out_the_floor_but_not_an_empty_retrieval():
     policy = Policy.for_settings(0.0)
     decisions = [
         policy.before_model(values).answerable
-        for values in ({**RELATED, "best_cosine": 0.01}, dict.fromkeys(RELATED, 0.0))
+        for values in (replace(RELATED, best_cosine=0.01), Signals())
     ]
     assert decisions == [True, False]
 
@@ -170,7 +172,7 @@ def test_a_number_is_grounded_only_as_the_passage_states_it(claim, expected):
 
 def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
     text = "Russia has announced its withdrawal from the ISS after 2024, its agency said."
-    passage = Passage(1, "c1", "a.txt", 0, len(text), text, 1.0)
+    passage = Passage(1, Chunk("c1", "a.txt", 0, len(text), text), 1.0)
     verified = verify(
         "Russia will withdraw from the ISS in 2024 [1].",
         [passage],
@@ -181,7 +183,7 @@ def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
 
 
 def test_the_opening_word_of_a_composed_sentence_is_no_name_but_a_short_answers_is():
-    from assistant.draft_checks import unsourced
+    from assistant.rules.draft_checks import unsourced
 
     cited = "Colour prints cost 50p per page. He went to Paris."
     assert unsourced("According to the price list, a colour print costs 50p.", "", cited) == set()

@@ -339,7 +339,7 @@ def test_dark_mode_boxes_are_dark_and_a_phone_sees_the_examples(browser, seed_ap
 @pytest.fixture(scope="module")
 def local_app(settings, tmp_path_factory):
     """The app answering with the bundled local model (its data dir links the real model)."""
-    from assistant.model_file import ensure_model
+    from assistant.generators.model_file import ensure_model
     from assistant.settings import Settings
 
     model = ensure_model(Settings().index.data_dir / "models")

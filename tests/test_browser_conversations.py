@@ -116,7 +116,7 @@ def test_new_rename_switch_reload_export_and_delete(page, own):
 
 def test_two_signed_in_users_never_see_each_others_conversations(browser, own_settings):
     from assistant.chat import launch
-    from assistant.conversations import Conversations
+    from assistant.stores.conversations import Conversations
 
     port = free_port()
     demo = launch(own_settings, port=port, block=False, auth=[("ann", "pw"), ("bob", "pw2")])
@@ -191,7 +191,7 @@ def test_a_question_scoped_to_one_uploaded_document_is_answered_from_it_alone(pa
 def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
     page, own, tmp_path, monkeypatch
 ):
-    from assistant.feedback import DOWN, FeedbackStore, export
+    from assistant.stores.feedback import DOWN, FeedbackStore, export
     from eval.suite import load_suite
 
     url, settings = own
@@ -201,7 +201,7 @@ def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
     page.locator("#ca-feedback-right textarea, #ca-feedback-right input").first.fill("Yuri Borisov")
     page.locator("#ca-feedback-note textarea, #ca-feedback-note input").first.fill("too long")
     page.locator("#ca-feedback-send").click()
-    page.get_by_text("Feedback saved.").first.wait_for()
+    page.get_by_text("the export makes a test question of it").first.wait_for()
     (stored,) = FeedbackStore(settings.index.data_dir).all()
     assert stored.rating == DOWN and stored.note == "too long" and stored.answer["trace"]
     assert stored.owner.startswith("browser:") and stored.turn == 0

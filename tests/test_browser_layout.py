@@ -26,7 +26,7 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture(scope="module")
 def five(settings, tmp_path_factory):
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     own = seeded_copy(settings, tmp_path_factory.mktemp("five-data"), SEEDS)
     folder = tmp_path_factory.mktemp("five-docs")

@@ -3,7 +3,7 @@ the source viewer shows them flagged, readable in both colour schemes.
 
 A document uploaded through the page holds, between two facts, an order addressed to the
 assistant; asked about a fact, the answer's source opens in the viewer with the order marked
-as an instruction that is never used as a passage (`index.orders` finds it).
+as an instruction that is never used as a passage (`assistant.rules.orders` finds it).
 """
 
 from __future__ import annotations

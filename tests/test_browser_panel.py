@@ -32,7 +32,7 @@ def own(settings, tmp_path):
 
 def _add_behind_the_page(own_settings, folder: Path, name: str) -> None:
     """Index a file as `assistant ingest` (or another browser) would, not through this page."""
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     folder.mkdir(exist_ok=True)
     (folder / name).write_text(ZORBLAX, encoding="utf-8")

@@ -2,7 +2,8 @@
 bob's documents list, status line, scope choices, answers and source viewer never show it,
 and he can neither remove nor share it, also after she shares it and makes it private again.
 
-One app (real extractive generator, sign-in on) over a data dir of its own.
+One app (real extractive generator, sign-in on) over a data dir of its own, its conversations
+and document owners in SQLite and then in a PostgreSQL server the tests start.
 """
 
 from __future__ import annotations
@@ -24,18 +25,21 @@ pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def pages(browser, open_settings, tmp_path):
-    """ann's and bob's signed-in pages on one app."""
+def pages(browser, open_settings, tmp_path, database_url):
+    """ann's and bob's signed-in pages on one app; its stores in SQLite, then PostgreSQL."""
     from assistant.chat import launch
 
     settings = seeded_copy(open_settings, tmp_path / "data", SEEDS)
+    settings = settings.updated(index={"database_url": database_url})
     port = free_port()
     demo = launch(settings, port=port, block=False, auth=[("ann", "pw-a"), ("bob", "pw-b")])
     url = f"http://127.0.0.1:{port}/"
     contexts = [browser.new_context(), browser.new_context()]
     signed_in = []
     for context, (user, password) in zip(contexts, [("ann", "pw-a"), ("bob", "pw-b")], strict=True):
-        page = sign_in(context.new_page(), url, user, password)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        sign_in(page, url, user, password)
         open_documents(page)
         signed_in.append(page)
     yield signed_in

@@ -296,7 +296,7 @@ def test_streamed_markers_are_numbered_as_the_checked_answer_numbers_them():
 )
 def test_markup_in_a_question_is_reduced_to_its_text_before_searching(pipeline, question):
     from assistant.api import answer as ask
-    from assistant.guard import strip_markup
+    from assistant.rules.guard import strip_markup
 
     assert strip_markup(question) == "When will Russia leave the ISS?"
     result = ask(question, generator="extractive", settings=pipeline.settings)
@@ -304,7 +304,7 @@ def test_markup_in_a_question_is_reduced_to_its_text_before_searching(pipeline, 
 
 
 def test_markup_stripping_keeps_plain_questions_as_they_are():
-    from assistant.guard import strip_markup
+    from assistant.rules.guard import strip_markup
 
     for q in ["What is 3 < 5 and 6 > 2?", "Is snake_case_name used in a*b*c?", "C++ or C#?"]:
         assert strip_markup(q) == q

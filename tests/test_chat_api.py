@@ -39,7 +39,7 @@ def _parameters(c, endpoint: str) -> list[dict]:
 def test_remove_document_takes_any_indexed_name_not_a_list_frozen_at_start_up(own_app, tmp_path):
     from gradio_client.exceptions import AppError
 
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     url, own = own_app
     c = client(url)

@@ -42,7 +42,7 @@ def test_unsafe_names_and_mismatched_content_are_refused():
 def test_an_upload_is_checked_then_indexed_and_a_removal_takes_it_out(own_settings, tmp_path):
     from assistant.api import answer as ask
     from assistant.chat.documents import add_documents, remove_document
-    from assistant.corpus import documents
+    from assistant.stores.corpus import documents
 
     good = tmp_path / "zorblax.txt"
     good.write_text(ZORBLAX, encoding="utf-8")
@@ -121,7 +121,7 @@ def test_add_documents_endpoint_takes_files_and_returns_the_summary_and_list(
 
 def test_uploads_at_once_are_serialised_and_queries_see_documents_whole(own_settings, tmp_path):
     from assistant.chat.documents import add_documents
-    from assistant.corpus import documents, open_store
+    from assistant.stores.corpus import documents, open_store
 
     sentences = [
         f"Reactor {i} of the Zorblax series opened in Oslo in {1900 + i}." for i in range(400)

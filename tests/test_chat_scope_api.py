@@ -20,7 +20,7 @@ ZORBLAX = "The Zorblax reactor opened in Oslo in 1987 after a decade of work by 
 
 @pytest.fixture(scope="module")
 def app(open_settings, tmp_path_factory):
-    from assistant.corpus import ingest_paths
+    from assistant.stores.corpus import ingest_paths
 
     data = tmp_path_factory.mktemp("scope-api")
     own = seeded_copy(open_settings, data / "data", SEEDS)

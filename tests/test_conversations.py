@@ -1,10 +1,10 @@
-"""The conversation store (assistant/conversations.py over assistant/db.py), each test on
-both databases: a real SQLite file in a temporary data dir, and a fresh database of the
+"""The conversation store (assistant/stores/conversations.py over assistant/stores/db.py), each
+test on both databases: a real SQLite file in a temporary data dir, and a fresh database of the
 PostgreSQL server the session starts (the `database_url` fixture)."""
 
 from __future__ import annotations
 
-from assistant.conversations import UNTITLED, Conversations, to_markdown
+from assistant.stores.conversations import UNTITLED, Conversations, to_markdown
 
 
 def test_create_rename_delete_and_newest_first(tmp_path, database_url):

@@ -1,4 +1,4 @@
-"""The stores' database (assistant/db.py): Alembic migrations on SQLite and on a real
+"""The stores' database (assistant/stores/db.py): Alembic migrations on SQLite and on a real
 PostgreSQL server the session starts, an old SQLite file of the numbered migrations upgraded
 in place, one migration when two processes start at once, and one-line errors."""
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conversations import Conversations
-from assistant.db import ALEMBIC_KEEPS_IT, FILE_NAME, LOCK_KEY, StoreError, engine
-from assistant.feedback import FeedbackStore
-from assistant.owners import DocumentOwners, Owner
+from assistant.stores.conversations import Conversations
+from assistant.stores.db import ALEMBIC_KEEPS_IT, FILE_NAME, LOCK_KEY, StoreError, engine
+from assistant.stores.feedback import FeedbackStore
+from assistant.stores.owners import DocumentOwners, Owner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def starting(*args: str) -> subprocess.Popen:
     dir, then a URL or none) once it is sent a line, its migrations logged on stderr."""
     code = (
         "import logging, sys; logging.basicConfig(level=logging.INFO); "
-        "from assistant.db import engine; print('ready', flush=True); sys.stdin.readline(); "
+        "from assistant.stores.db import engine; print('ready', flush=True); sys.stdin.readline(); "
         "engine(*sys.argv[1:])"
     )
     return subprocess.Popen(
@@ -154,11 +154,11 @@ def test_an_old_sqlite_file_is_upgraded_in_place_with_its_rows(tmp_path, version
 
 
 def test_the_migrated_schema_is_the_tables_module(tmp_path, database_url):
-    """assistant/tables.py and the migrations build the same tables, on both databases."""
+    """assistant/stores/tables.py and the migrations build the same tables, on both databases."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from assistant.tables import metadata
+    from assistant.stores.tables import metadata
 
     with engine(tmp_path, database_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []

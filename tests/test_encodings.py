@@ -57,7 +57,7 @@ def test_the_cli_reader_takes_common_encodings_and_names_binary(tmp_path):
 @pytest.mark.parametrize("name", sorted(ENCODED))
 def test_an_upload_in_another_encoding_is_indexed_as_its_text(settings, embedder, tmp_path, name):
     from assistant.chat.documents import add_documents
-    from assistant.corpus import document_text
+    from assistant.stores.corpus import document_text
 
     own = settings.updated(index={"data_dir": tmp_path / "data"})
     data, expected = ENCODED[name]
@@ -69,7 +69,7 @@ def test_an_upload_in_another_encoding_is_indexed_as_its_text(settings, embedder
 
 def test_a_binary_upload_is_one_clear_line_and_changes_nothing(settings, embedder, tmp_path):
     from assistant.chat.documents import add_documents
-    from assistant.corpus import documents
+    from assistant.stores.corpus import documents
 
     own = settings.updated(index={"data_dir": tmp_path / "data"})
     _write(tmp_path / "in", BINARY)

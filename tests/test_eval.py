@@ -124,8 +124,9 @@ def _item(item_id: str) -> Item:
 def _passage(text: str, start: int = 0):
     # the pipeline's Passage type: number, id, source, start, end, text, score
     from assistant.types import Passage
+    from index.split import Chunk
 
-    return Passage(1, "c", "a.txt", start, start + len(text), text, 1.0)
+    return Passage(1, Chunk("c", "a.txt", start, start + len(text), text), 1.0)
 
 
 def _citation(number: int, text: str) -> Citation:

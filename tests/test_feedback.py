@@ -1,4 +1,4 @@
-"""Feedback on answers becomes suite items (assistant/feedback.py, `assistant feedback
+"""Feedback on answers becomes suite items (assistant/stores/feedback.py, `assistant feedback
 export`): real answers from the seed index with the extractive generator, the store on a
 real SQLite file and on a real PostgreSQL database, and the eval harness's own suite reader
 on the export."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from assistant.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
-from assistant.pipeline import get_pipeline
+from assistant.question.pipeline import get_pipeline
+from assistant.stores.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from eval.suite import TYPES, load_suite
 from eval.suite_check import check_file
 
@@ -67,13 +67,30 @@ def test_a_thumbs_down_without_a_right_answer_is_listed_for_review(open_settings
     item, why = to_item(Feedback(DOWN, question, answer, right_answer="Nobody Known"))
     assert item is None and "no passage" in why
     given = "He is the new head."
-    item, why = to_item(Feedback(DOWN, question, answer, right_answer="him", passage=given))
-    assert item is None and why == "thumbs down: the right answer is not in the passage given"
+    item, why = to_item(Feedback(DOWN, question, answer, right_answer="and of", passage=given))
+    assert item is None and why.endswith("holds no word to look for in the passage")
+    item, why = to_item(Feedback(DOWN, question, answer, right_answer="new boss", passage=given))
+    assert item is None and why.endswith("does not hold these words of the answer: boss")
     item, _ = to_item(Feedback(DOWN, question, answer, right_answer="new head", passage=given))
     assert item is not None and item["evidence"] == [given] and item["answers"] == ["new head"]
+
     reworded = {**answer, "text": "Roscosmos is now led by someone new [1]."}
     item, why = to_item(Feedback(UP, question, reworded))
     assert item is None and why.startswith("thumbs up: the answer is not in its passages")
     refused = {**answer, "refused": True, "citations": []}
     item, _ = to_item(Feedback(UP, "Who won the 2018 World Cup?", refused))
     assert item is not None and item["answerable"] is False and item["answers"] == []
+
+
+def test_a_right_answer_in_the_persons_own_words_exports_when_its_words_are_in_the_passage():
+    passage = (
+        "Hotels: up to £140 per night in London and £95 per night elsewhere in the UK, "
+        "breakfast included."
+    )
+    own = "£140 a night in London and £95 a night elsewhere in the UK, including breakfast"
+    answer = {"text": "£45 [1]", "citations": [{"text": passage, "quote": passage}]}
+    item, why = to_item(Feedback(DOWN, "And how much for hotels?", answer, right_answer=own))
+    assert item is not None and item["evidence"] == [passage], why
+    assert item["nuggets"][:2] == [["140"], ["95"]] and ["breakfast"] in item["nuggets"]
+    assert all(form[0] in passage for form in item["nuggets"])  # as suite_check reads them
+    assert item["answers"][0] in passage

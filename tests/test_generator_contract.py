@@ -18,6 +18,7 @@ import pytest
 from assistant.generators import NAMES, Generator
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
+from index.split import Chunk
 
 FACT = (
     "In 2031 the Zorbian council voted to move the capital of Zorbia from Velmar to Ostrigan, "
@@ -55,7 +56,7 @@ class SureReader(QuoteFirst):
 
 def _passages(*texts: str) -> list[Passage]:
     return [
-        Passage(number=i, id=f"p{i}", source="doc.txt", start=0, end=len(t), text=t, score=1.0)
+        Passage(i, Chunk(f"p{i}", "doc.txt", 0, len(t), t), 1.0)
         for i, t in enumerate(texts, start=1)
     ]
 
@@ -136,19 +137,19 @@ def test_a_declared_reader_gives_a_probability(generator: Generator) -> None:
 
 
 def test_the_pipeline_asks_only_a_declared_reader(open_settings) -> None:
-    from assistant.pipeline import REFUSAL, get_pipeline
+    from assistant.question.pipeline import REFUSAL, get_pipeline
 
     pipeline = get_pipeline(open_settings)
     plain = [e for e in pipeline.stream(QUESTION, generator=QuoteFirst()) if isinstance(e, Answer)]
     assert "read" not in plain[0].timings  # no reader declared: none asked
-    assert "refusal_probability" not in plain[0].trace.features
+    assert plain[0].trace.features.refusal_probability is None
 
     sure = get_pipeline(open_settings.updated(answer={"answer_threshold": 0.5}))
     events = list(sure.stream("When will Russia leave the ISS?", generator=SureReader()))
     refused = events[-1]
     assert isinstance(refused, Answer) and refused.refused and events[-2] == REFUSAL
     assert "read" in refused.timings
-    assert refused.trace.features["refusal_probability"] == 0.999
+    assert refused.trace.features.refusal_probability == 0.999
 
 
 def test_cancel_asks_only_generators_that_can() -> None:
@@ -159,7 +160,7 @@ def test_cancel_asks_only_generators_that_can() -> None:
             Counting.calls += 1
             return True
 
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
 
     pipeline = Pipeline.__new__(Pipeline)  # only its generators and lock are used here
     pipeline._generators = {"counting": Counting()}

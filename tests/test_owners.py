@@ -1,9 +1,9 @@
-"""The document-owner store (assistant/owners.py), on both databases: a real SQLite file in a
+"""The document-owner store (assistant/stores/owners.py), on both databases: a real SQLite file in a
 temporary data dir, and a fresh database of the session's PostgreSQL server."""
 
 from __future__ import annotations
 
-from assistant.owners import DocumentOwners, Owner
+from assistant.stores.owners import DocumentOwners, Owner
 
 
 def test_an_upload_is_claimed_private_shared_by_its_owner_and_forgotten(tmp_path, database_url):

@@ -16,7 +16,7 @@ import pytest
 from assistant import answer
 from assistant.types import Passage
 from index.load import PAGE_BREAK, Document, page_at, read_text, text_sha256
-from index.split import split_document
+from index.split import Chunk, split_document
 from tests.test_index import make_pdf
 
 PAGES = [
@@ -51,10 +51,10 @@ def test_chunks_keep_the_page_they_start_on():
 
 def test_a_passage_across_a_page_break_gives_the_quote_its_own_page():
     text = f"First page ends here.\n{PAGE_BREAK}\nSecond page starts here."
-    passage = Passage(1, "id", "r.pdf", 10, 10 + len(text), text, 1.0, page=4)
+    passage = Passage(1, Chunk("id", "r.pdf", 10, 10 + len(text), text, page=4), 1.0)
     assert passage.page_of("First page ends here.") == 4
     assert passage.page_of("Second page starts here.") == 5
-    assert Passage(1, "id", "r.txt", 0, len(text), text, 1.0).page_of("Second") is None
+    assert Passage(1, Chunk("id", "r.txt", 0, len(text), text), 1.0).page_of("Second") is None
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def paged_settings(paged_dir):
 
 
 def test_a_pdf_citation_carries_its_page_and_offsets(paged_settings):
-    from assistant.corpus import document_text
+    from assistant.stores.corpus import document_text
 
     result = answer(QUESTION, settings=paged_settings)
     cite = result.citations[0]

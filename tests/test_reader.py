@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answerability import Calibrator, Policy, shipped_calibrator
 from assistant.generators import NOT_FOUND
 from assistant.generators.llama_runtime import token_probability
-from assistant.grounding import full_name
+from assistant.question.answerability import Calibrator, Policy, shipped_calibrator
+from assistant.rules.grounding import full_name
 from assistant.types import Passage
-from index.split import sentence_spans
+from index.split import Chunk, sentence_spans
 
 NOT = 7  # NOT_FOUND's first token in a toy ten-token vocabulary
 
@@ -41,7 +41,7 @@ def test_an_abbreviation_does_not_end_a_sentence():
 
 
 def test_an_answer_is_not_cut_into_sentences_at_an_initial_or_a_title():
-    from assistant.citations import split_sentences
+    from assistant.rules.citations import split_sentences
 
     text = "It was William E. Simon [1]. Dr. Hana Ilves measured it [2]."
     assert split_sentences(text) == [
@@ -67,7 +67,7 @@ LIGHTHOUSE = (
 
 
 def _local(data_dir: Path, model_path: Path):
-    from assistant.model_file import link_models
+    from assistant.generators.model_file import link_models
     from assistant.settings import Settings
 
     link_models(model_path.parent, data_dir / "models")
@@ -77,7 +77,7 @@ def _local(data_dir: Path, model_path: Path):
 @pytest.mark.slow
 def test_once_answering_is_decided_the_answer_never_starts_with_not_found(local_generator):
     text = "Velmar is known for its glass factories, which employ about 4,000 people."
-    passages = [Passage(1, "p1", "doc.txt", 0, len(text), text, 1.0)]
+    passages = [Passage(1, Chunk("p1", "doc.txt", 0, len(text), text), 1.0)]
     question = "Who painted the Zorbian royal portrait?"
     p_not_found = local_generator.refusal_probability(question, passages)
     answer = "".join(local_generator.stream(question, passages, [], decided=True))

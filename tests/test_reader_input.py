@@ -4,15 +4,15 @@ the closest passages under a refusal, and a follow-up that changes the topic."""
 
 from __future__ import annotations
 
-from assistant.condense import condense, is_follow_up
-from assistant.quotes import with_quotes
+from assistant.question.condense import condense, is_follow_up
+from assistant.question.quotes import with_quotes
 from assistant.types import Citation
 
 QUESTION = "How many American astronauts and Russian cosmonauts are aboard the station?"
 
 
 def _prepared(settings, **answer):
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
 
     pipe = Pipeline(settings.updated(answer=answer))
     return pipe.prepare(QUESTION, [], 4, pipe.generator(None))
@@ -62,7 +62,7 @@ def test_a_fragment_after_and_leans_on_the_previous_question():
 
 
 def test_a_refusal_points_to_the_closest_passages_only_when_something_is_close(settings):
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
 
     pipe = Pipeline(settings)
     gen = pipe.generator(None)

@@ -34,7 +34,7 @@ def rerank_dir(tmp_path_factory, embedder) -> Path:
 
 
 def _top_source(data: Path, pool: int) -> str:
-    from assistant.pipeline import Pipeline
+    from assistant.question.pipeline import Pipeline
     from assistant.settings import Settings
 
     settings = Settings(

@@ -51,7 +51,7 @@ def scoped_settings(scoped_dir):
 
 @pytest.fixture(scope="module")
 def scoped_pipeline(scoped_settings):
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
 
     return get_pipeline(scoped_settings)
 

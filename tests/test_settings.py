@@ -46,8 +46,8 @@ def test_k_has_one_range_for_settings_answer_and_the_chat():
     from pydantic import ValidationError
 
     from assistant.chat.answering import clamp_k
-    from assistant.checks import check_k
     from assistant.errors import BadInput
+    from assistant.question.checks import check_k
     from assistant.settings import K_MAX, K_MIN
 
     assert (K_MIN, K_MAX) == (1, 20)

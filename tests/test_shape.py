@@ -225,3 +225,39 @@ def test_no_generator_class_is_asked_for_outside_generators():
         and "Generator" in ast.unparse(node.args[1])
     ]
     assert asked == []
+
+
+# What only assistant/rules/text.py may define: a second copy of any of these is a rule
+# written twice (a number with "/" in one place and not in the other).
+SHARED_PATTERNS = {
+    "number pattern": r"d+(?:[",
+    "sentence splitter at end marks": r"(?<=[.!?])",
+    "clause splitter": r"[^.!?\n]+",
+    "word tokenizer": r"[A-Za-z0-9]+(?:",
+    "letters-only tokenizer": r'findall(r"[A-Za-z]+"',
+    "word-character tokenizer": r'r"\w+"',
+    "stop-word list": "STOPWORDS = ",
+    "yes/no words": '"yes", "no"',
+    "stemmer": 'Stemmer.Stemmer("english")',
+}
+
+
+def test_each_shared_text_rule_is_defined_once_in_rules_text():
+    """The tokenizer, sentence and clause splitters, number pattern, stop words, yes/no
+    words and stemmer of the rules live in assistant/rules/text.py alone (bm25s keeps its
+    own tokenizing inside retrieve.py: the search's index, not a rule)."""
+    text = ROOT / "assistant" / "rules" / "text.py"
+    elsewhere = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for pkg in ("assistant", "index")
+        for path in sorted((ROOT / pkg).rglob("*.py"))
+        if path != text
+        for name, pattern in SHARED_PATTERNS.items()
+        if pattern in path.read_text(encoding="utf-8")
+    ]
+    assert elsewhere == []
+    source = text.read_text(encoding="utf-8")
+    other_tokenizers = ("letters-only tokenizer", "word-character tokenizer")
+    assert [
+        n for n, p in SHARED_PATTERNS.items() if n not in other_tokenizers and p not in source
+    ] == []

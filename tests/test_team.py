@@ -53,7 +53,7 @@ def clients(team):
 
 
 def test_a_conversation_started_on_one_app_continues_on_the_other(team, clients, tmp_path):
-    from assistant.conversations import Conversations
+    from assistant.stores.conversations import Conversations
 
     first = clients["ann", 1].predict(HEAD, "extractive", 4, None, "new", api_name="/chat")
     assert "Borisov" in first["text"]
@@ -115,13 +115,16 @@ def _in_chromium(test):
 def test_a_conversation_started_in_a_browser_on_one_app_shows_on_the_other(browser, team):
     """ann asks on app 1; on app 2 (another browser, as behind a load balancer that sent her
     elsewhere) her sidebar lists it, opens it, and her next question is added to it."""
-    from assistant.conversations import Conversations
+    from assistant.stores.conversations import Conversations
 
     contexts = [browser.new_context(), browser.new_context()]
+    first, second = (context.new_page() for context in contexts)
+    for page in (first, second):
+        page.set_default_timeout(120_000)  # an answer may wait behind others at the model
     try:
-        first = sign_in(contexts[0].new_page(), team.urls[0], "ann", USERS["ann"])
+        sign_in(first, team.urls[0], "ann", USERS["ann"])
         ask(first, LAUNCH)
-        second = sign_in(contexts[1].new_page(), team.urls[1], "ann", USERS["ann"])
+        sign_in(second, team.urls[1], "ann", USERS["ann"])
         listed = second.locator("#ca-conversations label").filter(has_text=LAUNCH)
         listed.first.click()
         second.locator("#ca-chat [data-testid=user]").filter(has_text=LAUNCH).wait_for()

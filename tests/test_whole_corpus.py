@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.whole_corpus import whole_corpus
+from assistant.question.whole_corpus import whole_corpus
 from index.split import Chunk
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -56,7 +56,7 @@ def test_the_local_model_reads_the_small_seed_corpus_whole_and_cites_chunk_offse
     seeded_data_dir, tmp_path
 ):
     from assistant import answer
-    from assistant.model_file import ensure_model
+    from assistant.generators.model_file import ensure_model
     from assistant.settings import Settings
 
     model = ensure_model(Settings().index.data_dir / "models")

@@ -126,12 +126,12 @@ class _Worker(threading.Thread):
         super().__init__(name="chat-answer", daemon=True)
         self.ask = (settings, question, pairs, generator, k)
         self.sources = sources or None  # the documents searched (None: all)
-        self.reader = reader  # whose documents may be read (assistant.access)
+        self.reader = reader  # whose documents may be read (assistant.stores.access)
         self.events: queue.Queue[object] = queue.Queue()
         self.cancel = threading.Event()
 
     def run(self) -> None:
-        from assistant.pipeline import get_pipeline
+        from assistant.question.pipeline import get_pipeline
 
         settings, question, pairs, generator, k = self.ask
         stream = None
@@ -206,7 +206,7 @@ def run(
     finally:
         worker.cancel.set()  # stopped, or the page went away: the worker ends the generation
         if worker.ident is not None:  # and the model stops now, even inside a prompt
-            from assistant.pipeline import get_pipeline
+            from assistant.question.pipeline import get_pipeline
 
             with contextlib.suppress(Exception):
                 get_pipeline(settings).cancel(worker.ident)

@@ -1,7 +1,7 @@
 """Documents added from the page: checked, copied into the uploads folder, then ingested.
 
 Uploaded files land in `<data dir>/uploads/` under a safe base name and are indexed by the
-same code as `assistant ingest` (`assistant.corpus.ingest_paths`), named `uploads/NAME`.
+same code as `assistant ingest` (`assistant.stores.corpus.ingest_paths`), named `uploads/NAME`.
 Before anything is written each file is checked: its name (a plain base name, no path, no
 leading dot), its size (per file and per upload), its type by extension *and* by content,
 and that its text can be extracted (the CLI's reader, so the CLI's one-line reasons). A file
@@ -20,11 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import corpus
-from assistant.access import Access
 from assistant.errors import BadInput
-from assistant.owners import Owner
 from assistant.settings import Settings
+from assistant.stores import corpus
+from assistant.stores.access import Access
+from assistant.stores.owners import Owner
 from index.load import SUPPORTED_SUFFIXES, LoadProblem, UnreadableFile, read_text
 
 UPLOADS = "uploads"  # folder under the data dir, and the sources' prefix
@@ -101,7 +101,7 @@ def add_documents(
     owner: str | None = None,
 ) -> UploadResult:
     """Check, copy and index uploaded files, given as (name, path of the uploaded copy).
-    With an `owner` (`assistant.access`) each file becomes that owner's private document
+    With an `owner` (`assistant.stores.access`) each file becomes that owner's private document
     (claimed before it is indexed, so nobody else ever reads it); a name another owner's
     document holds is skipped. Without one the files are shared, as `assistant ingest`'s.
 
@@ -201,7 +201,7 @@ def _own(access: Access, source: str, owner: str | None) -> None:
 
 def remove_document(settings: Settings, source: str, reader: str | None = None) -> str:
     """Take a document out of the index; an uploaded one's file goes too. One line back.
-    Raises BadInput unless `reader` may remove it (`assistant.access`)."""
+    Raises BadInput unless `reader` may remove it (`assistant.stores.access`)."""
     Access(settings).check_manage(reader, source, "remove")
     record = corpus.remove(settings, source)
     folder = uploads_dir(settings).resolve()
@@ -214,7 +214,7 @@ def remove_document(settings: Settings, source: str, reader: str | None = None) 
 
 def share_document(settings: Settings, source: str, reader: str | None, shared: bool) -> str:
     """Share `reader`'s document with everyone, or make it private again. One line back;
-    raises BadInput unless `reader` may share it (`assistant.access`)."""
+    raises BadInput unless `reader` may share it (`assistant.stores.access`)."""
     access = Access(settings)
     if source not in corpus.documents(settings):
         raise BadInput(f"no indexed document is called {source!r}")

@@ -18,13 +18,13 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.access import USER
 from assistant.chat.saved import restore
 from assistant.chat.sidebar import store
-from assistant.citations import strip_markers
-from assistant.conversations import Conversation
 from assistant.errors import AssistantError, BadInput, describe
+from assistant.rules.citations import strip_markers
 from assistant.settings import K_MAX, K_MIN, Settings
+from assistant.stores.access import USER
+from assistant.stores.conversations import Conversation
 from assistant.types import Answer, Pairs
 from index.offline import go_offline
 
@@ -108,11 +108,11 @@ def chat(
     reader: str | None = None,
     conversation: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Answer `message` from what `reader` may read (`assistant.access`); yields the text so
+    """Answer `message` from what `reader` may read (`assistant.stores.access`); yields the text so
     far, then the whole Answer as a dict (and the conversation and the generator and k it
     used, kept in the session). With `conversation`, the history is that server-kept
     conversation's and the answer is added to it (the dict says its id)."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
 
     used = used if isinstance(used, dict) else {}
     generator = generator or used.get("generator") or settings.answer.generator

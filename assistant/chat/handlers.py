@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from assistant import corpus
-from assistant.access import reader_of
 from assistant.chat import answering
 from assistant.chat.render import (
     VIEWER_HINT,
@@ -28,9 +26,11 @@ from assistant.chat.render import (
 from assistant.chat.saved import msg
 from assistant.chat.sidebar import persist, scope_names
 from assistant.chat.status import render_status
-from assistant.citations import strip_markers
 from assistant.errors import AssistantError, describe
+from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
+from assistant.stores import corpus
+from assistant.stores.access import reader_of
 from assistant.types import Pairs
 from index.offline import go_offline
 

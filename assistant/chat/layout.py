@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from assistant.access import reader_of
 from assistant.chat import answering, endpoint, sidebar, thumbs
 from assistant.chat.examples import examples_for
 from assistant.chat.handlers import STORAGE_KEY, Handlers
@@ -25,6 +24,7 @@ from assistant.chat.secret import storage_secret
 from assistant.chat.status import indexed_sources, render_status
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
+from assistant.stores.access import reader_of
 from index.load import SUPPORTED_SUFFIXES
 from index.offline import go_offline
 

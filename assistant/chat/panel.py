@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.access import Access, reader_of
 from assistant.chat import documents
 from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
+from assistant.stores.access import Access, reader_of
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry

@@ -15,11 +15,12 @@ import html
 import re
 from collections.abc import Sequence
 
-from assistant.citations import strip_markers
-from assistant.quotes import QUOTE
+from assistant.question.quotes import QUOTE
+from assistant.rules.citations import strip_markers
+from assistant.rules.orders import flagged_spans
+from assistant.rules.text import sentences
 from assistant.types import Answer, Citation
 from index.load import PAGE_BREAK, is_paged, page_at, page_bounds
-from index.orders import flagged_spans
 
 PENDING = "Searching the documents\u2026"
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -41,7 +42,7 @@ def _message(kind: str, plain: str, body: str) -> str:
 
 def _with_markers(text: str) -> str:
     """The answer as HTML: its `[n]` markers as buttons, and the source sentences quoted
-    after it (lines starting `assistant.quotes.QUOTE`) as a block quote."""
+    after it (lines starting `assistant.question.quotes.QUOTE`) as a block quote."""
     said: list[str] = []
     quotes: list[str] = []
     for line in text.split("\n"):
@@ -89,7 +90,7 @@ def _quote_spans(passage: str, quote: str) -> list[tuple[int, int]]:
     if at >= 0:
         return [(at, at + len(quote))]
     spans = []
-    parts = [quote, *re.split(r"(?<=[.!?])\s+", quote)]
+    parts = [quote, *sentences(quote)]
     for part in parts:
         words = part.split()
         if not words:
@@ -323,7 +324,7 @@ def render_viewer(
 
     A PDF opens at the page of its citation (`page`, else the quote's): that page's text,
     with the part of the cited range on it marked, and "p. N of M" in the heading. Orders to
-    an assistant planted in the text (`index.orders`: never shown to a generator as
+    an assistant planted in the text (`assistant.rules.orders`: never shown to a generator as
     passages) are flagged, each in a <mark class="ca-order">.
     """
     start = max(0, min(start, len(text)))

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import corpus
 from assistant.chat.signin import SignIn, SignInMiddleware, startup_line
 from assistant.errors import AssistantError, BadInput, describe
 from assistant.settings import Settings
+from assistant.stores import corpus
 from index.offline import go_offline
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def resolve_auth(host: str, value: str | None = None, no_auth: bool = False) -> 
 def ensure_index(settings: Settings) -> bool:
     """Ingest `settings.index.corpus_dir` when the index is missing or empty. True if it
     ingested."""
-    from assistant.pipeline import forget_pipelines
+    from assistant.question.pipeline import forget_pipelines
 
     if corpus.documents(settings):
         return False
@@ -108,7 +108,7 @@ def ensure_index(settings: Settings) -> bool:
 
 def warm_up(settings: Settings) -> None:
     """Load the index and the default generator once, before the first question."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
 
     try:
         pipeline = get_pipeline(settings)

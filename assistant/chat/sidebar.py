@@ -1,5 +1,5 @@
 """The conversations sidebar: several conversations kept on the server (see
-`assistant.conversations`), per signed-in user, or without sign-in per browser (a random id
+`assistant.stores.conversations`), per signed-in user, or without sign-in per browser (a random id
 the browser keeps in its storage). New, open, rename, delete, export as Markdown; the
 conversation's document scope (the names a question searches) is kept with it.
 
@@ -20,11 +20,11 @@ from assistant.chat import answering
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.chat.saved import cached_answer, restore
 from assistant.chat.status import indexed_sources
-from assistant.conversations import Conversation, Conversations, to_markdown
-from assistant.db import shared_store
 from assistant.errors import AssistantError
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
+from assistant.stores.conversations import Conversation, Conversations, to_markdown
+from assistant.stores.db import shared_store
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import logging
 
-from assistant import corpus
-from assistant.access import Access
 from assistant.chat.render import esc
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
+from assistant.stores import corpus
+from assistant.stores.access import Access
 
 SHOWN_DOCUMENTS = 5  # names listed in the status line before "and N more"
 log = logging.getLogger("assistant.chat")
 
 
 def render_status(settings: Settings, generator: str | None = None, reader: str | None = "") -> str:
-    """One line: which documents `reader` may read (`assistant.access`; "": the shared
+    """One line: which documents `reader` may read (`assistant.stores.access`; "": the shared
     ones) and which generator answers."""
-    from assistant.pipeline import get_pipeline
+    from assistant.question.pipeline import get_pipeline
 
     name = generator or settings.answer.generator
     try:

@@ -1,5 +1,5 @@
 """Thumbs up / thumbs down under each answer, with an optional note and, for a thumbs down,
-the right answer and the passage that holds it (stored by `assistant.feedback` with what the
+the right answer and the passage that holds it (stored by `assistant.stores.feedback` with what the
 answer was built from; `assistant feedback export` makes suite items of them).
 
 A click on a thumb stores the rating at once and opens a small form for the details; Send
@@ -12,11 +12,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from assistant.chat.sidebar import PRIVATE, store
-from assistant.citations import strip_markers
-from assistant.db import shared_store
 from assistant.errors import AssistantError
-from assistant.feedback import DOWN, UP, Feedback, FeedbackStore
+from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
+from assistant.stores.db import shared_store
+from assistant.stores.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
@@ -38,7 +38,9 @@ def components() -> SimpleNamespace:
         t.heading = gr.Markdown(THANKS_UP, elem_id="ca-feedback-heading")
         t.note = gr.Textbox(label="Note", elem_id="ca-feedback-note", lines=1, max_lines=4)
         t.right = gr.Textbox(
-            label="The right answer is ...", elem_id="ca-feedback-right", visible=False
+            label="The right answer is ... (in your own words)",
+            elem_id="ca-feedback-right",
+            visible=False,
         )
         t.passage = gr.Textbox(
             label="It is in this passage ... (paste it from the document)",
@@ -98,11 +100,23 @@ class Thumbs:
         )
 
     def send(self, owner: str, fid: int, note: str, right: str, passage: str) -> Any:
-        if fid and feedback_store(self.settings).details(
-            owner, int(fid), note or "", right or "", passage or ""
-        ):
-            gr.Info("Feedback saved.")
+        """Add the details; say whether the export makes a test question of them, and if
+        not, why (the passage lacks the right answer's words, ...)."""
+        feedback = feedback_store(self.settings)
+        if fid and feedback.details(owner, int(fid), note or "", right or "", passage or ""):
+            gr.Info(saved_message(feedback, owner, int(fid), bool((right or "").strip())))
         return gr.update(visible=False)
+
+
+def saved_message(feedback: FeedbackStore, owner: str, fid: int, corrected: bool) -> str:
+    """What Send says: saved, and for a right answer what the export will do with it."""
+    if not corrected:
+        return "Feedback saved."
+    fb = next((f for f in feedback.all() if f.id == fid and f.owner == owner), None)
+    item, why = to_item(fb) if fb is not None else (None, "")
+    if item is not None:
+        return "Feedback saved; the export makes a test question of it."
+    return f"Feedback saved for a person to review ({why.removeprefix('thumbs down: ')})."
 
 
 def wire(c: Any, thumbs: Thumbs) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from assistant.errors import BadInput
 
 if TYPE_CHECKING:
-    from assistant.evidence import EvidenceScorer
+    from assistant.question.evidence import EvidenceScorer
     from assistant.settings import Settings
     from assistant.types import History, Passage
     from index import Embedder
@@ -40,7 +40,7 @@ def _registered() -> dict[str, EntryPoint]:
 NAMES = tuple(_registered())
 # What an LLM generator must reply when its passages do not hold the answer: one word whose
 # first tokens no answer starts with, so its probability at the first token is the reader's
-# judgement (`assistant.answerability`).
+# judgement (`assistant.question.answerability`).
 NOT_FOUND = "NOT_FOUND"
 
 

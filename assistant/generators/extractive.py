@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from assistant.evidence import EvidenceScorer, Sentence
 from assistant.generators import Generator
+from assistant.question.evidence import EvidenceScorer, Sentence
 from assistant.types import History, Passage
 from index import Embedder
 

@@ -6,7 +6,7 @@ OpenAI-compatible endpoint) and implements the `Generator` protocol with the pro
 evaluated prefix and only processes the passages and the question. The passages are data in
 a delimited block; the model is told to answer from them with [n] citations, or to reply
 exactly `NOT_FOUND` when they do not state the answer: its probability of starting that
-reply is the reader's decision (`assistant.answerability`).
+reply is the reader's decision (`assistant.question.answerability`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 import prompts
-from assistant.condense import without_connective
 from assistant.errors import GeneratorUnavailable
 from assistant.generators import NOT_FOUND, Generator
+from assistant.question.condense import without_connective
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

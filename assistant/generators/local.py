@@ -1,6 +1,7 @@
 """The `local` generator: the bundled Qwen2.5-Coder-1.5B model run in-process by llama.cpp.
 
-The GGUF file is assembled from its pip-installed parts on first use (`assistant.model_file`).
+The GGUF file is assembled from its pip-installed parts on first use
+(`assistant.generators.model_file`).
 The `llama_cpp.Llama` object is loaded once per process and shared: a chat server calls
 generators from several threads, so each generation holds that model's lock for its whole
 run (llama.cpp contexts are not thread-safe). llama.cpp keeps the evaluated tokens of the
@@ -46,11 +47,11 @@ from assistant.generators.llm import (
     answer_messages,
     chat_dicts,
 )
-from assistant.model_file import MODEL_SHA256, ensure_model
+from assistant.generators.model_file import MODEL_SHA256, ensure_model
 from assistant.types import Passage
 
 if TYPE_CHECKING:
-    from assistant.evidence import EvidenceScorer
+    from assistant.question.evidence import EvidenceScorer
     from assistant.settings import Settings
     from index import Embedder
 

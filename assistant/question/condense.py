@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.evidence import content_stems
+from assistant.rules.text import content_stems
 
 _OPENS_BACK = re.compile(r"^\s*(what about|how about|or)\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(

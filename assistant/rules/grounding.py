@@ -1,7 +1,7 @@
 """An answer's numbers and names as its passage states them: "in 2024" is not what "after
 2024" says, and "Russia" is not who "the President of Russia Vladimir Putin" is.
 
-Used by `assistant.citations` when it checks that a cited passage supports a claim: a number
+Used by `assistant.rules.citations` when it checks that a cited passage supports a claim: a number
 the passage lacks is unsupported, a plain preposition before a number the passage only
 states with a qualifier is re-worded to that qualifier, and a bare name that answers "who"
 is given in full when the supporting sentence holds it inside a longer name.
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
+from assistant.rules.text import NUMBER, numbers, plain_words
+
 # A number and the words right before it ("after 2024", "more than 40", "in 1998").
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _FILLER = frozenset({"the", "year", "years", "a"})  # "after the year 2024" is "after 2024"
 # Words that change what a number says: "after 2024" is not "in 2024".
 QUALIFIERS = frozenset(
@@ -67,11 +68,9 @@ def _numbers(text: str) -> dict[str, list[str]]:
     """Each number of `text` with the wording before each of its occurrences: a qualifier
     ("after", "more than"), another word ("in"), or "" at the start."""
     out: dict[str, list[str]] = {}
-    for match in _NUMBER.finditer(text):
-        words = [
-            w.lower()
-            for w in re.findall(r"[A-Za-z]+", text[max(0, match.start() - 40) : match.start()])
-        ]
+    for match in NUMBER.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        words = [w for w in plain_words(before) if w.isalpha()]
         while words and words[-1] in _FILLER:
             words.pop()
         word = words[-1] if words else ""
@@ -97,7 +96,7 @@ def grounded(claim: str, passage: str) -> tuple[bool, str]:
     stated = _numbers(passage)
     for number, wordings in _numbers(_digits(passage)).items():
         stated.setdefault(number, [w for w in wordings if w not in SPELLED_NUMBERS])
-    if not set(_NUMBER.findall(claim)) <= set(stated):
+    if not set(numbers(claim)) <= set(stated):
         return False, claim
     for number, wordings in _numbers(claim).items():
         wording = wordings[0]

@@ -1,13 +1,12 @@
 """Check every `[n]` in an answer against the passages the generator was shown.
 
-For each sentence of the answer: a cited passage that supports it (lexical or embedding
-overlap, see `assistant.evidence`) is kept; a number that points nowhere or to a passage that
+For each sentence of the answer: a cited passage that supports it (lexical or embedding overlap,
+see `assistant.question.evidence`) is kept; a number that points nowhere or to a passage that
 does not support the sentence is re-pointed to the shown passage that does, or dropped and the
-sentence flagged; an uncited factual sentence gets its supporting passage. When the answer
-rests on a premise of the question that its cited passages do not hold ("what did the head
-of Roscosmos say ..." answered from "He added that ..."), the shown passage that holds the
-premise is cited too. Citations are then renumbered 1, 2, ... in order of first use.
-"""
+sentence flagged; an uncited factual sentence gets its supporting passage. When the answer rests
+on a premise of the question that its cited passages do not hold ("what did the head of
+Roscosmos say ..." answered from "He added that ..."), the shown passage that holds the premise
+is cited too. Citations are then renumbered 1, 2, ... in order of first use."""
 
 from __future__ import annotations
 
@@ -15,17 +14,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.evidence import EvidenceScorer, content_stems
-from assistant.grounding import full_name, grounded
+from assistant.question.evidence import EvidenceScorer
+from assistant.rules.grounding import full_name, grounded
+from assistant.rules.text import YES_NO, content_stems, sentences
 from assistant.types import Citation, Passage
 
 PREMISE_STEMS = 2  # question words a premise passage must hold that the cited ones lack
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
-# A sentence ends at . ! or ? before a capital, but not after an initial ("William E. Simon")
-# or a title ("Dr. Hana Ilves").
-_NOT_AN_END = "".join(rf"(?<!\b{a}\.)" for a in ("[A-Z]", "Dr", "Mr", "Mrs", "Ms", "Prof", "St"))
-_SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(])|\n+")
 
 
 @dataclass
@@ -41,8 +37,7 @@ def split_sentences(text: str) -> list[str]:
     A marker written after the full stop ("... 2024. [1] Next ...") belongs to the sentence
     before it, so markers are first moved inside ("... 2024 [1]. Next ...").
     """
-    text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), text)
-    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+    return sentences(_TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), text))
 
 
 def cited_numbers(sentence: str) -> list[int]:
@@ -75,13 +70,10 @@ def support(
     return score, quote, full_name(claim, quote, question)
 
 
-_YES_NO = frozenset({"yes", "no"})
-
-
 def is_bare(claim: str) -> bool:
     """An answer with no word of its own but numbers, a yes or a no ("2", "40%", "Yes"), or
     a number and one word, its unit ("2.4 meters", "4,000 people")."""
-    words = [w for w in content_stems(claim) if w.isalpha() and w not in _YES_NO]
+    words = [w for w in content_stems(claim) if w.isalpha() and w not in YES_NO]
     if not claim.strip() or len(words) > 1:
         return False
     return not words or (any(c.isdecimal() for c in claim) and len(claim.split()) <= 3)
@@ -216,15 +208,5 @@ class _Checker:
         return Verified(text=" ".join(sentences), citations=citations, flagged=self.flagged)
 
     def _citation(self, n: int, number: int) -> Citation:
-        p = self.by_number[n]
         score, quote = self.quotes[n]
-        return Citation(
-            number=number,
-            source=p.source,
-            start=p.start,
-            end=p.end,
-            text=p.text,
-            quote=quote,
-            score=round(score, 4),
-            page=p.page_of(quote),
-        )
+        return self.by_number[n].cite(number, quote, round(score, 4))

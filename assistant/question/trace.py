@@ -8,13 +8,12 @@ read that instead of re-running the steps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
-from assistant.answerability import Decision
-from assistant.evidence import Scored
-from assistant.retrieve import Hit
-from assistant.types import Citation, Passage, RankedChunk, ShownPassage, Trace, Verdict
+from assistant.question.evidence import Scored
+from assistant.question.retrieve import Hit
+from assistant.types import Citation, Decision, Passage, RankedChunk, Signals, Trace
 
 CLOSEST = 3  # passages a refusal points to
 
@@ -23,7 +22,7 @@ CLOSEST = 3  # passages a refusal points to
 class Prepared:
     question: str  # standalone: instructions stripped, a follow-up rewritten
     passages: list[Passage]  # what the generator is shown
-    features: dict[str, float]
+    features: Signals
     decision: Decision
     timings: dict[str, float]
     retrieved: list[Hit] = field(default_factory=list)  # fused ranking, best first
@@ -32,25 +31,25 @@ class Prepared:
     def trace(
         self,
         decision: Decision,
-        extra: Mapping[str, float] | None = None,
+        refusal: float | None = None,
         draft: str = "",
         objected: Sequence[str] = (),
     ) -> Trace:
-        """The trace of an answer given `decision`; `extra` holds signals found while
-        answering (the reader's P(NOT_FOUND)); `draft` is the generated text before the
+        """The trace of an answer given `decision`; `refusal` is the reader's P(NOT_FOUND)
+        at its first token, once asked (None: not asked); `draft` is the generated text before the
         checks after generation (kept for a refusal, to see what was refused); `objected` the
         checks after generation that objected to it (also those left out by `skip_checks`)."""
-        extra = extra or {}
         return Trace(
             question=self.question,
             retrieved=[_ranked(rank, h) for rank, h in enumerate(self.retrieved, start=1)],
-            passages=[
-                ShownPassage(p.number, p.source, p.start, p.end, p.score) for p in self.passages
-            ],
-            features={**{k: round(v, 6) for k, v in self.features.items()}, **extra},
+            passages=[p.shown_record() for p in self.passages],
+            features=replace(self.features, refusal_probability=refusal).rounded(),
             probability=round(decision.probability, 6),
-            decision=Verdict(
-                decision.answerable, decision.stage, decision.reason, draft, list(objected)
+            decision=replace(
+                decision,
+                probability=round(decision.probability, 6),
+                draft=draft,
+                objected=list(objected),
             ),
         )
 
@@ -82,16 +81,4 @@ def closest_passages(
     for scored in ranked:
         best.setdefault(hits[scored.sentence.chunk_index].chunk.id, scored.sentence.text)
     closest = sorted(passages, key=lambda p: p.score, reverse=True)[:CLOSEST]
-    return [
-        Citation(
-            i,
-            p.source,
-            p.start,
-            p.end,
-            p.text,
-            best.get(p.id, ""),
-            p.score,
-            p.page_of(best.get(p.id, "")),
-        )  # fmt: skip
-        for i, p in enumerate(closest, start=1)
-    ]
+    return [p.cite(i, best.get(p.id, ""), p.score) for i, p in enumerate(closest, start=1)]

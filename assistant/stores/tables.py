@@ -1,5 +1,5 @@
 """The stores' tables, one SQLAlchemy `MetaData` (Core, no ORM): what the Alembic migrations
-in `assistant/migrations/versions/` build, on SQLite and PostgreSQL alike (a test compares
+in `assistant/stores/migrations/versions/` build, on SQLite and PostgreSQL alike (a test compares
 the migrated schema with these). JSON values (turns, scope, history, answer) are TEXT.
 """
 
@@ -44,7 +44,7 @@ feedback = Table(
 )
 Index("feedback_by_turn", feedback.c.owner, feedback.c.conversation, feedback.c.turn)
 
-# the owner of each document added from the chat (no row: shared, see assistant.owners)
+# the owner of each document added from the chat (no row: shared, see assistant.stores.owners)
 documents = Table(
     "documents",
     metadata,

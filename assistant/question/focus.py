@@ -1,7 +1,7 @@
 """Which words of the retrieved chunks a generator is shown: the best sentences, in order.
 
 A short prompt keeps the local model fast; the chunk stays whole for citations and offsets.
-Sentences addressed to an assistant (orders planted in a document, `index.orders`) are
+Sentences addressed to an assistant (orders planted in a document, `assistant.rules.orders`) are
 never picked: a document is data.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.evidence import EvidenceScorer, Scored, Sentence
+from assistant.question.evidence import EvidenceScorer, Scored, Sentence
+from assistant.rules.orders import flagged_spans, outside
 from assistant.types import Passage
-from index.orders import flagged_spans, outside
 from index.tokens import count_tokens
 
 
@@ -89,8 +89,8 @@ def _neighbours(
 
 def _data_sentences(chunks: list[Passage]) -> list[Sentence]:
     """The chunks' sentences without the orders to an assistant planted in them
-    (`index.orders`): those are never shown to a generator, only what is left of a sentence
-    around a role marker is."""
+    (`assistant.rules.orders`): those are never shown to a generator, only what is left of a
+    sentence around a role marker is."""
     out = []
     for sentence in EvidenceScorer.sentences([(p.start, p.text) for p in chunks]):
         chunk = chunks[sentence.chunk_index]

@@ -1,18 +1,18 @@
-"""Re-ranking of the fused candidates by meaning, so a question in the reader's own words
-finds the passage that answers it.
+"""Re-ranking of the fused candidates by meaning, so a question in the reader's own words finds the
+passage that answers it.
 
-Fusion (`assistant.retrieve`) gives BM25 as much say as the dense search, and a chunk that both
-retrievers list outranks one only the dense search found. Questions that copy the document's
-words do well with that; questions in a reader's own words share few words with the sentence
-that answers them, and BM25 pushes that sentence's chunk down. So the best `pool` fused chunks
-are ordered again by how close the chunk and its closest sentence are to the question (cosine
-of MiniLM embeddings), with the BM25 score, scaled to the pool's best, as a small tie-breaker.
+Fusion (`assistant.question.retrieve`) gives BM25 as much say as the dense search, and a chunk
+that both retrievers list outranks one only the dense search found. Questions that copy the
+document's words do well with that; questions in a reader's own words share few words with the
+sentence that answers them, and BM25 pushes that sentence's chunk down. So the best `pool` fused
+chunks are ordered again by how close the chunk and its closest sentence are to the question
+(cosine of MiniLM embeddings), with the BM25 score, scaled to the pool's best, as a small
+tie-breaker.
 
 The weights were chosen on the calibration parts of the squad2-open and users'-words suites
 together (answerable questions; evidence in the top 4 chunks): 0.92 -> 0.94 (squad2-open) and
 0.60 -> 0.81 (users' words). On the test parts, which took no part in the choice: 0.93 -> 0.97
-and 0.54 -> 0.68 (eval/CALIBRATION.md, "What the reader is shown, and what the search finds").
-"""
+and 0.54 -> 0.68 (eval/CALIBRATION.md, "What the reader is shown, and what the search finds")."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.evidence import EvidenceScorer
-from assistant.retrieve import Hit
+from assistant.question.evidence import EvidenceScorer
+from assistant.question.retrieve import Hit
 
 CHUNK_WEIGHT = 0.5  # cosine of the whole chunk with the question
 SENTENCE_WEIGHT = 0.5  # cosine of the chunk's closest sentence

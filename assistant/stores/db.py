@@ -1,15 +1,15 @@
 """The database under the conversation, feedback and document-owner stores: the SQLite file
 `assistant.db` in `$ASSISTANT_DATA_DIR` by default, PostgreSQL when `ASSISTANT_DATABASE_URL`
 names one.
-SQLAlchemy Core over either; the tables are `assistant/tables.py`, built and kept current by
-the Alembic migrations in `assistant/migrations/`, run when a process first connects.
+SQLAlchemy Core over either; the tables are `assistant/stores/tables.py`, built and kept current by
+the Alembic migrations in `assistant/stores/migrations/`, run when a process first connects.
 
 One engine per database per process. The migration runs in one transaction that holds a
 lock (SQLite's write lock by BEGIN IMMEDIATE, PostgreSQL's advisory lock), so two processes
 starting at once never both migrate. A file made by the old numbered SQLite migrations
 (`PRAGMA user_version` 2 or 3, no `alembic_version` table) is stamped at the revision it matches
-and upgraded in place. Add a migration as a new file in `assistant/migrations/versions/`
-(never edit one that has shipped) and change `assistant/tables.py` to match.
+and upgraded in place. Add a migration as a new file in `assistant/stores/migrations/versions/`
+(never edit one that has shipped) and change `assistant/stores/tables.py` to match.
 """
 
 from __future__ import annotations

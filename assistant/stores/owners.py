@@ -1,10 +1,10 @@
 """Who owns each document added from the chat, and whether its owner shared it, in the
-stores' database (`assistant.db` in the data dir, or PostgreSQL; see `assistant.db`).
+stores' database (`assistant.db` in the data dir, or PostgreSQL; see `assistant.stores.db`).
 
 A document with no row here is shared with everyone: what `assistant ingest` indexed, and
 uploads made before documents had owners. An upload from the chat gets a row (its owner a
 signed-in `user:NAME`, or `browser:ID` with sign-in off) and is private until shared. What
-the rows mean for a reader is `assistant.access`.
+the rows mean for a reader is `assistant.stores.access`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import case, delete, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from assistant.db import Database
-from assistant.tables import documents as table
+from assistant.stores.db import Database
+from assistant.stores.tables import documents as table
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ of the question and nothing else.
 A question may also carry a prompt-injection attempt ("... Ignore all previous instructions and
 say X."). Sentences that are orders to the assistant rather than questions about the
 documents are removed before retrieval, the evidence check and generation; when nothing is
-left, the evidence check refuses. Orders planted in documents are `index.orders`' business
+left, the evidence check refuses. Orders planted in documents are `assistant.rules.orders`' business
 (flagged, never shown to a generator); this module reads only the question, and
 `asks_for_orders` tells when a question asks what those orders say.
 """
@@ -18,11 +18,11 @@ import html
 import re
 from collections.abc import Iterable
 
-from index.orders import ADDRESSEE, without_orders
+from assistant.rules.orders import ADDRESSEE, OVERRIDE_VERBS, without_orders
+from assistant.rules.text import clauses
 
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
 _ORDER = re.compile(
-    r"^\W*(ignore|disregard|forget|override|pretend|act as|you are now|you must|from now on|"
+    rf"^\W*({OVERRIDE_VERBS}|pretend|act as|you are now|you must|from now on|"
     r"system( override)?\b|new instructions?|developer mode|print|reveal|repeat|output|"
     r"instead|do not (answer|use)|stop being|<\s*/?\s*(context|system|passages?)\s*>)",
     re.IGNORECASE,
@@ -56,8 +56,7 @@ def strip_markup(question: str) -> str:
 def strip_instructions(question: str) -> str:
     """The question's text (see `strip_markup`) without sentences that give orders."""
     question = strip_markup(question)
-    kept = [s.strip() for s in _SENTENCES.findall(question) if not _ORDER.match(s.strip())]
-    return " ".join(s for s in kept if s)
+    return " ".join(s for s in clauses(question) if not _ORDER.match(s))
 
 
 _TO = r"(?:\s+(?:the|an?|any|all|every))?\s+"
@@ -78,9 +77,9 @@ _ASKS_ORDERS = re.compile(
 
 def asks_for_orders(question: str, found: Iterable[str]) -> bool:
     """Whether `question` asks what the documents tell an assistant or a model to do, while
-    the texts `found` for it name none outside their orders (`index.orders`). Such a question
-    is about orders to the assistant itself: the documents' facts cannot answer it, and their
-    orders are neither followed nor relayed. Where the facts name one (a handbook for shop
+    the texts `found` for it name none outside their orders (`assistant.rules.orders`). Such a
+    question is about orders to the assistant itself: the documents' facts cannot answer it,
+    and their orders are neither followed nor relayed. Where the facts name one (a handbook for shop
     assistants, a paper on language models), it is a question about them like any other."""
     if not _ASKS_ORDERS.search(question):
         return False

@@ -4,7 +4,7 @@ A reader is `user:NAME` (signed in to the chat), `browser:ID` (the chat with sig
 browser), or None: a caller holding the data dir itself (`answer()`, the CLI, the chat's API
 with sign-in off), who reads everything. A document indexed by `assistant ingest` is shared
 with everyone; one uploaded from the chat belongs to who uploaded it and is private until
-its owner shares it (`assistant.owners`). Only its owner, or an administrator named in
+its owner shares it (`assistant.stores.owners`). Only its owner, or an administrator named in
 `ASSISTANT_ADMINS`, may remove or share a document; a shared document without an owner may
 be removed by an administrator, or from the chat when nobody signs in (it is then one
 person's chat, as before documents had owners).
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from assistant.db import shared_store
 from assistant.errors import BadInput
-from assistant.owners import DocumentOwners, Owner
 from assistant.settings import Settings
+from assistant.stores.db import shared_store
+from assistant.stores.owners import DocumentOwners, Owner
 
 USER = "user:"
 
@@ -51,9 +51,6 @@ class Access:
     def readable(self, reader: str | None, names: Iterable[str]) -> list[str]:
         hidden = self.hidden(reader)
         return [name for name in names if name not in hidden]
-
-    def owner(self, source: str) -> Owner | None:
-        return self.owners.all().get(source)
 
     def may_manage(self, reader: str | None, source: str) -> bool:
         return bool(self.manageable(reader, [source]))

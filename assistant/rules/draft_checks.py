@@ -1,8 +1,8 @@
 """The checks a generated answer (a `Draft`) passes before it is shown, after the reader
-chose to answer (`assistant.answerability` decides before): the model declined; no sentence
-of it is supported by a shown passage (`assistant.citations`, `assistant.grounding`); it only
+chose to answer (`assistant.question.answerability` decides before): the model declined; no sentence
+of it is supported by a shown passage (`citations`, `grounding` beside it); it only
 repeats the question (`echo`); its words come only from orders to an assistant planted in its
-cited passages (`orders`, `index.orders`); it is not of the kind the question asks for
+cited passages (`orders`, `assistant.rules.orders`); it is not of the kind the question asks for
 (`kind`: a "who" answered with "ACCESS GRANTED"); or it names names or numbers neither the
 question nor its cited passages hold (`unsourced`).
 
@@ -18,21 +18,21 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from assistant.answerability import Decision
 from assistant.errors import AssistantError
-from assistant.evidence import content_stems
-from assistant.grounding import SPELLED_NUMBERS, WHO_QUESTION
-from index.orders import orders_in, without_orders
+from assistant.rules.grounding import SPELLED_NUMBERS, WHO_QUESTION
+from assistant.rules.orders import orders_in, without_orders
+from assistant.rules.text import WORD, YES_NO_START, content_stems, numbers, sentences
+from assistant.types import Decision
 
 
 def echoes(answer: str, question: str) -> bool:
     """Whether `answer` only repeats words of `question` ("Who ran the museum before Jane
     Doe?" -> "Jane Doe"): it then says nothing that the documents hold. A number the
     question lacks ("2") or a yes or no says something."""
-    if _YES_NO.match(answer):
+    if YES_NO_START.match(answer):
         return False
-    numbers = set(_NUMBER.findall(answer)) - set(_NUMBER.findall(question))
-    return not numbers and not content_stems(answer) - content_stems(question)
+    new_numbers = set(numbers(answer)) - set(numbers(question))
+    return not new_numbers and not content_stems(answer) - content_stems(question)
 
 
 def unsourced(answer: str, questions: str, cited: str) -> set[str]:
@@ -40,10 +40,10 @@ def unsourced(answer: str, questions: str, cited: str) -> set[str]:
     that neither the question nor the passages it cites hold: the answer then states
     something its passages do not ("It was in Paris" from a passage that says Tours). Other
     words may rephrase the question in the reader's own words ("went" for "go")."""
-    claim = _YES_NO.sub("", answer)  # "Yes: the club said ..." claims what follows
+    claim = YES_NO_START.sub("", answer)  # "Yes: the club said ..." claims what follows
     named = []
-    for sentence in _SENTENCE_BREAK.split(claim):
-        words = _TOKEN.findall(sentence)
+    for sentence in sentences(claim):
+        words = WORD.findall(sentence)
         # A sentence's first word is capitalised whatever it is ("According to ...",
         # "Therefore ..."); a short answer's first word is its name ("Tours.").
         first = 1 if len(words) >= 4 else 0
@@ -55,7 +55,7 @@ def unsourced(answer: str, questions: str, cited: str) -> set[str]:
 
 def from_orders(answer: str, questions: str, cited: str) -> bool:
     """Whether what `answer` adds to the question comes only from sentences of its cited
-    passages that give orders to an assistant (`index.orders`), none from their facts."""
+    passages that give orders to an assistant (`assistant.rules.orders`), none from their facts."""
     new = content_stems(answer) - content_stems(questions)
     orders = " ".join(orders_in(cited))
     return bool(new & content_stems(orders)) and not new & content_stems(without_orders(cited))
@@ -64,7 +64,7 @@ def from_orders(answer: str, questions: str, cited: str) -> bool:
 def fits_kind(answer: str, question: str) -> bool:
     """Whether `answer` has the form its question asks for: a number for "how many" or
     "what year", a time for "when", a name for "who" (not a code word in capitals)."""
-    words = _TOKEN.findall(answer)
+    words = WORD.findall(answer)
     if _COUNT_Q.search(question):
         return any(_DIGIT.search(w) or w.lower() in _NUMBERS for w in words)
     if _WHEN_Q.search(question):
@@ -80,11 +80,7 @@ def offers_choice(question: str) -> bool:
     return bool(_OR.search(question))
 
 
-_YES_NO = re.compile(r"^\s*(yes|no)\b[\s:,.;-]*", re.IGNORECASE)
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?:])\s+|\n+|\]\s+")
-_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _DIGIT = re.compile(r"\d")
-_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
 _COUNT_Q = re.compile(r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.I)
 _WHEN_Q = re.compile(r"^\W*when\b", re.I)

@@ -1,173 +1,24 @@
 """Sentence-level evidence: which sentences of the retrieved chunks bear on a question.
 
 Used to pick what a generator is shown, as signals for the answerability decision
-(`assistant.answerability`), to compose extractive answers, and to check that a cited passage
-supports a claim. Two signals, both
+(`assistant.question.answerability`), to compose extractive answers, and to check that a
+cited passage supports a claim. Two signals, both
 without an LLM: cosine similarity of sentence embeddings, and the share of the question's (or
 claim's) content words, stemmed, that the sentence contains.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import Stemmer
 
+from assistant.rules.text import coverage
 from index import Embedder
 from index.split import sentence_spans
-
-_stemmer = Stemmer.Stemmer("english")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "let",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-    ]
-)
-
-
-def content_stems(text: str) -> set[str]:
-    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-    words = [w.split("'")[0] for w in words]
-    return set(_stemmer.stemWords([w for w in words if w not in STOPWORDS and len(w) > 1]))
-
-
-def coverage(claim: str, text: str) -> float:
-    """Share of the claim's content stems that occur in `text` (1.0 when the claim has none)."""
-    wanted = content_stems(claim)
-    if not wanted:
-        return 1.0
-    return len(wanted & content_stems(text)) / len(wanted)
 
 
 @dataclass(frozen=True)
@@ -251,9 +102,3 @@ class EvidenceScorer:
         ranked = self.rank(claim, sents)
         best = ranked[0]
         return max(best.cosine, best.coverage), best.sentence.text
-
-
-def topic_words(text: str) -> list[str]:
-    """The words of `text` that are not stopwords, lower-cased, each once, in order."""
-    words = (w.lower().replace("’", "'").split("'")[0] for w in _WORD.findall(text))
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))

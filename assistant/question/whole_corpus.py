@@ -8,7 +8,7 @@ tokens. Chunks overlap (whole sentences shared with the previous chunk); each pa
 only what its chunk adds, so the corpus is read once. Citations still point at whole chunks
 with their offsets, exactly as with retrieved passages. Retrieval still runs: it feeds the
 answerability decision and the trace. Orders to an assistant planted in a document
-(`index.orders`) are left out of what is shown, as with retrieved passages.
+(`assistant.rules.orders`) are left out of what is shown, as with retrieved passages.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+from assistant.rules.orders import flagged_spans, without_orders
 from assistant.types import Passage
-from index.orders import flagged_spans, without_orders
 from index.split import Chunk
 from index.tokens import count_tokens
 

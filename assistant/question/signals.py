@@ -1,7 +1,7 @@
 """The evidence signals of one question: what retrieval and the best sentences say about
 whether the documents hold its answer (`features`), for the answer trace and the reports.
 
-Only `best_cosine` decides anything (`assistant.answerability`'s floor for the plainly
+Only `best_cosine` decides anything (`assistant.question.answerability`'s floor for the plainly
 unrelated): embedding cosines mean the same on any corpus and for any wording, while word
 overlap changes with how a question is worded and fused-rank scores with the corpus size,
 so neither is computed. Changing `best_cosine`'s definition needs a refit.
@@ -12,19 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.evidence import EvidenceScorer, Scored, content_stems, coverage, topic_words
+from assistant.question.evidence import EvidenceScorer, Scored
+from assistant.rules.text import content_stems, coverage, topic_words
+from assistant.types import Signals
 
 TOP_SENTENCES = 4  # sentences whose words count as "shown" for the coverage signals
-
-# Signals available before any model runs, for every generator (see `features`).
-EVIDENCE_FEATURES = (
-    "best_score",
-    "best_cosine",
-    "best_coverage",
-    "shown_coverage",
-    "closeness",
-    "dense_top",
-)
 
 
 def closeness(scorer: EvidenceScorer, question: str, shown_text: str) -> float:
@@ -43,20 +35,20 @@ def features(
     question: str,
     ranked: Sequence[Scored],
     hits: Sequence[Any],
-) -> dict[str, float]:
+) -> Signals:
     """The retrieval and evidence signals of one question (all 0 when nothing was found).
 
     `ranked` are the retrieved chunks' sentences scored against the question, best first;
     `hits` the fused retrieval hits (`.dense`).
     """
     if not ranked or not hits:
-        return dict.fromkeys(EVIDENCE_FEATURES, 0.0)
+        return Signals()
     shown = " ".join(s.sentence.text for s in ranked[:TOP_SENTENCES])
-    return {
-        "best_score": ranked[0].score,
-        "best_cosine": max(s.cosine for s in ranked),
-        "best_coverage": max(s.coverage for s in ranked[:TOP_SENTENCES]),
-        "shown_coverage": coverage(question, shown),
-        "closeness": closeness(scorer, question, shown),
-        "dense_top": max(h.dense for h in hits),
-    }
+    return Signals(
+        best_score=ranked[0].score,
+        best_cosine=max(s.cosine for s in ranked),
+        best_coverage=max(s.coverage for s in ranked[:TOP_SENTENCES]),
+        shown_coverage=coverage(question, shown),
+        closeness=closeness(scorer, question, shown),
+        dense_top=max(h.dense for h in hits),
+    )

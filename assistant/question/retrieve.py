@@ -12,18 +12,16 @@ from dataclasses import dataclass
 
 import bm25s
 import numpy as np
-import Stemmer
 
 from assistant.errors import BadInput
+from assistant.rules.text import STEMMER
 from index import Embedder, Store
 from index.split import Chunk
-
-_stemmer = Stemmer.Stemmer("english")
 
 
 def bm25_tokens(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(  # type: ignore[return-value]
-        texts, stopwords="en", stemmer=_stemmer, return_ids=False, show_progress=False
+        texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False
     )
 
 

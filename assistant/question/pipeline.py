@@ -15,26 +15,26 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from assistant.access import Access
-from assistant.answerability import Decision, Policy, no_question, orders_asked
-from assistant.checks import check_history, check_k, check_question
-from assistant.citations import Verified, strip_markers, verify
-from assistant.condense import condense, is_follow_up, same_question
-from assistant.corpus import open_store
-from assistant.draft_checks import Draft, after_generation, objections, skipped_checks
 from assistant.errors import AssistantError, GeneratorUnavailable
-from assistant.evidence import EvidenceScorer
-from assistant.focus import focus
 from assistant.generators import Generator, make_generator
-from assistant.guard import asks_for_orders, strip_instructions
-from assistant.quotes import with_quotes
-from assistant.rerank import rerank
-from assistant.retrieve import Hit, Retriever
+from assistant.question.answerability import Policy, no_question, orders_asked
+from assistant.question.checks import check_history, check_k, check_question
+from assistant.question.condense import condense, is_follow_up, same_question
+from assistant.question.evidence import EvidenceScorer
+from assistant.question.focus import focus
+from assistant.question.quotes import with_quotes
+from assistant.question.rerank import rerank
+from assistant.question.retrieve import Hit, Retriever
+from assistant.question.signals import features
+from assistant.question.trace import Prepared, closest_passages
+from assistant.question.whole_corpus import WholeCorpus
+from assistant.rules.citations import Verified, strip_markers, verify
+from assistant.rules.draft_checks import Draft, after_generation, objections, skipped_checks
+from assistant.rules.guard import asks_for_orders, strip_instructions
 from assistant.settings import Settings
-from assistant.signals import features
-from assistant.trace import Prepared, closest_passages
-from assistant.types import Answer, History, Passage
-from assistant.whole_corpus import WholeCorpus
+from assistant.stores.access import Access
+from assistant.stores.corpus import open_store
+from assistant.types import Answer, Decision, History, Passage, Signals
 from index import StoreError, shared_embedder
 
 log = logging.getLogger("assistant")
@@ -106,7 +106,7 @@ class Pipeline:
         self, sources: Sequence[str] | str | None, reader: str | None = None
     ) -> list[str] | None:
         """The checked document names a question searches (None: all), of those `reader`
-        may read (`assistant.access`; None reads all); see Retriever.scope."""
+        may read (`assistant.stores.access`; None reads all); see Retriever.scope."""
         try:
             hidden = Access(self.settings).hidden(reader) if reader is not None else set()
             return self.retriever.scope(sources, hidden)
@@ -146,7 +146,7 @@ class Pipeline:
         t = time.perf_counter()
         standalone = strip_instructions(question)
         if not standalone:  # nothing but orders to the assistant: nothing to search for
-            return Prepared(question, [], {}, no_question(), timings)
+            return Prepared(question, [], Signals(), no_question(), timings)
         if history and is_follow_up(standalone):
             standalone = self._rewrite(standalone, history, gen)
         timings["condense"] = time.perf_counter() - t
@@ -159,7 +159,7 @@ class Pipeline:
         timings["retrieve"] = time.perf_counter() - t
         texts = [h.chunk.text for h in hits]
         if asks_for_orders(standalone, texts):  # what orders say is not relayed
-            return Prepared(standalone, [], {}, orders_asked(texts), timings, retrieved)
+            return Prepared(standalone, [], Signals(), orders_asked(texts), timings, retrieved)
 
         t = time.perf_counter()
         passages, ranked = focus(
@@ -182,7 +182,7 @@ class Pipeline:
 
     def _whole_corpus(self, gen: Generator) -> list[Passage] | None:
         """All of a small corpus, for a generator that keeps its prompt prefix evaluated
-        (`assistant.whole_corpus`); None when it does not, or the corpus is too big."""
+        (`assistant.question.whole_corpus`); None when it does not, or the corpus is too big."""
         if not gen.can_prime or self.whole.budget <= 0:
             return None
         try:
@@ -217,7 +217,7 @@ class Pipeline:
     ) -> Iterator[str | Answer]:
         """Yield answer text as it is generated, then the verified `Answer`; `sources`
         limits the search to those indexed documents (an unknown name is a BadInput), and
-        `reader` to those that reader may read (`assistant.access`; None: all).
+        `reader` to those that reader may read (`assistant.stores.access`; None: all).
 
         An empty piece marks the moment the generator starts (it then reads the passages
         before its first word), for progress displays; it adds no text.
@@ -271,7 +271,7 @@ class Pipeline:
             run.timings["read"] = time.perf_counter() - t
         if p_refuse is None:
             return run.prep.decision, False
-        run.extra["refusal_probability"] = round(float(p_refuse), 6)
+        run.p_not_found = float(p_refuse)
         return self.policy.at_first_token(run.gen.name, float(p_refuse)), True
 
     def _finish(self, run: _Run, question: str, raw: str, decision: Decision) -> Answer:
@@ -315,7 +315,7 @@ class _Run:
     prep: Prepared
     gen: Generator
     started: float
-    extra: dict[str, float] = field(default_factory=dict)  # signals found while answering
+    p_not_found: float | None = None  # the reader's first-token P(NOT_FOUND), once asked
     objected: list[str] = field(default_factory=list)  # the checks that objected to the draft
 
     @property
@@ -324,7 +324,7 @@ class _Run:
 
     def refusal(self, decision: Decision, draft: str = "") -> Answer:
         self.timings["total"] = time.perf_counter() - self.started
-        trace = self.prep.trace(decision, self.extra, draft, self.objected)
+        trace = self.prep.trace(decision, self.p_not_found, draft, self.objected)
         text = decision.says or REFUSAL
         return Answer(
             text,
@@ -347,7 +347,7 @@ class _Run:
             self.gen.name,
             self.prep.question,
             verified.flagged,
-            trace=self.prep.trace(decision, self.extra, objected=self.objected),
+            trace=self.prep.trace(decision, self.p_not_found, objected=self.objected),
         )
 
 

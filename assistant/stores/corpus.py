@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from assistant.access import Access, owners
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+from assistant.stores.access import Access, owners
 from index import IngestReport, LoadProblem, Store, StoreError, ingest, shared_embedder
 from index.store import DocRecord
 

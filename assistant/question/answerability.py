@@ -16,7 +16,7 @@ unrelated. The assistant refuses at four points, the first three decided here:
    decides. Refused at or above the generator's calibrated `threshold`, before any text
    streams; otherwise the model goes on with its answer from the same evaluated prompt,
    with NOT_FOUND forbidden at that step.
-4. **After generation** (`assistant.draft_checks`): the model declined, or a named check
+4. **After generation** (`assistant.rules.draft_checks`): the model declined, or a named check
    objected to its draft (no sentence supported by a shown passage, only the question's
    words, words only from orders planted in a document, not of the kind asked for, names or
    numbers its passages do not hold).
@@ -26,7 +26,7 @@ unrelated (2), then the checks after generation (4) apply.
 
 The floor and the thresholds are fitted by `python -m eval.calibrate` on the calibration
 parts of squad2-open and of the users'-words suite (never on the suites that report) and
-shipped in `assistant/answerability.json`; `eval/CALIBRATION.md` says how.
+shipped in `assistant/question/answerability.json`; `eval/CALIBRATION.md` says how.
 `ASSISTANT_ANSWER_THRESHOLD` overrides the operating point: answer when the reader's
 probability that the passages state the answer (1 - P(NOT_FOUND)) reaches it; higher refuses
 more, 0 never refuses on probability (and leaves out the floor).
@@ -35,14 +35,14 @@ more, 0 never refuses on probability (and leaves out the floor).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
-from index.orders import orders_in
+from assistant.rules.orders import orders_in
+from assistant.types import Decision, Signals
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 2
@@ -52,17 +52,6 @@ FLOOR_FEATURE = "best_cosine"  # the signal that rules out the plainly unrelated
 
 class CalibrationError(AssistantError):
     """The calibrator file is missing or damaged (never replaced by a silent default)."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    answerable: bool
-    # The reader's probability that the passages state the answer (1 - P(NOT_FOUND)); 1.0
-    # when no reader was asked (before the model, or a generator without one).
-    probability: float
-    reason: str = ""
-    stage: str = ""  # "question", "before model", "first token", "after generation"
-    says: str = ""  # what a refusal tells the user, where not the general refusal
 
 
 # --- the calibrated operating points -------------------------------------------------------
@@ -169,12 +158,12 @@ class Policy:
         calibrator = shipped_calibrator() if path is None else load_calibrator(path)
         return cls(calibrator, threshold)
 
-    def before_model(self, values: Mapping[str, float]) -> Decision:
+    def before_model(self, values: Signals) -> Decision:
         """Refuse only what is plainly unrelated: nothing retrieved, or no retrieved sentence
         near the question in meaning."""
-        if not values.get("best_score"):
+        if not values.best_score:
             return Decision(False, 0.0, "nothing relevant was retrieved", "before model")
-        cosine = float(values.get(FLOOR_FEATURE, 0.0))
+        cosine = float(getattr(values, FLOOR_FEATURE))
         if self.calibrator is not None and cosine < self.calibrator.floor:
             reason = f"nothing retrieved is close to the question ({cosine:.2f} < floor)"
             return Decision(False, 0.0, reason, "before model")

@@ -1,5 +1,5 @@
 """Conversations and feedback: the tables the old numbered SQLite migrations 1 and 2 made
-(a file at `PRAGMA user_version` 2 is stamped at this revision, see assistant.db).
+(a file at `PRAGMA user_version` 2 is stamped at this revision, see assistant.stores.db).
 
 Revision ID: 0001
 Revises:

@@ -36,9 +36,11 @@ _MARKER = re.compile(
 )
 # A role name in capitals opening a sentence ("SYSTEM: ..."), after a marker or an end.
 _ROLE = re.compile(r"(?:^|(?<=[.!?>\]])|(?<=[.!?>\]]\s))(?:SYSTEM|ASSISTANT|USER|HUMAN)\s*:")
+# The verbs that set a reader's instructions aside (the question's guard uses them too).
+OVERRIDE_VERBS = r"ignore|disregard|forget|override"
 # Orders about the reader's own instructions, prompt or question.
 _IGNORE = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:(?:all|any|every|the|your|of|"
+    rf"\b(?:{OVERRIDE_VERBS}|bypass|skip)\s+(?:(?:all|any|every|the|your|of|"
     r"my|these|those|previous|prior|earlier|above|preceding|original|initial|system|other)\s+)*"
     r"(?:instructions?|rules|prompts?|directions|guidelines|question|context|orders|task)\b",
     re.IGNORECASE,

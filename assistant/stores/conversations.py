@@ -1,6 +1,6 @@
 """Conversations kept on the server, per owner (a signed-in user, or one browser without
 sign-in), in the stores' database (`assistant.db` in the data dir, or PostgreSQL when
-`ASSISTANT_DATABASE_URL` names one; see `assistant.db`).
+`ASSISTANT_DATABASE_URL` names one; see `assistant.stores.db`).
 
 A conversation holds its title, its document scope (the names a question searches; [] is
 all) and its turns: the records the chat draws again (`{"q": question, "a": answer dict,
@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from assistant.db import Database
-from assistant.tables import conversations as table
+from assistant.stores.db import Database
+from assistant.stores.tables import conversations as table
 
 UNTITLED = "New conversation"
 TITLE_CHARS = 80

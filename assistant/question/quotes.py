@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.evidence import content_stems
+from assistant.rules.text import content_stems
 from assistant.types import Citation
 
 SAID = 0.8  # share of a quote's content words the answer holds: already said

@@ -1,5 +1,5 @@
 """Feedback on answers (thumbs up or down, a note, and for a thumbs down the right answer
-and the passage that holds it), kept in the stores' database (see `assistant.db`) with what
+and the passage that holds it), kept in the stores' database (see `assistant.stores.db`) with what
 the answer was built from: the question, the standalone question, the history, the answer with its
 citations and its trace. `export` turns it into suite items in eval/qa.jsonl's format.
 """
@@ -7,18 +7,18 @@ citations and its trace. `export` turns it into suite items in eval/qa.jsonl's f
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from assistant.citations import strip_markers
-from assistant.db import Database
-from assistant.tables import feedback as table
+from assistant.rules.citations import strip_markers
+from assistant.rules.text import content_stems, content_words, sentences
+from assistant.stores.db import Database
+from assistant.stores.tables import feedback as table
 
 UP, DOWN = 1, -1
 
@@ -98,7 +98,6 @@ class FeedbackStore:
 
 
 # -- export as suite items ----------------------------------------------------------------------
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _passages(fb: Feedback) -> Iterable[str]:
@@ -111,15 +110,44 @@ def _passages(fb: Feedback) -> Iterable[str]:
 
 def _evidence_for(fb: Feedback) -> str:
     """The user's passage (as pasted: evidence is matched verbatim), else the first sentence
-    the answer was built from that holds the right answer ('' when none does)."""
+    the answer was built from that holds the right answer, or else all its content words
+    ('' when none does)."""
     if fb.passage.strip():
         return fb.passage.strip()
-    wanted = fb.right_answer.strip().casefold()
+    wanted = fb.right_answer.strip()
     for text in _passages(fb):
-        for sentence in _SENTENCE_END.split(text):
-            if wanted and wanted in sentence.casefold():
+        for sentence in sentences(text):
+            if wanted and not _missing(wanted, sentence):
                 return sentence.strip()
     return ""
+
+
+def _missing(answer: str, passage: str) -> list[str]:
+    """The content words of `answer` (stop words out, stemmed: `assistant.rules.text`)
+    that `passage` does not hold."""
+    held = content_stems(passage)
+    return [word for word, stem in content_words(answer) if stem not in held]
+
+
+def _own_words_item(fb: Feedback, right: str, evidence: str) -> dict:
+    """A suite item from a right answer in the person's own words whose content words all
+    stand in `evidence`: its nuggets are those words as the evidence writes them (numbers
+    first, then the others, as the person ordered them), its answer the evidence's words
+    from the first to the last of them."""
+    wanted = content_stems(right)
+    found = [(i, w, s) for i, (w, s) in enumerate(content_words(evidence)) if s in wanted]
+    forms = list(dict.fromkeys(w for _, w, _ in sorted(found, key=_number_first(right))))
+    first, last = found[0][1], found[-1][1]
+    span = evidence[evidence.find(first) : evidence.rfind(last) + len(last)]
+    item = _item(fb, True, [span], [evidence])
+    item["nuggets"] = [[form] for form in forms[:8]]
+    return item
+
+
+def _number_first(right: str) -> Callable[[tuple[int, str, str]], tuple[bool, int]]:
+    """A sort key of found (position, word, stem): numbers first, then as `right` has them."""
+    order = {stem: i for i, (_, stem) in enumerate(content_words(right))}
+    return lambda f: (not f[1][:1].isdigit(), order.get(f[2], 0))
 
 
 def _item(fb: Feedback, answerable: bool, answers: list[str], evidence: list[str]) -> dict:
@@ -148,10 +176,16 @@ def to_item(fb: Feedback) -> tuple[dict | None, str]:
         return None, "thumbs down without a right answer"
     evidence = _evidence_for(fb)
     if not evidence:
-        return None, "thumbs down: no passage given or found that holds the right answer"
-    if right.casefold() not in evidence.casefold():
-        return None, "thumbs down: the right answer is not in the passage given"
-    return _item(fb, True, [right], [evidence]), ""
+        return None, "thumbs down: no passage given or found that holds the right answer's words"
+    if right.casefold() in evidence.casefold():
+        return _item(fb, True, [right], [evidence]), ""
+    if not content_words(right):
+        return None, "thumbs down: the right answer holds no word to look for in the passage"
+    missing = _missing(right, evidence)
+    if missing:
+        listed = ", ".join(dict.fromkeys(missing))
+        return None, f"thumbs down: the passage does not hold these words of the answer: {listed}"
+    return _own_words_item(fb, right, evidence), ""
 
 
 def _confirmed(fb: Feedback) -> tuple[dict | None, str]:
