@@ -87,7 +87,7 @@ eval: install install-local
 	$(VENV)/bin/assistant eval --suite everyday --generator extractive --generator local
 	$(VENV)/bin/assistant eval --suite injection --generator extractive --generator local
 
-bench: install install-local
+bench: install install-local install-postgres
 	$(VENV)/bin/assistant bench
 
 lint: install
