@@ -31,7 +31,7 @@ def answer(
     Raises `assistant.errors.AssistantError` (one-line message) on bad input (an unknown
     source name too) or when the index or a backend is unavailable."""
     result = None
-    stream = get_pipeline(settings).stream(
+    stream = get_pipeline(settings).ask(
         question, history, generator=generator, k=k, sources=sources, reader=reader
     )
     for event in stream:

@@ -97,7 +97,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     pipeline = get_pipeline(settings)
     stream_live = sys.stdout.isatty() and not args.json
     raw, result = "", None
-    stream = pipeline.stream(
+    stream = pipeline.ask(
         args.question, history, generator=args.generator, k=args.k, sources=args.source
     )
     for event in stream:

@@ -57,7 +57,7 @@ def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[
     (first-call costs: model graph, caches, are not the median)."""
     from assistant.types import Answer
 
-    for _ in ctx.pipeline.stream(sample[0]["question"], generator=name):
+    for _ in ctx.pipeline.ask(sample[0]["question"], generator=name):
         pass
     totals, firsts = [], []
     done: list[Answer] = []
@@ -65,7 +65,7 @@ def answer_times(ctx: Context, name: str, sample: list[dict[str, Any]]) -> dict[
         for item in sample:
             t = time.perf_counter()
             first = None
-            for event in ctx.pipeline.stream(item["question"], generator=name):
+            for event in ctx.pipeline.ask(item["question"], generator=name):
                 if first is None and event != "":  # "": the model starts reading
                     first = time.perf_counter() - t
                 if isinstance(event, Answer):
@@ -112,7 +112,7 @@ def without_probe(ctx: Context, gen: Generator, sample: list[dict[str, Any]]) ->
     for key, generator in (("without", bare), ("with", gen)):
         for item in sample:
             t = time.perf_counter()
-            for event in open_gate.stream(item["question"], generator=generator):
+            for event in open_gate.ask(item["question"], generator=generator):
                 if isinstance(event, Answer):
                     times[key].append(time.perf_counter() - t)
     return {"with": stats(times["with"]), "without": stats(times["without"])}

@@ -119,7 +119,7 @@ def scale_worker(data_dir: Path, local: bool) -> dict[str, Any]:
         generator = pipeline.generator("local")
         loaded = generator.name == "local"
         steps["local model loaded"] = rss_mb()
-        for _ in pipeline.stream(questions[0], generator="local"):
+        for _ in pipeline.ask(questions[0], generator="local"):
             pass
         steps["one local answer"] = rss_mb()
     return {

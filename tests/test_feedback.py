@@ -15,7 +15,7 @@ from eval.suite_check import check_file
 
 def _answer(settings, question: str) -> dict:
     result = None
-    for event in get_pipeline(settings).stream(question, [], generator="extractive"):
+    for event in get_pipeline(settings).ask(question, [], generator="extractive"):
         result = event
     return result.to_dict()  # type: ignore[union-attr]
 

@@ -140,12 +140,12 @@ def test_the_pipeline_asks_only_a_declared_reader(open_settings) -> None:
     from assistant.question.pipeline import REFUSAL, get_pipeline
 
     pipeline = get_pipeline(open_settings)
-    plain = [e for e in pipeline.stream(QUESTION, generator=QuoteFirst()) if isinstance(e, Answer)]
+    plain = [e for e in pipeline.ask(QUESTION, generator=QuoteFirst()) if isinstance(e, Answer)]
     assert "read" not in plain[0].timings  # no reader declared: none asked
     assert plain[0].trace.features.refusal_probability is None
 
     sure = get_pipeline(open_settings.updated(answer={"answer_threshold": 0.5}))
-    events = list(sure.stream("When will Russia leave the ISS?", generator=SureReader()))
+    events = list(sure.ask("When will Russia leave the ISS?", generator=SureReader()))
     refused = events[-1]
     assert isinstance(refused, Answer) and refused.refused and events[-2] == REFUSAL
     assert "read" in refused.timings

@@ -1,6 +1,6 @@
 """The answer loop behind the page: one answer per browser session, stoppable, with progress.
 
-`Pipeline.stream()` runs in a worker thread; the page's handler reads its events from a
+`Pipeline.ask()` runs in a worker thread; the page's handler reads its events from a
 queue and, between events, shows the stage and the elapsed seconds. Stop sets the session's
 flag: the handler returns the text so far at once (marked as stopped), and the worker closes
 the pipeline's stream at its next event, which ends the local model's generation and frees
@@ -136,7 +136,7 @@ class _Worker(threading.Thread):
         settings, question, pairs, generator, k = self.ask
         stream = None
         try:
-            stream = get_pipeline(settings).stream(
+            stream = get_pipeline(settings).ask(
                 question,
                 pairs,
                 generator=generator or None,

@@ -124,7 +124,7 @@ def chat(
         if conversation:
             conv, owner, pairs = _kept(settings, reader, conversation)
             sources = sources or (conv.scope if conv else None)
-        stream = get_pipeline(settings).stream(
+        stream = get_pipeline(settings).ask(
             message, pairs, generator=generator, k=k_value, sources=sources or None, reader=reader
         )
         for event in stream:

@@ -205,7 +205,7 @@ class Pipeline:
         return rewritten
 
     # -- answering ------------------------------------------------------------------------
-    def stream(
+    def ask(
         self,
         question: str,
         history: History | None = None,
@@ -215,7 +215,8 @@ class Pipeline:
         sources: Sequence[str] | str | None = None,
         reader: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer text as it is generated, then the verified `Answer`; `sources`
+        """Ask `question`: yield the answer's text as the generator writes it (its token
+        stream, `Generator.stream`), then the verified `Answer`; `sources`
         limits the search to those indexed documents (an unknown name is a BadInput), and
         `reader` to those that reader may read (`assistant.stores.access`; None: all).
 
