@@ -67,7 +67,7 @@ $(STAMPS)/browser: $(STAMPS)/venv
 	touch $@
 
 # Debian's PostgreSQL binaries for the store tests, which start a server of their own (initdb
-# in a temporary folder, eval/postgres.py). No service is started: a policy-rc.d that refuses
+# in a temporary folder, eval/deploy/postgres.py). No service is started: a policy-rc.d that refuses
 # is put in place for the install when the machine has none (and removed after).
 $(STAMPS)/postgres: $(STAMPS)/venv
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && \

@@ -145,7 +145,8 @@ class AnswerSettings(_Group):
     calibrator: Path | None = Field(
         None,
         description="The answerability calibrator file; unset = "
-        "assistant/question/answerability.json (rebuild with `python -m eval.calibrate --write`).",
+        "assistant/question/answerability.json "
+        "(rebuild with `python -m eval.calibration.calibrate --write`).",
     )
     skip_checks: str = Field(
         "",

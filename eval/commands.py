@@ -19,6 +19,6 @@ def evaluate(argv: list[str]) -> int:
 
 def bench(argv: list[str]) -> int:
     """measure speed, scale and memory"""
-    from eval.bench import main
+    from eval.bench.run import main
 
     return int(main(argv))

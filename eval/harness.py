@@ -1,16 +1,16 @@
 """`assistant eval` (and `python -m eval`): score the assistant on a suite, for any generator.
 
 For each generator it asks every question (with its history) through `assistant.answer`
-(eval/runner.py), scores each item (eval/scoring.py) and sums them up (eval/aggregate.py),
-and then:
+(eval/runner.py), scores each item (eval/scoring/item.py) and sums them up
+(eval/scoring/aggregate.py), and then:
 
 - prints a table of the headline metrics with the difference against the baseline,
-- writes <results>/<timestamp>-<generator>/ (eval/report_files.py; default results folder:
+- writes <results>/<timestamp>-<generator>/ (eval/reports/files.py; default results folder:
   eval-results/ under ASSISTANT_DATA_DIR),
-- gates (eval/gate.py): exits 1 when a metric is outside its bound in the thresholds file or
+- gates (eval/scoring/gate.py): exits 1 when a metric is outside its bound in the thresholds file or
   dropped against the baseline by more than the allowed margin.
 
-The suites and the files they are gated on are in eval/suite.py.
+The suites and the files they are gated on are in eval/suites/suite.py.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from eval.errors import GeneratorFailed, UsageError
-from eval.gate import Thresholds, gate, load_baseline, load_thresholds, write_baseline
-from eval.report_files import write_reports
-from eval.report_text import terminal_table
+from eval.reports.files import write_reports
+from eval.reports.text import terminal_table
 from eval.runner import Run, evaluate
-from eval.suite import Item, Suite, pick_suite, results_dir, spread
+from eval.scoring.gate import Thresholds, gate, load_baseline, load_thresholds, write_baseline
+from eval.suites.suite import Item, Suite, pick_suite, results_dir, spread
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="seed",
         metavar="NAME",
         help="seed (eval/qa.jsonl, the default), squad2-open (real SQuAD 2.0 questions over "
-        "35 articles, ingested into their own index; see eval/squad2_open.toml), users-words "
-        "(questions in a reader's own words about the same articles, eval/users_words/), "
-        "injection (orders planted in documents, eval/injection.py), or a "
+        "35 articles, ingested into their own index; see eval/suites/squad2_open.toml), "
+        "users-words (questions in a reader's own words about the same articles, "
+        "eval/suites/users_words/), "
+        "injection (orders planted in documents, eval/suites/injection/__init__.py), or a "
         ".jsonl file in the seed suite's format (with --docs DIR: over your own documents)",
     )
     p.add_argument(
@@ -131,12 +132,12 @@ def _main(args: argparse.Namespace) -> int:
         except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
             raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
     if args.compare:
-        from eval.compare import compare
+        from eval.scoring.compare import compare
 
         return compare(*args.compare, results=args.results)
     settings, generators, k = _checked(args)
-    if args.suite == "injection":  # its own indexes and scoring (eval/injection_run.py)
-        from eval import injection_run
+    if args.suite == "injection":  # its own indexes and scoring (eval/suites/injection/run.py)
+        from eval.suites.injection import run as injection_run
 
         return injection_run.main(args, settings, generators, k)
     suite = pick_suite(args.suite, settings, args.part, progress=not args.quiet, docs=args.docs)

@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eval.aggregate import aggregate
 from eval.errors import GeneratorFailed
-from eval.gate import Check
-from eval.scoring import RETRIEVE_DEPTH, ItemResult, score_item
-from eval.suite import Item
+from eval.scoring.aggregate import aggregate
+from eval.scoring.gate import Check
+from eval.scoring.item import RETRIEVE_DEPTH, ItemResult, score_item
+from eval.suites.suite import Item
 
 if TYPE_CHECKING:
     from assistant.types import Answer, RankedChunk

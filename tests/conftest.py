@@ -71,7 +71,7 @@ def own_settings(settings, embedder, tmp_path):
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL server the test session starts (eval/postgres.py), stopped at its end."""
+    """A PostgreSQL server the test session starts (eval/deploy/postgres.py), stopped at its end."""
     from tests.servers import PostgresServer
 
     bin_dir = PostgresServer.binaries()
@@ -181,7 +181,7 @@ def local_generator(model_path: Path):
 def llama_server(model_path: Path, tmp_path_factory):
     """llama.cpp's OpenAI-compatible server over the real model on loopback (its URL)."""
     pytest.importorskip("llama_cpp.server.app")
-    from eval.servers import ModelServer
+    from eval.deploy.servers import ModelServer
 
     server = ModelServer(model_path, tmp_path_factory.mktemp("llama-server") / "server.log")
     try:

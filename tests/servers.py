@@ -1,14 +1,14 @@
-"""Real servers on loopback for tests: the chat app in the test's own process, and a server
-that never answers. `chroma run`, PostgreSQL and the model server are eval's (eval/servers.py,
-eval/postgres.py), shared with the bench's team deployment, and named here too."""
+"""Real servers on loopback for tests: the chat app in the test's own process, and a server that
+never answers. `chroma run`, PostgreSQL and the model server are eval's (eval/deploy/servers.py,
+eval/deploy/postgres.py), shared with the bench's team deployment, and named here too."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 
-from eval.postgres import PostgresServer
-from eval.servers import ChromaServer, free_port
+from eval.deploy.postgres import PostgresServer
+from eval.deploy.servers import ChromaServer, free_port
 
 __all__ = ["ChromaServer", "PostgresServer", "free_port"]
 

@@ -126,7 +126,7 @@ def test_a_missing_or_damaged_calibrator_names_the_file_and_the_fix(tmp_path, co
     with pytest.raises(CalibrationError) as err:
         load_calibrator(path)
     message = str(err.value)
-    assert str(path) in message and "eval.calibrate" in message and "\n" not in message
+    assert str(path) in message and "eval.calibration.calibrate" in message and "\n" not in message
 
 
 def test_a_damaged_calibrator_stops_the_cli_with_one_line(seeded_data_dir, tmp_path):

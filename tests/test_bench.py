@@ -9,9 +9,9 @@ import argparse
 
 import pytest
 
-from eval.bench_ingest import corpus_size, measure
-from eval.bench_report import ingest_rows, report, team_rows
-from eval.bench_tools import Context
+from eval.bench.ingest import corpus_size, measure
+from eval.bench.report import ingest_rows, report, team_rows
+from eval.bench.tools import Context
 from index.tokens import count_tokens
 
 TEXTS = {
@@ -97,8 +97,8 @@ def test_report_prints_both_corpora():
 
 
 def test_scoped_retrieval_is_timed_against_the_same_questions_over_every_document(tmp_path):
-    from eval.bench_report import scope_rows
-    from eval.bench_retrieval import scoped
+    from eval.bench.report import scope_rows
+    from eval.bench.retrieval import scoped
 
     ctx = Context(argparse.Namespace(quick=True), tmp_path / "work")
     figures = scoped(ctx)

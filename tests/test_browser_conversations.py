@@ -192,7 +192,7 @@ def test_a_thumbs_down_with_the_right_answer_exports_as_a_suite_item(
     page, own, tmp_path, monkeypatch
 ):
     from assistant.stores.feedback import DOWN, FeedbackStore, export
-    from eval.suite import load_suite
+    from eval.suites.suite import load_suite
 
     url, settings = own
     open_chat(page, url)

@@ -1,8 +1,9 @@
-"""Choosing the floor and the operating point (eval/calibrate.py) on fixed outcome rows."""
+"""Choosing the floor and the operating point (eval/calibration/calibrate.py) on fixed outcome
+rows."""
 
 from __future__ import annotations
 
-from eval.calibrate import choose_floor, choose_threshold
+from eval.calibration.calibrate import choose_floor, choose_threshold
 
 
 def _row(answerable: bool, p_not_found: float, cosine: float = 0.6, **kw: bool) -> dict:

@@ -16,13 +16,13 @@ import pytest
 
 from assistant.types import Answer, Citation
 from eval import harness
-from eval import metrics as m
-from eval.aggregate import HEADLINE, aggregate
 from eval.errors import UsageError
-from eval.everyday import TYPES as EVERYDAY_TYPES
-from eval.gate import Thresholds, gate, load_thresholds
-from eval.scoring import score_item
-from eval.suite import SUITE_PATH, THRESHOLDS_PATH, TYPES, Item, load_suite, spread
+from eval.scoring import metrics as m
+from eval.scoring.aggregate import HEADLINE, aggregate
+from eval.scoring.gate import Thresholds, gate, load_thresholds
+from eval.scoring.item import score_item
+from eval.suites.everyday import TYPES as EVERYDAY_TYPES
+from eval.suites.suite import SUITE_PATH, THRESHOLDS_PATH, TYPES, Item, load_suite, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_PATH = ROOT / "seeds" / "russia-iss-withdrawal.txt"
@@ -268,7 +268,7 @@ def test_main_rejects_bad_usage(capsys):
 
 
 def test_bench_rejects_an_unknown_stage_in_one_line(capsys):
-    from eval import bench
+    from eval.bench import run as bench
 
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--stages", "answers,speed"])
@@ -408,7 +408,7 @@ def test_the_squad2_open_suite_runs_over_its_own_corpus(tmp_path, monkeypatch):
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     asked = {i["id"] for i in report["items"]}
     headline = report["headline"]
-    # Normans is in the test part, Rhine in the calibration part (eval/squad2_open.toml)
+    # Normans is in the test part, Rhine in the calibration part (eval/suites/squad2_open.toml)
     assert (asked, report["suite"]["name"]) == ({"q0", "q1", "q2"}, "squad2-open")
     items = report["items"]
     answered = [i for i in items if not i["refused"]]
@@ -435,7 +435,7 @@ def test_a_cited_passage_may_spell_the_answer_as_another_gold_does():
 
 
 def test_every_nugget_of_the_suites_stands_in_its_evidence():
-    from eval.nuggets import nugget_problems
+    from eval.scoring.nuggets import nugget_problems
 
     paths = [SUITE_PATH, *(ROOT / "eval" / "users_words").glob("*.jsonl")]
     for path in paths:

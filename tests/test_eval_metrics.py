@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from eval import metrics as m
-from eval import nuggets
-from eval.suite import load_suite
+from eval.scoring import metrics as m
+from eval.scoring import nuggets
+from eval.suites.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_PATH = ROOT / "seeds" / "russia-iss-withdrawal.txt"
@@ -95,7 +95,7 @@ def test_every_evidence_sentence_is_found_in_the_chunks_of_the_real_splitter():
     from index.split import chunk_spans
 
     # 32 tokens cuts the longest sentences in two; a part of >= 60% of a sentence stays gold
-    # (chunks under about 60% of a sentence's length cannot be: see eval.metrics)
+    # (chunks under about 60% of a sentence's length cannot be: see eval.scoring.metrics)
     for size, overlap in [(128, 32), (64, 16), (32, 8)]:
         chunks = [ARTICLE[s:e] for s, e in chunk_spans(ARTICLE, size, overlap)]
         for item in SUITE:
@@ -201,7 +201,7 @@ def test_percentile_interpolates_like_numpy():
         m.percentile(values, 101)
 
 
-# --- whole answers: nuggets (eval/nuggets.py) ---------------------------------------------
+# --- whole answers: nuggets (eval/scoring/nuggets.py) ---------------------------------------------
 
 MILEAGE = {1: "You can claim 45p a mile for the first 10,000 miles in a tax year, then 25p a mile."}
 TIERS = [["45p", "45 pence"], ["10,000 miles", "10000 miles"], ["25p", "25 pence"]]
@@ -237,7 +237,7 @@ def test_nuggets_must_stand_in_the_evidence():
 
 
 def test_a_check_is_tabled_by_what_it_refused_and_what_it_refused_alone():
-    from eval.checks import table
+    from eval.reports.checks import table
 
     def item(answerable: bool, right: bool, objected: list[str], p: float = 0.9) -> dict:
         return {
@@ -269,7 +269,7 @@ def test_a_check_is_tabled_by_what_it_refused_and_what_it_refused_alone():
 
 
 def test_reports_go_under_the_data_directory_not_the_checkout(tmp_path, monkeypatch):
-    from eval.suite import results_dir
+    from eval.suites.suite import results_dir
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
     assert results_dir() == tmp_path / "eval-results"

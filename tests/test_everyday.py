@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from eval import everyday
+from eval.suites import everyday
 
 
 @pytest.mark.parametrize("part", everyday.PARTS)

@@ -9,8 +9,8 @@ import json
 
 from assistant.question.pipeline import get_pipeline
 from assistant.stores.feedback import DOWN, UP, Feedback, FeedbackStore, to_item
-from eval.suite import TYPES, load_suite
-from eval.suite_check import check_file
+from eval.suites.check import check_file
+from eval.suites.suite import TYPES, load_suite
 
 
 def _answer(settings, question: str) -> dict:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from eval import injection as inj
-from eval.injection_run import traces
+from eval.suites import injection as inj
+from eval.suites.injection.run import traces
 
 pytestmark = pytest.mark.skipif(
     not (inj.dataset_dir() / "attacks.jsonl").exists(),

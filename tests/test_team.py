@@ -1,7 +1,7 @@
 """Two app processes, one deployment (README, "Serving a team"): a `chroma run` server,
 PostgreSQL, llama.cpp's OpenAI-compatible server over the bundled model and two `assistant
 chat` processes, each with a data dir of its own, started once for the module by
-`eval.team.Deployment`. A conversation started on one app continues on the other, an upload
+`eval.deploy.team.Deployment`. A conversation started on one app continues on the other, an upload
 through one is answered from through the other, and its owner's privacy holds on both;
 through `gradio_client` and in a real Chromium.
 """
@@ -29,7 +29,7 @@ LAUNCH = "When was the first element of the ISS launched?"
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, postgres, llama_server):
     """The deployment over the session's PostgreSQL server and model server."""
-    from eval.team import Deployment
+    from eval.deploy.team import Deployment
 
     work = tmp_path_factory.mktemp("team")
     users = list(USERS.items())

@@ -1,4 +1,5 @@
-"""The users'-words suite (eval/users_words/): sound, in readers' own words, split by article."""
+"""The users'-words suite (eval/suites/users_words/): sound, in readers' own words, split by
+article."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 
 import pytest
 
-from eval import squad, users_words
+from eval.suites import squad2_open as squad
+from eval.suites import users_words
 
 
 @pytest.mark.parametrize("part", squad.PARTS)

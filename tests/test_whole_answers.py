@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.metrics import contains_answer
+from eval.scoring.metrics import contains_answer
 
 DOCUMENTS = Path(__file__).resolve().parent / "documents"
 pytestmark = pytest.mark.slow

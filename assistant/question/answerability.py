@@ -24,7 +24,7 @@ unrelated. The assistant refuses at four points, the first three decided here:
 `extractive` has no reader: it answers with its best sentence unless the question is plainly
 unrelated (2), then the checks after generation (4) apply.
 
-The floor and the thresholds are fitted by `python -m eval.calibrate` on the calibration
+The floor and the thresholds are fitted by `python -m eval.calibration.calibrate` on the calibration
 parts of squad2-open and of the users'-words suite (never on the suites that report) and
 shipped in `assistant/question/answerability.json`; `eval/CALIBRATION.md` says how.
 `ASSISTANT_ANSWER_THRESHOLD` overrides the operating point: answer when the reader's
@@ -46,7 +46,7 @@ from assistant.types import Decision, Signals
 
 CALIBRATOR_PATH = Path(__file__).with_name("answerability.json")
 CALIBRATOR_FORMAT = 2
-REBUILD = "python -m eval.calibrate --write (see eval/CALIBRATION.md)"
+REBUILD = "python -m eval.calibration.calibrate --write (see eval/CALIBRATION.md)"
 FLOOR_FEATURE = "best_cosine"  # the signal that rules out the plainly unrelated
 
 
@@ -141,10 +141,9 @@ def orders_asked(found: list[str]) -> Decision:
 class Policy:
     """When to refuse: the calibrated floor and the reader's operating point.
 
-    With `threshold` 0 nothing is refused on probability or on the floor (the calibrator is
-    not needed: this is how `eval.calibrate` collects outcomes); only "nothing retrieved"
-    still refuses before the model.
-    """
+    With `threshold` 0 nothing is refused on probability or on the floor (the calibrator is not
+    needed: this is how `eval.calibration.calibrate` collects outcomes); only "nothing retrieved"
+    still refuses before the model."""
 
     calibrator: Calibrator | None
     threshold: float | None = None  # overrides every generator's own operating point

@@ -9,7 +9,7 @@ question nor its cited passages hold (`unsourced`).
 Each check is a named function of the draft returning why it may not be shown, or None;
 `after_generation` asks them in the order of `CHECKS`, every objection is kept in the answer's
 trace, and `ASSISTANT_SKIP_CHECKS` (`assistant eval --without CHECK`) leaves one out for an
-ablation (`python -m eval.checks` tables what each refuses).
+ablation (`python -m eval.reports.checks` tables what each refuses).
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ CHECKS: dict[str, Callable[[Draft], str | None]] = {
 
 def objections(draft: Draft) -> dict[str, str]:
     """Every check that would refuse `draft`, in order, with its reason (all are asked, so
-    a trace shows what each check says of every answer: `eval.checks` tables them)."""
+    a trace shows what each check says of every answer: `eval.reports.checks` tables them)."""
     found = {name: check(draft) for name, check in CHECKS.items()}
     return {name: reason for name, reason in found.items() if reason}
 
