@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from index.load import PAGE_BREAK
 
@@ -157,6 +157,21 @@ class Trace:
         )
 
 
+T = TypeVar("T")
+
+
+class _FromChunk(Generic[T]):
+    """A field of a passage's chunk, read through the passage (`passage.source`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, passage: Any, owner: type | None = None) -> T:
+        if passage is None:  # looked up on the class
+            return self  # type: ignore[return-value]
+        return cast(T, getattr(passage.chunk, self.name))
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrieved chunk as shown to a generator, numbered from 1.
@@ -177,30 +192,13 @@ class Passage:
         """Passage `number` of a chunk, with its retrieval `score`."""
         return cls(number, chunk, score, excerpt)
 
-    @property
-    def id(self) -> str:
-        return self.chunk.id
-
-    @property
-    def source(self) -> str:
-        return self.chunk.source
-
-    @property
-    def start(self) -> int:
-        return self.chunk.start
-
-    @property
-    def end(self) -> int:
-        return self.chunk.end
-
-    @property
-    def text(self) -> str:
-        return self.chunk.text
-
-    @property
-    def page(self) -> int:
-        """A PDF's page where the passage starts (0: the document has no pages)."""
-        return self.chunk.page
+    # Read through from the chunk, never copied.
+    id = _FromChunk[str]()
+    source = _FromChunk[str]()
+    start = _FromChunk[int]()
+    end = _FromChunk[int]()
+    text = _FromChunk[str]()
+    page = _FromChunk[int]()  # a PDF's page where the passage starts (0: no pages)
 
     def cite(self, number: int, quote: str, score: float) -> Citation:
         """This passage as citation `number`, supported by `quote` (a sentence of it)."""
