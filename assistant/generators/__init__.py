@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from assistant.errors import BadInput
 
 if TYPE_CHECKING:
-    from assistant.question.evidence import EvidenceScorer
+    from assistant.rules.evidence import EvidenceScorer
     from assistant.settings import Settings
     from assistant.types import History, Passage
     from index import Embedder

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from assistant.generators import Generator
-from assistant.question.evidence import EvidenceScorer, Sentence
+from assistant.rules.evidence import EvidenceScorer, Sentence
 from assistant.types import History, Passage
 from index import Embedder
 

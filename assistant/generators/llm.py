@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 import prompts
 from assistant.errors import GeneratorUnavailable
 from assistant.generators import NOT_FOUND, Generator
-from assistant.question.condense import without_connective
+from assistant.rules.text import without_connective
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

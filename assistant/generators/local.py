@@ -51,7 +51,7 @@ from assistant.generators.model_file import MODEL_SHA256, ensure_model
 from assistant.types import Passage
 
 if TYPE_CHECKING:
-    from assistant.question.evidence import EvidenceScorer
+    from assistant.rules.evidence import EvidenceScorer
     from assistant.settings import Settings
     from index import Embedder
 

@@ -17,7 +17,7 @@ from assistant.generators import NOT_FOUND
 from assistant.generators.llm import ChatModelGenerator, answer_messages, chat_dicts
 
 if TYPE_CHECKING:
-    from assistant.question.evidence import EvidenceScorer
+    from assistant.rules.evidence import EvidenceScorer
     from assistant.settings import Settings
     from assistant.types import Passage
     from index import Embedder

@@ -13,26 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.rules.text import content_stems
+from assistant.rules.text import content_stems, without_connective
 
 _OPENS_BACK = re.compile(r"^\s*(what about|how about|or)\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(
     r"\b(it|its|they|them|their|he|she|his|her|that|this|those|these|there|then)\b",
     re.IGNORECASE,
 )
-_CONNECTIVE = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.IGNORECASE)
 _ASKS = re.compile(
     r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
     r"will|would|should|may|might|must|has|have|had)\b",
     re.IGNORECASE,
 )
-
-
-def without_connective(question: str) -> str:
-    """The question without an opening "And", "But", "So", "Also" or "Then" (capitalised
-    again)."""
-    rest = _CONNECTIVE.sub("", question).strip()
-    return rest if rest == question.strip() else rest[:1].upper() + rest[1:]
 
 
 def same_question(rewritten: str, question: str) -> bool:

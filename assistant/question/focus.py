@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.question.evidence import EvidenceScorer, Scored, Sentence
+from assistant.rules.evidence import EvidenceScorer, Scored, Sentence
 from assistant.rules.orders import flagged_spans, outside
 from assistant.types import Passage
 from index.tokens import count_tokens

@@ -20,7 +20,6 @@ from assistant.generators import Generator, make_generator
 from assistant.question.answerability import Policy, no_question, orders_asked
 from assistant.question.checks import check_history, check_k, check_question
 from assistant.question.condense import condense, is_follow_up, same_question
-from assistant.question.evidence import EvidenceScorer
 from assistant.question.focus import focus
 from assistant.question.quotes import with_quotes
 from assistant.question.rerank import rerank
@@ -30,6 +29,7 @@ from assistant.question.trace import Prepared, closest_passages
 from assistant.question.whole_corpus import WholeCorpus
 from assistant.rules.citations import Verified, strip_markers, verify
 from assistant.rules.draft_checks import Draft, after_generation, objections, skipped_checks
+from assistant.rules.evidence import EvidenceScorer
 from assistant.rules.guard import asks_for_orders, strip_instructions
 from assistant.settings import Settings
 from assistant.stores.access import Access

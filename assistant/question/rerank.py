@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.question.evidence import EvidenceScorer
 from assistant.question.retrieve import Hit
+from assistant.rules.evidence import EvidenceScorer
 
 CHUNK_WEIGHT = 0.5  # cosine of the whole chunk with the question
 SENTENCE_WEIGHT = 0.5  # cosine of the chunk's closest sentence

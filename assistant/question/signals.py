@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.question.evidence import EvidenceScorer, Scored
+from assistant.rules.evidence import EvidenceScorer, Scored
 from assistant.rules.text import content_stems, coverage, topic_words
 from assistant.types import Signals
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from assistant.question.evidence import Scored
 from assistant.question.retrieve import Hit
+from assistant.rules.evidence import Scored
 from assistant.types import Citation, Decision, Passage, RankedChunk, Signals, Trace
 
 CLOSEST = 3  # passages a refusal points to

@@ -1,7 +1,7 @@
 """Check every `[n]` in an answer against the passages the generator was shown.
 
 For each sentence of the answer: a cited passage that supports it (lexical or embedding overlap,
-see `assistant.question.evidence`) is kept; a number that points nowhere or to a passage that
+see `assistant.rules.evidence`) is kept; a number that points nowhere or to a passage that
 does not support the sentence is re-pointed to the shown passage that does, or dropped and the
 sentence flagged; an uncited factual sentence gets its supporting passage. When the answer rests
 on a premise of the question that its cited passages do not hold ("what did the head of
@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.question.evidence import EvidenceScorer
+from assistant.rules.evidence import EvidenceScorer
 from assistant.rules.grounding import full_name, grounded
 from assistant.rules.text import YES_NO, content_stems, sentences
 from assistant.types import Citation, Passage

@@ -29,6 +29,8 @@ YES_NO_START = re.compile(rf"^\s*({'|'.join(sorted(YES_NO))})\b[\s:,.;-]*", re.I
 # or a title ("Dr. Hana Ilves").
 _NOT_AN_END = "".join(rf"(?<!\b{a}\.)" for a in ("[A-Z]", "Dr", "Mr", "Mrs", "Ms", "Prof", "St"))
 SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(])|\n+")
+# A follow-up's opening connective ("And how much ...?").
+_CONNECTIVE = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.!?\n]+[.!?]*")
 STOPWORDS = frozenset(
     [
@@ -216,3 +218,10 @@ def coverage(claim: str, text: str) -> float:
 def topic_words(text: str) -> list[str]:
     """The words of `text` that are not stopwords, lower-cased, each once, in order."""
     return list(dict.fromkeys(w for w in plain_words(text) if w not in STOPWORDS and len(w) > 1))
+
+
+def without_connective(question: str) -> str:
+    """The question without an opening "And", "But", "So", "Also" or "Then" (capitalised
+    again)."""
+    rest = _CONNECTIVE.sub("", question).strip()
+    return rest if rest == question.strip() else rest[:1].upper() + rest[1:]
