@@ -163,7 +163,7 @@ def test_the_viewer_shows_an_html_upload_as_its_extracted_text(own_settings, tmp
 
     from assistant.api import answer as ask
     from assistant.chat.documents import add_documents
-    from assistant.chat.handlers import Handlers
+    from assistant.chat.viewer import show_source
 
     page = tmp_path / "zorblax.html"
     page.write_text(
@@ -176,11 +176,11 @@ def test_the_viewer_shows_an_html_upload_as_its_extracted_text(own_settings, tmp
     assert cited.source == "uploads/zorblax.html"
 
     pick = {"source": cited.source, "start": cited.start, "end": cited.end, "quote": cited.quote}
-    shown = Handlers(own_settings).show_source(json.dumps(pick), "", None)
+    shown = show_source(own_settings, json.dumps(pick), "", None)
     assert '<mark class="ca-cited">' in shown and "Zorblax reactor opened in Oslo" in shown
     assert "Reactors" in shown and "&lt;p&gt;" not in shown and "var x" not in shown
-    assert "no longer in the index" in Handlers(own_settings).show_source(
-        json.dumps({**pick, "source": "uploads/gone.md"}), "", None
+    assert "no longer in the index" in show_source(
+        own_settings, json.dumps({**pick, "source": "uploads/gone.md"}), "", None
     )
 
 

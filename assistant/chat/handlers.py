@@ -1,13 +1,12 @@
-"""What the page's events do: ask, stop, restore the conversation, open a source.
+"""What the page's events do: ask, stop, keep the conversation in the browser.
 
 `Handlers` holds the settings; `assistant.chat.layout` wires its methods to the page's
 components. Rendering is in `assistant.chat.render`, the answer loop in `answering`, the
-documents panel's events in `panel`.
+documents panel's events in `panel`, the source viewer's in `viewer`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +19,6 @@ from assistant.chat.render import (
     render_pending,
     render_question,
     render_stopped,
-    render_viewer,
     render_viewer_message,
 )
 from assistant.chat.saved import msg
@@ -29,7 +27,6 @@ from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
 from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
-from assistant.stores import corpus
 from assistant.stores.access import reader_of
 from assistant.types import Pairs
 from index.offline import go_offline
@@ -190,23 +187,3 @@ class Handlers:
             gr.update(value="", interactive=True),
             render_viewer_message(VIEWER_HINT),
         )
-
-    # -- the source viewer -----------------------------------------------------------------
-    def show_source(self, picked: Any, owner: Any, request: gr.Request) -> str:
-        if isinstance(picked, list):
-            picked = picked[0] if picked else ""
-        try:
-            data = json.loads(picked or "")
-            source, start, end = str(data["source"]), int(data["start"]), int(data["end"])
-            quote = str(data.get("quote", ""))
-            page = int(data["page"]) if data.get("page") else None  # a PDF's, as listed
-        except (ValueError, TypeError, KeyError):
-            return render_viewer_message("Pick a source under an answer to read it here.")
-        try:
-            reader = reader_of(getattr(request, "username", None), str(owner or ""))
-            text = corpus.document_text(self.settings, source, reader)
-        except AssistantError as exc:
-            return render_viewer_message(str(exc))
-        if text is None:
-            return render_viewer_message(f"{source} is no longer in the index.")
-        return render_viewer(source, text, start, end, quote, page)

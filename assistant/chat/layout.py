@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from assistant.chat import answering, endpoint, sidebar, thumbs
+from assistant.chat import answering, endpoint, sidebar, thumbs, viewer
 from assistant.chat.examples import examples_for
 from assistant.chat.handlers import STORAGE_KEY, Handlers
 from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel
@@ -272,8 +272,12 @@ def _wire_conversation(
             queue=False,
             **PRIVATE,
         )
+
+    def open_source(picked: Any, owner: Any, request: gr.Request) -> str:
+        return viewer.show_source(settings, picked, owner, request)
+
     c.open_source.click(
-        h.show_source,
+        open_source,
         inputs=[c.picked, c.owner],
         outputs=[c.viewer],
         js="(x, owner) => [window.caPicked(), owner]",
