@@ -13,16 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.rules.text import content_stems, without_connective
+from assistant.rules.text import ASKS, content_stems, without_connective
 
 _OPENS_BACK = re.compile(r"^\s*(what about|how about|or)\b", re.IGNORECASE)
 _POINTS_BACK = re.compile(
     r"\b(it|its|they|them|their|he|she|his|her|that|this|those|these|there|then)\b",
-    re.IGNORECASE,
-)
-_ASKS = re.compile(
-    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
-    r"will|would|should|may|might|must|has|have|had)\b",
     re.IGNORECASE,
 )
 
@@ -45,7 +40,7 @@ def is_follow_up(question: str) -> bool:
         return True
     if not content_stems(rest):
         return True
-    return rest != question.strip() and not _ASKS.match(rest)
+    return rest != question.strip() and not ASKS.match(rest)
 
 
 def condense(question: str, history: Sequence[tuple[str, str]]) -> str:

@@ -19,9 +19,18 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from assistant.errors import AssistantError
-from assistant.rules.grounding import SPELLED_NUMBERS, WHO_QUESTION
+from assistant.rules.grounding import SPELLED_NUMBERS
 from assistant.rules.orders import orders_in, without_orders
-from assistant.rules.text import WORD, YES_NO_START, content_stems, numbers, sentences
+from assistant.rules.text import (
+    COUNT_QUESTION,
+    WHEN_QUESTION,
+    WHO_QUESTION,
+    WORD,
+    YES_NO_START,
+    content_stems,
+    numbers,
+    sentences,
+)
 from assistant.types import Decision
 
 
@@ -65,9 +74,9 @@ def fits_kind(answer: str, question: str) -> bool:
     """Whether `answer` has the form its question asks for: a number for "how many" or
     "what year", a time for "when", a name for "who" (not a code word in capitals)."""
     words = WORD.findall(answer)
-    if _COUNT_Q.search(question):
+    if COUNT_QUESTION.search(question):
         return any(_DIGIT.search(w) or w.lower() in _NUMBERS for w in words)
-    if _WHEN_Q.search(question):
+    if WHEN_QUESTION.search(question):
         return any(_DIGIT.search(w) or w.lower() in _NUMBERS | _TIMES for w in words)
     if WHO_QUESTION.search(question):
         return any(w[0].isupper() and (not w.isupper() or len(w) <= 5) for w in words)
@@ -82,8 +91,6 @@ def offers_choice(question: str) -> bool:
 
 _DIGIT = re.compile(r"\d")
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
-_COUNT_Q = re.compile(r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.I)
-_WHEN_Q = re.compile(r"^\W*when\b", re.I)
 # Words that state a number: the spelled-out ones and a few more.
 _NUMBERS = frozenset(SPELLED_NUMBERS) | {"million", "billion", "dozen", "dozens", "half"}
 _NUMBERS |= {"once", "twice"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.rules.text import NUMBER, numbers, plain_words
+from assistant.rules.text import NUMBER, WHO_QUESTION, numbers, plain_words
 
 # A number and the words right before it ("after 2024", "more than 40", "in 1998").
 _FILLER = frozenset({"the", "year", "years", "a"})  # "after the year 2024" is "after 2024"
@@ -134,7 +134,6 @@ def _requalify(claim: str, number: str, wording: str, wanted: str) -> str:
 _NAME = re.compile(
     r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|da|del|van|von|der|den|la|le|bin|al)\s+)*[A-Z][\w'’.-]*)*"
 )
-WHO_QUESTION = re.compile(r"^\W*who\b(?!se)", re.IGNORECASE)  # "who", not "whose"
 
 
 def full_name(claim: str, quote: str, question: str) -> str:
