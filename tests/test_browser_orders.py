@@ -92,8 +92,9 @@ def test_the_viewer_shows_an_order_to_the_assistant_flagged(scheme_page, kessel_
     assert FOUNDED in whole and CROSSES in whole and ORDER in whole  # shown, not hidden
 
     for scheme in ("light", "dark"):
-        if scheme == "dark":  # the same document, in a page in dark mode
-            page = scheme_page("dark")
+        if scheme == "dark":  # the same document in dark mode, in the same browser (its
+            # upload is this browser's own: another browser would not read it unshared)
+            page.emulate_media(color_scheme="dark")
             open_chat(page, f"{kessel_app}?__theme=dark")
             _open_the_source(page)
         ratios = page.evaluate(RATIOS)

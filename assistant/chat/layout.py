@@ -18,7 +18,7 @@ from typing import Any
 from assistant.chat import answering, endpoint, sidebar, thumbs, viewer
 from assistant.chat.examples import examples_for
 from assistant.chat.handlers import STORAGE_KEY, Handlers
-from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel
+from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel, page_reader
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.chat.secret import storage_secret
 from assistant.chat.status import indexed_sources, render_status
@@ -251,13 +251,13 @@ def _wire_conversation(
     )
     sidebar.wire(c, c.conversations, demo, reset)  # New conversation, Clear, the list
 
-    def status(generator: str | None, owner: str, request: gr.Request) -> str:
-        reader = reader_of(getattr(request, "username", None), str(owner or ""))
-        return render_status(settings, generator, reader)
+    def status(generator: str | None, owner: str, browser_id: Any, request: gr.Request) -> str:
+        owner = owner or sidebar.owner_of(request, browser_id)  # known before the load sets it
+        return render_status(settings, generator, page_reader(request, owner))
 
     status_update = dict(
         fn=status,
-        inputs=[c.generator, c.owner],
+        inputs=[c.generator, c.owner, c.browser_id],
         outputs=[c.status],
         queue=False,
         **PRIVATE,
@@ -290,7 +290,7 @@ def _wire_documents(c: SimpleNamespace, panel: DocumentPanel, demo: gr.Blocks) -
     """The list on load, on a timer and after each change; upload; remove."""
     refresh: dict[str, Any] = dict(
         fn=panel.refresh,
-        inputs=[c.doc_rows, c.to_remove, c.generator, c.owner],
+        inputs=[c.doc_rows, c.to_remove, c.generator, c.owner, c.browser_id],
         outputs=[c.doc_rows, c.doc_table, c.to_remove, c.status],
         queue=False,
         show_progress="hidden",

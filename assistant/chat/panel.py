@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chat import documents
+from assistant.chat.sidebar import owner_of
 from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
@@ -49,12 +50,20 @@ class DocumentPanel:
 
     # -- the list ----------------------------------------------------------------------------
     def refresh(
-        self, shown: Any, choice: Any, generator: Any, owner: Any, request: gr.Request
+        self,
+        shown: Any,
+        choice: Any,
+        generator: Any,
+        owner: Any,
+        browser_id: Any,
+        request: gr.Request,
     ) -> tuple[Any, ...]:
         """The list of what this page's reader may read, the names they may remove or share
         and the status line, when the index changed since this page last showed them
-        (`shown`); otherwise nothing is sent."""
-        reader = page_reader(request, owner)
+        (`shown`); otherwise nothing is sent. The reader is known from the browser's id too,
+        before the page's load has set `owner` (the list read then would lack the browser's
+        own uploads, and the scope would drop them)."""
+        reader = page_reader(request, owner or owner_of(request, browser_id))
         rows = self.rows(reader)
         if shown is not None and rows == shown:
             return (gr.skip(),) * 4
