@@ -1,7 +1,8 @@
 """The ground floor of the rules: the one word tokenizer, stop-word list and stemmer, the one
-sentence splitter for written answers and questions, the one number pattern and the yes/no
-words. Every rule (`assistant.rules`) and the evidence scorer read text through these, so a
-word, a sentence or a number means the same thing to each of them.
+sentence splitter for written answers and questions (and the finer clause splitter the guard
+uses), the one number pattern, the yes/no and question-kind words and a follow-up's opening
+connective. Every rule (`assistant.rules`), the evidence scorer and the search's stemmer read
+text through these, so a word, a sentence or a number means the same thing to each of them.
 
 Documents are split into sentences by `index.split.sentence_spans` (pysbd, which knows
 abbreviations); an answer or a question is split here, at an end mark before a capital (or a
