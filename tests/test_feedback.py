@@ -36,6 +36,7 @@ def test_thumbs_down_with_a_right_answer_exports_a_valid_suite_item(
 
     kept = store.all()[0]
     assert kept.note == "too long" and kept.standalone and kept.answer["trace"]
+    assert store.get("ann", down) == kept and store.get("bob", down) is None
 
     out = tmp_path / "suite.jsonl"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))

@@ -237,9 +237,9 @@ def document_rows(settings: Settings, reader: str | None = None) -> list[list]:
     """[source, chunks, who reads it] for each document `reader` may read, by name."""
     access = Access(settings)
     docs = corpus.documents(settings)
-    rows, hidden = (access.owners.all(), access.hidden(reader)) if docs else ({}, set())
+    hidden = access.hidden(reader) if docs else set()
     return [
-        [s, r.chunks, access_label(rows.get(s), reader)]
+        [s, r.chunks, access_label(access.rows.get(s), reader)]
         for s, r in sorted(docs.items())
         if s not in hidden
     ]

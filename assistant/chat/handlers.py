@@ -22,12 +22,11 @@ from assistant.chat.render import (
     render_viewer_message,
 )
 from assistant.chat.saved import msg
-from assistant.chat.sidebar import persist, scope_names
+from assistant.chat.sidebar import page_reader, persist, scope_names
 from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
 from assistant.rules.citations import strip_markers
 from assistant.settings import Settings
-from assistant.stores.access import reader_of
 from assistant.types import Pairs
 from index.offline import go_offline
 
@@ -123,7 +122,7 @@ class Handlers:
         chat = [*_asked(chat, question), msg("assistant", render_pending(elapsed=0.0))]
         yield chat, skip, skip, skip, k_shown
         record: dict[str, Any] = {"q": question}
-        reader = reader_of(getattr(request, "username", None), str(owner or ""))
+        reader = page_reader(request, owner)
         try:
             ask = (self.settings, question, pairs, generator, k_used, turn)
             for event in answering.run(*ask, sources=scope_names(scope), reader=reader):

@@ -18,13 +18,12 @@ from typing import Any
 from assistant.chat import answering, endpoint, sidebar, thumbs, viewer
 from assistant.chat.examples import examples_for
 from assistant.chat.handlers import STORAGE_KEY, Handlers
-from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel, page_reader
+from assistant.chat.panel import REFRESH_SECONDS, DocumentPanel
 from assistant.chat.render import VIEWER_HINT, render_viewer_message
 from assistant.chat.secret import storage_secret
 from assistant.chat.status import indexed_sources, render_status
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
-from assistant.stores.access import reader_of
 from index.load import SUPPORTED_SUFFIXES
 from index.offline import go_offline
 
@@ -252,8 +251,7 @@ def _wire_conversation(
     sidebar.wire(c, c.conversations, demo, reset)  # New conversation, Clear, the list
 
     def status(generator: str | None, owner: str, browser_id: Any, request: gr.Request) -> str:
-        owner = owner or sidebar.owner_of(request, browser_id)  # known before the load sets it
-        return render_status(settings, generator, page_reader(request, owner))
+        return render_status(settings, generator, sidebar.page_reader(request, owner, browser_id))
 
     status_update = dict(
         fn=status,
@@ -345,7 +343,7 @@ def _wire_api(c: SimpleNamespace, settings: Settings) -> None:
         conversation: str | None = None,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> Iterator[tuple[Any, ...]]:
-        reader = reader_of(getattr(request, "username", None))  # signed in: theirs + shared
+        reader = sidebar.api_reader(request)  # signed in: theirs + shared
         yield from endpoint.chat(
             settings, message, history, generator, k, used, sources, reader, conversation
         )

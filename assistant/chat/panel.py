@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chat import documents
-from assistant.chat.sidebar import owner_of
+from assistant.chat.sidebar import api_reader, page_reader
 from assistant.chat.status import render_status
 from assistant.errors import AssistantError, describe
 from assistant.settings import Settings
-from assistant.stores.access import Access, reader_of
+from assistant.stores.access import Access
 from index.offline import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no telemetry
@@ -63,7 +63,7 @@ class DocumentPanel:
         (`shown`); otherwise nothing is sent. The reader is known from the browser's id too,
         before the page's load has set `owner` (the list read then would lack the browser's
         own uploads, and the scope would drop them)."""
-        reader = page_reader(request, owner or owner_of(request, browser_id))
+        reader = page_reader(request, owner, browser_id)
         rows = self.rows(reader)
         if shown is not None and rows == shown:
             return (gr.skip(),) * 4
@@ -100,7 +100,7 @@ class DocumentPanel:
         indexed documents with their chunk counts. An upload from the page (or by a
         signed-in user) is its uploader's private document until shared."""
         self.check_signed_in(request)
-        reader = reader_of(getattr(request, "username", None), str(owner or "") or None)
+        reader = page_reader(request, owner) or None  # an API call without sign-in: shared
         named = [(Path(str(f)).name, Path(str(f))) for f in files or []]
 
         def step(i: int, n: int, what: str) -> None:
@@ -125,15 +125,7 @@ class DocumentPanel:
     def remove_document(self, source: str | None, request: gr.Request) -> tuple[str, Rows]:
         """Take one indexed document out of the index, by its name as the list shows it (an
         uploaded one's file is deleted too). Returns the one-line result and the list."""
-        self.check_signed_in(request)
-        if not source or not str(source).strip():
-            raise gr.Error("name the document to remove", print_exception=False)
-        reader = reader_of(getattr(request, "username", None))
-        try:
-            line = documents.remove_document(self.settings, str(source).strip(), reader)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return line, self.rows(reader)
+        return self._on_api("remove", source, request, documents.remove_document)
 
     def remove_from_page(self, source: Any, owner: Any, request: gr.Request) -> tuple[Any, Any]:
         """The Remove button: the result as one line in the Result box; on a problem the
@@ -172,14 +164,18 @@ class DocumentPanel:
     ) -> tuple[str, Rows]:
         """Share one of my documents with everyone (`shared` true), or make it private
         again. Returns the one-line result and the list."""
+        return self._on_api("share", source, request, _sharing(bool(shared)))
+
+    def _on_api(
+        self, doing: str, source: str | None, request: gr.Request, act: Act
+    ) -> tuple[str, Rows]:
+        """An endpoint's change to one document: one line back, or a one-line error."""
         self.check_signed_in(request)
         if not source or not str(source).strip():
-            raise gr.Error("name the document to share", print_exception=False)
-        reader = reader_of(getattr(request, "username", None))
+            raise gr.Error(f"name the document to {doing}", print_exception=False)
+        reader = api_reader(request)
         try:
-            line = documents.share_document(
-                self.settings, str(source).strip(), reader, bool(shared)
-            )
+            line = act(self.settings, str(source).strip(), reader)
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return line, self.rows(reader)
@@ -193,9 +189,3 @@ def _sharing(shared: bool) -> Act:
         return documents.share_document(settings, source, reader, shared)
 
     return act
-
-
-def page_reader(request: Any, owner: Any) -> str:
-    """Who a page's event speaks for: `user:NAME` signed in, else this browser's owner id
-    ("" before the page has loaded: shared documents only)."""
-    return reader_of(getattr(request, "username", None), str(owner or "")) or ""

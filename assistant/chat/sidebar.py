@@ -23,6 +23,7 @@ from assistant.chat.status import indexed_sources
 from assistant.errors import AssistantError
 from assistant.generators import NAMES as GENERATORS
 from assistant.settings import Settings
+from assistant.stores.access import USER
 from assistant.stores.conversations import Conversation, Conversations, to_markdown
 from assistant.stores.db import shared_store
 from index.offline import go_offline
@@ -43,8 +44,21 @@ def owner_of(request: Any, browser_id: Any) -> str:
     """`user:NAME` when signed in, else `browser:ID` (the id this browser keeps)."""
     user = getattr(request, "username", None)
     if user:
-        return f"user:{user}"
+        return f"{USER}{user}"
     return f"browser:{browser_id}" if isinstance(browser_id, str) and browser_id else ""
+
+
+def page_reader(request: Any, owner: Any, browser_id: Any = None) -> str:
+    """Who a page's event reads as (`assistant.stores.access`): the signed-in user, else the
+    page's owner (this browser), else this browser from its id before the page's load has
+    set the owner; "" (shared documents only) when none is known."""
+    return owner_of(request, None) or str(owner or "") or owner_of(request, browser_id)
+
+
+def api_reader(request: Any) -> str | None:
+    """Who an API call reads as: the signed-in user; None (every document) without sign-in,
+    when the chat is the machine's one person."""
+    return owner_of(request, None) or None
 
 
 def _session(request: Any) -> str:

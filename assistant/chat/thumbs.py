@@ -112,7 +112,7 @@ def saved_message(feedback: FeedbackStore, owner: str, fid: int, corrected: bool
     """What Send says: saved, and for a right answer what the export will do with it."""
     if not corrected:
         return "Feedback saved."
-    fb = next((f for f in feedback.all() if f.id == fid and f.owner == owner), None)
+    fb = feedback.get(owner, fid)
     item, why = to_item(fb) if fb is not None else (None, "")
     if item is not None:
         return "Feedback saved; the export makes a test question of it."

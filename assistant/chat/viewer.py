@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from assistant.chat.render import render_viewer, render_viewer_message
+from assistant.chat.sidebar import page_reader
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from assistant.stores import corpus
-from assistant.stores.access import reader_of
 
 
 def show_source(settings: Settings, picked: Any, owner: Any, request: Any) -> str:
@@ -26,7 +26,7 @@ def show_source(settings: Settings, picked: Any, owner: Any, request: Any) -> st
     except (ValueError, TypeError, KeyError):
         return render_viewer_message("Pick a source under an answer to read it here.")
     try:
-        reader = reader_of(getattr(request, "username", None), str(owner or ""))
+        reader = page_reader(request, owner)
         text = corpus.document_text(settings, source, reader)
     except AssistantError as exc:
         return render_viewer_message(str(exc))

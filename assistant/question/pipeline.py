@@ -108,7 +108,7 @@ class Pipeline:
         """The checked document names a question searches (None: all), of those `reader`
         may read (`assistant.stores.access`; None reads all); see Retriever.scope."""
         try:
-            hidden = Access(self.settings).hidden(reader) if reader is not None else set()
+            hidden = Access(self.settings).hidden(reader)  # none for reader None: nothing read
             return self.retriever.scope(sources, hidden)
         except StoreError as exc:
             raise AssistantError(str(exc)) from None

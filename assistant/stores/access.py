@@ -13,6 +13,7 @@ person's chat, as before documents had owners).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 
 from assistant.errors import BadInput
 from assistant.settings import Settings
@@ -26,27 +27,23 @@ def owners(settings: Settings) -> DocumentOwners:
     return shared_store(DocumentOwners, settings)
 
 
-def reader_of(username: str | None, page_owner: str | None = None) -> str | None:
-    """The reader a chat request speaks for: the signed-in user; else, from the page, its
-    owner (`browser:ID`; "" before the page has loaded: shared documents only); else None
-    (an API call with sign-in off)."""
-    if username:
-        return USER + username
-    return page_owner
-
-
 class Access:
-    """The reading and managing rules over one data dir's ownership rows."""
+    """The reading and managing rules over one data dir's ownership rows, read once when
+    first asked (a snapshot for one question or request: make a new one for the next)."""
 
     def __init__(self, settings: Settings) -> None:
         self.owners = owners(settings)
         self.admins = {USER + n.strip() for n in settings.chat.admins.split(",") if n.strip()}
 
+    @cached_property
+    def rows(self) -> dict[str, Owner]:
+        return self.owners.all()
+
     def hidden(self, reader: str | None) -> set[str]:
         """The documents `reader` may not read: others' private uploads."""
         if reader is None or reader in self.admins:
             return set()
-        return {o.source for o in self.owners.all().values() if not _may_read(o, reader)}
+        return {o.source for o in self.rows.values() if not _may_read(o, reader)}
 
     def readable(self, reader: str | None, names: Iterable[str]) -> list[str]:
         hidden = self.hidden(reader)
@@ -59,8 +56,7 @@ class Access:
         """Of `names`, those `reader` may remove or share."""
         if reader is None or reader in self.admins:
             return list(names)
-        rows = self.owners.all()
-        return [n for n in names if _may_manage(rows.get(n), reader)]
+        return [n for n in names if _may_manage(self.rows.get(n), reader)]
 
     def check_manage(self, reader: str | None, source: str, doing: str) -> None:
         """Raise BadInput (one line) unless `reader` may `doing` ("remove", "share") it."""

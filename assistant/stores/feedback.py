@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,13 @@ class FeedbackStore:
         )
         return done.rowcount > 0
 
+    def get(self, owner: str, id_: int) -> Feedback | None:
+        """Feedback `id_`, when it is `owner`'s."""
+        row = self.db.execute(
+            select(*_COLUMNS).where(table.c.id == id_, table.c.owner == owner)
+        ).fetchone()
+        return _row(row) if row is not None else None
+
     def all(self) -> list[Feedback]:
         rows = self.db.execute(select(*_COLUMNS).order_by(table.c.id))
         return [_row(r) for r in rows]
@@ -118,7 +125,7 @@ def _evidence_for(fb: Feedback) -> str:
     for text in _passages(fb):
         for sentence in sentences(text):
             if wanted and not _missing(wanted, sentence):
-                return sentence.strip()
+                return sentence
     return ""
 
 
@@ -134,20 +141,15 @@ def _own_words_item(fb: Feedback, right: str, evidence: str) -> dict:
     stand in `evidence`: its nuggets are those words as the evidence writes them (numbers
     first, then the others, as the person ordered them), its answer the evidence's words
     from the first to the last of them."""
-    wanted = content_stems(right)
-    found = [(i, w, s) for i, (w, s) in enumerate(content_words(evidence)) if s in wanted]
-    forms = list(dict.fromkeys(w for _, w, _ in sorted(found, key=_number_first(right))))
-    first, last = found[0][1], found[-1][1]
+    order = {stem: i for i, (_, stem) in enumerate(content_words(right))}  # as the person wrote
+    found = [(w, s) for w, s in content_words(evidence) if s in order]  # as the passage has
+    numbers_first = sorted(found, key=lambda f: (not f[0][:1].isdigit(), order[f[1]]))
+    forms = list(dict.fromkeys(w for w, _ in numbers_first))
+    first, last = found[0][0], found[-1][0]
     span = evidence[evidence.find(first) : evidence.rfind(last) + len(last)]
     item = _item(fb, True, [span], [evidence])
     item["nuggets"] = [[form] for form in forms[:8]]
     return item
-
-
-def _number_first(right: str) -> Callable[[tuple[int, str, str]], tuple[bool, int]]:
-    """A sort key of found (position, word, stem): numbers first, then as `right` has them."""
-    order = {stem: i for i, (_, stem) in enumerate(content_words(right))}
-    return lambda f: (not f[1][:1].isdigit(), order.get(f[2], 0))
 
 
 def _item(fb: Feedback, answerable: bool, answers: list[str], evidence: list[str]) -> dict:
