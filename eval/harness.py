@@ -166,6 +166,7 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
     """The settings, the generators to score and k, once the arguments are checked."""
     from assistant.generators import NAMES
     from assistant.settings import K_MAX, K_MIN, Settings
+    from eval.scoring.item import RETRIEVE_DEPTH
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -175,6 +176,8 @@ def _checked(args: argparse.Namespace) -> tuple[Any, list[str], int]:
         settings = Settings()
     except Exception as exc:  # pydantic ValidationError from a bad ASSISTANT_* variable
         raise UsageError(f"bad settings: {str(exc).splitlines()[0]}") from None
+    # hit@k and MRR@10 read the trace's ranking: keep it at least that deep whatever is set
+    settings.retrieval.trace_depth = max(settings.retrieval.trace_depth, RETRIEVE_DEPTH)
     if args.without:
         from assistant.rules.draft_checks import CHECKS, unknown_checks
 

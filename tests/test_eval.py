@@ -267,6 +267,12 @@ def test_main_rejects_bad_usage(capsys):
     assert harness.main(["--help"]) == 0
 
 
+def test_eval_ranks_ten_deep_whatever_trace_depth_is_set(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TRACE_DEPTH", "3")
+    settings, _, _ = harness._checked(harness.build_parser().parse_args([]))
+    assert settings.retrieval.trace_depth == 10  # MRR@10 reads ten ranked chunks
+
+
 def test_bench_rejects_an_unknown_stage_in_one_line(capsys):
     from eval.bench import run as bench
 

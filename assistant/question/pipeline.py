@@ -171,7 +171,9 @@ class Pipeline:
             neighbours=self.settings.answer.excerpt_neighbours,
             whole=self.settings.answer.whole_chunks,
         )
-        values = features(self.scorer, standalone, ranked, hits)
+        values = features(
+            self.scorer, standalone, ranked, hits, shown=self.settings.answer.shown_sentences
+        )
         decision = self.policy.before_model(values)
         timings["evidence"] = time.perf_counter() - t
         # Where a refusal points to: only where something retrieved is close at all.

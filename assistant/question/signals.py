@@ -16,8 +16,6 @@ from assistant.rules.evidence import EvidenceScorer, Scored
 from assistant.rules.text import content_stems, coverage, topic_words
 from assistant.types import Signals
 
-TOP_SENTENCES = 4  # sentences whose words count as "shown" for the coverage signals
-
 
 def closeness(scorer: EvidenceScorer, question: str, shown_text: str) -> float:
     """How close the question's least-matched topic word comes (word-embedding cosine) to a
@@ -35,20 +33,23 @@ def features(
     question: str,
     ranked: Sequence[Scored],
     hits: Sequence[Any],
+    shown: int,
 ) -> Signals:
     """The retrieval and evidence signals of one question (all 0 when nothing was found).
 
     `ranked` are the retrieved chunks' sentences scored against the question, best first;
-    `hits` the fused retrieval hits (`.dense`).
+    `hits` the fused retrieval hits (`.dense`); the best `shown` sentences (the setting
+    `shown_sentences`) count as shown for the coverage signals.
     """
     if not ranked or not hits:
         return Signals()
-    shown = " ".join(s.sentence.text for s in ranked[:TOP_SENTENCES])
+    best = ranked[:shown]
+    shown_text = " ".join(s.sentence.text for s in best)
     return Signals(
         best_score=ranked[0].score,
         best_cosine=max(s.cosine for s in ranked),
-        best_coverage=max(s.coverage for s in ranked[:TOP_SENTENCES]),
-        shown_coverage=coverage(question, shown),
-        closeness=closeness(scorer, question, shown),
+        best_coverage=max(s.coverage for s in best),
+        shown_coverage=coverage(question, shown_text),
+        closeness=closeness(scorer, question, shown_text),
         dense_top=max(h.dense for h in hits),
     )
