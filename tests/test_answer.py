@@ -155,6 +155,20 @@ def test_wrong_citation_number_is_repointed(pipeline):
     assert [c.text for c in result.citations] == [right.text]
 
 
+CARDS = (
+    "Employees who travel on business more than 6 times a year can apply for a company "
+    "credit card. Its limit is £2,500 per month. Receipts are needed for every purchase."
+)
+
+
+def test_each_claim_keeps_the_sentence_it_rests_on_for_the_quote(pipeline):
+    passage = Passage(1, Chunk("cards", "policy.md", 0, len(CARDS), CARDS), 0.0)
+    answer = "Yes, you can get a company credit card [1]. Its limit is £2,500 per month [1]."
+    result = _verify(pipeline, answer, [passage], "Can I get a company credit card?")
+    first, second, _ = (f"{s}." for s in CARDS.rstrip(".").split(". "))
+    assert [q for _, q in result.quotes] == [first, second]
+
+
 def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
     result = _verify(pipeline, "Paris is the capital of France [1].", passages)

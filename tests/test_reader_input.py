@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from assistant.question.condense import condense, is_follow_up
 from assistant.question.quotes import with_quotes
-from assistant.types import Citation
 
 QUESTION = "How many American astronauts and Russian cosmonauts are aboard the station?"
 
@@ -37,17 +36,21 @@ def test_neighbours_add_the_sentences_around_the_best_ones(settings):
 MILES = "You can claim 45p a mile for the first 10,000 miles in a tax year, then 25p a mile."
 
 
-def _cite(quote: str, number: int = 1) -> Citation:
-    return Citation(number, "policy.md", 0, 200, quote, quote, 0.9)
+CARD = "Employees who travel on business more than 6 times a year can apply for a card."
 
 
 def test_a_short_answer_is_followed_by_the_sentence_it_comes_from():
-    text = with_quotes("45p a mile [1]", [_cite(MILES)])
+    text = with_quotes("45p a mile [1]", [(1, MILES)])
     assert text == f"45p a mile [1]\n\n> {MILES} [1]"
 
 
 def test_a_quote_the_answer_already_says_is_left_out():
-    assert with_quotes(f"{MILES} [1]", [_cite(MILES)]) == f"{MILES} [1]"
+    assert with_quotes(f"{MILES} [1]", [(1, MILES)]) == f"{MILES} [1]"
+
+
+def test_each_claim_of_one_citation_brings_its_own_sentence():
+    text = with_quotes("Yes, you can get a card [1]. 45p a mile [1].", [(1, CARD), (1, MILES)])
+    assert text.endswith(f"> {CARD} [1]\n> {MILES} [1]")
 
 
 def test_a_whole_question_after_and_changes_the_topic():

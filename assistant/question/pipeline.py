@@ -307,7 +307,7 @@ class Pipeline:
         if verified is None or not final.answerable:
             return run.refusal(final, raw)
         if self.settings.answer.quote_sources:
-            verified.text = with_quotes(verified.text, verified.citations)
+            verified.text = with_quotes(verified.text, verified.quotes)
         return run.answer(verified, final)
 
 

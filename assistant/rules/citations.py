@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.rules.evidence import EvidenceScorer
 from assistant.rules.grounding import full_name, grounded
@@ -29,6 +29,9 @@ class Verified:
     text: str
     citations: list[Citation]
     flagged: list[str]
+    # (citation number, the passage's sentence that supports one claim), claim by claim: a
+    # citation used by three claims quotes up to three sentences of its passage
+    quotes: list[tuple[int, str]] = field(default_factory=list)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -124,6 +127,7 @@ def verify(
         first = next(kept for _, kept in checked if kept)
         first.append(premise.number)
         checker.quotes[premise.number] = scorer.support(question, premise.text)
+        checker.claim_quotes.append((premise.number, checker.quotes[premise.number][1]))
     return checker.renumber(checked)
 
 
@@ -143,6 +147,7 @@ class _Checker:
         self.threshold = threshold
         self.by_number = {p.number: p for p in passages}
         self.quotes: dict[int, tuple[float, str]] = {}  # passage number -> (score, quote)
+        self.claim_quotes: list[tuple[int, str]] = []  # (passage number, quote) per claim
         self.flagged: list[str] = []
 
     def check(self, sentence: str, skip: str) -> tuple[str, list[int]]:
@@ -174,6 +179,7 @@ class _Checker:
     def _keep(self, number: int, score: float, quote: str, worded: str) -> str:
         if score < self.threshold:
             return ""
+        self.claim_quotes.append((number, quote))
         if score > self.quotes.get(number, (-1.0, ""))[0]:
             self.quotes[number] = (score, quote)
         return worded
@@ -205,7 +211,8 @@ class _Checker:
                 order.setdefault(n, len(order) + 1)
             sentences.append(" ".join([claim, "".join(f"[{order[n]}]" for n in kept)]).strip())
         citations = [self._citation(n, number) for n, number in order.items()]
-        return Verified(text=" ".join(sentences), citations=citations, flagged=self.flagged)
+        quotes = [(order[n], quote) for n, quote in self.claim_quotes if n in order]
+        return Verified(" ".join(sentences), citations, self.flagged, quotes)
 
     def _citation(self, n: int, number: int) -> Citation:
         score, quote = self.quotes[n]
