@@ -121,7 +121,7 @@ class AnswerSettings(_Group):
     )
     quote_sources: bool = Field(
         True,
-        description="After the answer, quote verbatim the source sentence each citation "
+        description="After the answer, quote verbatim the source sentence each cited claim "
         "rests on, with its [n], so the conditions and exceptions come with it.",
     )
     support_threshold: float = Field(
