@@ -112,6 +112,11 @@ class AnswerSettings(_Group):
         description="Best-ranked retrieved chunks shown whole (within `excerpt_tokens`) "
         "before the best sentences of the others.",
     )
+    whole_section: bool = Field(
+        True,
+        description="A chunk shown whole is cut to the section (heading to heading) of its "
+        "best sentence: the end of the section before and the start of the next one stay out.",
+    )
     excerpt_neighbours: int = Field(
         0,
         ge=0,

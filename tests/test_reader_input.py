@@ -4,8 +4,14 @@ the closest passages under a refusal, and a follow-up that changes the topic."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant.question.condense import condense, is_follow_up
+from assistant.question.focus import is_heading, section_of
 from assistant.question.quotes import with_quotes
+from assistant.rules.evidence import EvidenceScorer
+from assistant.types import Passage
+from index.split import Chunk
 
 QUESTION = "How many American astronauts and Russian cosmonauts are aboard the station?"
 
@@ -31,6 +37,30 @@ def test_neighbours_add_the_sentences_around_the_best_ones(settings):
     )
     count = [sum(p.shown.count("\n") + 1 for p in prep.passages) for prep in (plain, wider)]
     assert count[0] == 1 and count[1] > 1
+
+
+POLICY = (Path(__file__).parent / "documents" / "travel-expenses-policy.md").read_text()
+CAR = POLICY.index("Alcohol\nis never")  # a chunk that starts in the section before
+
+
+def _car_chunk() -> Passage:
+    end = POLICY.index("## Taxis and local transport") + len("## Taxis and local transport")
+    return Passage(1, Chunk("car", "policy.md", CAR, end, POLICY[CAR:end]), 0.0)
+
+
+def test_a_whole_chunk_is_cut_to_the_section_of_its_best_sentence():
+    chunk = _car_chunk()
+    mine = EvidenceScorer.sentences([(chunk.start, chunk.text)])
+    best = next(s for s in mine if "45p a mile" in s.text)
+    cut = [s.text for s in section_of(mine, best, chunk)]
+    assert cut[0] == "## Using your own car" and cut[-1].startswith("You must hold")
+
+
+def test_the_items_of_a_list_are_no_headings():
+    text = "How much is printing?\n\n- Colour A4: 50p per page\n- Scanning to email: free\n"
+    chunk = Passage(1, Chunk("print", "faq.txt", 0, len(text), text), 0.0)
+    mine = EvidenceScorer.sentences([(0, text)])
+    assert [is_heading(s, chunk) for s in mine] == [True, False, False]
 
 
 MILES = "You can claim 45p a mile for the first 10,000 miles in a tax year, then 25p a mile."

@@ -1,11 +1,10 @@
 """Whole answers from the real local model on a policy of our own (tests/documents/): a
 question in other words than the rule's is answered with the rule's condition.
 
-Still wrong on this policy (2026-12-06, issue 30), and so not asserted here: "How much per mile
-for my own car?" is refused (the answering sentence comes second in its chunk, after the alcohol
-rule), the taxi question (no limit set) is answered with the hotel limits, and "And how much
-for hotels?" after the meal allowance is rewritten to "How much for hotels?" but refused by the
-reader (0.77 < 0.90)."""
+Still wrong on this policy (2026-12-06, issue 30), and so not asserted here: the taxi question
+(no limit set) is answered with another limit of the policy, and "And how much for hotels?"
+after the meal allowance is rewritten to "How much for hotels?" but refused by the reader
+(0.77 < 0.90)."""
 
 from __future__ import annotations
 
@@ -48,3 +47,8 @@ def test_business_class_asked_in_other_words_is_answered_with_its_rule(policy):
 def test_each_claim_quotes_its_sentence_so_the_condition_comes_along(policy):
     result = ask(policy, "Can I get a company credit card?")
     assert states(result, "more than 6 times a year"), result.text
+
+
+def test_a_chunk_that_starts_in_the_section_before_is_read_from_its_own(policy):
+    result = ask(policy, "How much per mile for my own car?")
+    assert states(result, "45p") and states(result, "25p"), result.text

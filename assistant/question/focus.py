@@ -14,6 +14,9 @@ from assistant.rules.orders import flagged_spans, outside
 from assistant.types import Passage
 from index.tokens import count_tokens
 
+HEADING_WORDS = 10  # a heading is a short line
+LIST_MARKS = "-*•–"  # what opens a line that is an item of a list, not a heading
+
 
 def focus(
     scorer: EvidenceScorer,
@@ -24,19 +27,25 @@ def focus(
     budget: int,
     neighbours: int = 0,
     whole: int = 0,
+    section: bool = False,
 ) -> tuple[list[Passage], list[Scored]]:
     """What the generator is shown of the retrieved `chunks`, within `budget` tokens: the
     first `whole` chunks whole (the passage that answers is usually the best-ranked chunk,
     and its conditions stand around the sentence that matches the question best), then the
     `sentences` best sentences of the others (at least one sentence in all), each with up to
     `neighbours` sentences on either side while the budget lasts. A kept chunk's excerpt is
-    its shown sentences in document order.
+    its shown sentences in document order. With `section`, a chunk shown whole is cut to the
+    section of its best sentence (`section_of`); what is cut may still come back as a best
+    sentence.
     Also returns every sentence of the chunks, scored against the question, best first."""
     candidates = _data_sentences(chunks)
     ranked = scorer.rank(question, candidates)
+    score = {s.sentence: s.score for s in ranked}
     shown: set[Sentence] = set()
     for idx in range(min(whole, len(chunks))):
         mine = [s for s in candidates if s.chunk_index == idx]
+        if section and mine:
+            mine = section_of(mine, max(mine, key=score.__getitem__), chunks[idx])
         cost = sum(count_tokens(s.text) for s in mine)
         if cost > budget:  # too long for the budget: its best sentences compete instead
             break
@@ -49,7 +58,6 @@ def focus(
     if neighbours:
         left = budget - sum(count_tokens(s.text) for s in picked)
         shown |= _neighbours(picked, candidates, neighbours, left)
-    score = {s.sentence: s.score for s in ranked}
     order = sorted(
         {s.chunk_index for s in shown},
         key=lambda i: (i >= whole, -max(score[s] for s in shown if s.chunk_index == i)),
@@ -61,6 +69,34 @@ def focus(
         excerpt = "\n".join(s.text for s in mine)
         passages.append(replace(chunks[idx], number=number, score=best, excerpt=excerpt))
     return passages, ranked
+
+
+def section_of(mine: list[Sentence], best: Sentence, chunk: Passage) -> list[Sentence]:
+    """The sentences of one chunk (in document order) from the last heading at or before its
+    `best` sentence up to the next heading: a chunk cut by size often starts in the section
+    before and ends in the next, whose sentences a small reader answers from."""
+    at = mine.index(best)
+    heads = [i for i, s in enumerate(mine) if is_heading(s, chunk)]
+    start = max((i for i in heads if i <= at), default=0)
+    end = min((i for i in heads if i > at), default=len(mine))
+    return mine[start:end]
+
+
+def is_heading(sentence: Sentence, chunk: Passage) -> bool:
+    """A line of its own, of at most HEADING_WORDS words, that does not end as a sentence or
+    a lead-in does ("## Using your own car", "2. TREASURER'S REPORT", "Who can join?")."""
+    text = sentence.text.strip().rstrip("\"'”’)]")
+    before = chunk.text[: sentence.start - chunk.start].rstrip(" \t")
+    after = chunk.text[sentence.end - chunk.start :].lstrip(" \t")
+    return (
+        bool(text)
+        and text[0] not in LIST_MARKS  # an item of a list ("- Colour A4: 50p per page")
+        and "\n" not in text
+        and len(text.split()) <= HEADING_WORDS
+        and text[-1] not in ".,;:!"
+        and (not before or before.endswith("\n"))
+        and (not after or after.startswith("\n"))
+    )
 
 
 def _neighbours(

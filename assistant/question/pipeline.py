@@ -170,6 +170,7 @@ class Pipeline:
             budget=self.settings.answer.excerpt_tokens,
             neighbours=self.settings.answer.excerpt_neighbours,
             whole=self.settings.answer.whole_chunks,
+            section=self.settings.answer.whole_section,
         )
         values = features(
             self.scorer, standalone, ranked, hits, shown=self.settings.answer.shown_sentences
