@@ -67,11 +67,11 @@ def watch_chat(page):
     page.evaluate(
         """() => {
         window.__seen = new Set();
-        const chat = document.querySelector('#ca-chat');
+        const kinds = '#ca-chat :is(.ca-pending, .ca-streaming, .ca-answer)';
+        // the whole page is watched: the chat may not be drawn yet, or be drawn again
         new MutationObserver(() => {
-            for (const el of chat.querySelectorAll('.ca-pending, .ca-streaming, .ca-answer'))
-                window.__seen.add(el.className);
-        }).observe(chat, {childList: true, subtree: true, characterData: true});
+            for (const el of document.querySelectorAll(kinds)) window.__seen.add(el.className);
+        }).observe(document.body, {childList: true, subtree: true, characterData: true});
     }"""
     )
 
