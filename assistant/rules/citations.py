@@ -126,8 +126,7 @@ def verify(
     if premise is not None:  # the first cited sentence carries the premise
         first = next(kept for _, kept in checked if kept)
         first.append(premise.number)
-        checker.quotes[premise.number] = scorer.support(question, premise.text)
-        checker.claim_quotes.append((premise.number, checker.quotes[premise.number][1]))
+        checker.supports.append((premise.number, *scorer.support(question, premise.text)))
     return checker.renumber(checked)
 
 
@@ -146,8 +145,8 @@ class _Checker:
         self.scorer = scorer
         self.threshold = threshold
         self.by_number = {p.number: p for p in passages}
-        self.quotes: dict[int, tuple[float, str]] = {}  # passage number -> (score, quote)
-        self.claim_quotes: list[tuple[int, str]] = []  # (passage number, quote) per claim
+        # (passage number, score, quote) of each claim a passage supports, claim by claim
+        self.supports: list[tuple[int, float, str]] = []
         self.flagged: list[str] = []
 
     def check(self, sentence: str, skip: str) -> tuple[str, list[int]]:
@@ -179,9 +178,7 @@ class _Checker:
     def _keep(self, number: int, score: float, quote: str, worded: str) -> str:
         if score < self.threshold:
             return ""
-        self.claim_quotes.append((number, quote))
-        if score > self.quotes.get(number, (-1.0, ""))[0]:
-            self.quotes[number] = (score, quote)
+        self.supports.append((number, score, quote))
         return worded
 
     def _best(self, claim: str) -> tuple[int, str] | None:
@@ -211,9 +208,10 @@ class _Checker:
                 order.setdefault(n, len(order) + 1)
             sentences.append(" ".join([claim, "".join(f"[{order[n]}]" for n in kept)]).strip())
         citations = [self._citation(n, number) for n, number in order.items()]
-        quotes = [(order[n], quote) for n, quote in self.claim_quotes if n in order]
+        quotes = [(order[n], quote) for n, _, quote in self.supports if n in order]
         return Verified(" ".join(sentences), citations, self.flagged, quotes)
 
     def _citation(self, n: int, number: int) -> Citation:
-        score, quote = self.quotes[n]
+        # the citation's quote: its best-supported claim's (the first of equals)
+        _, score, quote = max((s for s in self.supports if s[0] == n), key=lambda s: s[1])
         return self.by_number[n].cite(number, quote, round(score, 4))
