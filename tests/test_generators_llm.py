@@ -266,6 +266,16 @@ def test_local_generator_condenses_a_follow_up(local_generator) -> None:
     assert re.search(r"zorbia|capital", standalone, re.IGNORECASE), standalone
 
 
+@pytest.mark.slow
+def test_local_generator_drops_chat_words_and_names_what_that_refers_to(local_generator) -> None:
+    history = [("How many guest passes come with the gold plan?", "Four a year [1].")]
+    standalone = local_generator.condense(
+        "ok thanks, and can I share them with my sister?", history
+    )
+    assert re.match(r"^(can|could|may)\b", standalone or "", re.IGNORECASE), standalone
+    assert re.search(r"pass", standalone or "", re.IGNORECASE), standalone
+
+
 def _resident_kb(path: Path) -> int:
     """Resident kB of this process's mappings of `path` (from /proc/self/smaps)."""
     total, inside = 0, False

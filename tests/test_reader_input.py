@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.question.condense import condense, is_follow_up
+from assistant.question.condense import condense, is_follow_up, resolves
 from assistant.question.focus import is_heading, section_of
 from assistant.question.quotes import with_quotes
 from assistant.rules.evidence import EvidenceScorer
@@ -87,6 +87,13 @@ def test_a_whole_question_after_and_changes_the_topic():
     history = [("What's the daily meal allowance in the UK?", "£45 [1]")]
     assert not is_follow_up("And how much for hotels?")
     assert condense("And how much for hotels?", history) == "How much for hotels?"
+
+
+def test_a_rewrite_that_brings_in_a_word_of_the_conversation_stands_alone():
+    history = [("I just topped up my boiler, what should it read?", "Between 1 and 1.5 bar [1].")]
+    question = "It dropped again. Is that something I can fix myself?"
+    assert resolves("Can I fix the boiler pressure myself?", question, history)
+    assert not resolves("Is that something I can fix on my own?", question, history)
 
 
 def test_a_fragment_after_and_leans_on_the_previous_question():

@@ -1,10 +1,10 @@
 """Whole answers from the real local model on a policy of our own (tests/documents/): a
 question in other words than the rule's is answered with the rule's condition.
 
-Still wrong on this policy (2026-12-06, issue 30), and so not asserted here: the taxi question
-(no limit set) is answered with another limit of the policy, and "And how much for hotels?"
-after the meal allowance is rewritten to "How much for hotels?" but refused by the reader
-(0.77 < 0.90)."""
+Still wrong on this policy (2026-12-07, issue 30), and so not asserted here: the taxi question
+(no limit set) is answered with another limit of the policy (the credit card's), "Can I claim
+for alcohol?" gets a "Yes" or a refusal from a passage that says never, and "And how much for
+hotels?" after the meal allowance names the hotel limits beside two limits of other rules."""
 
 from __future__ import annotations
 

@@ -32,6 +32,14 @@ def same_question(rewritten: str, question: str) -> bool:
     return bare(rewritten) == bare(question)
 
 
+def resolves(rewritten: str, question: str, history: Sequence[tuple[str, str]]) -> bool:
+    """Whether a rewrite brought in a word from the conversation that the follow-up lacks
+    ("Is that something I can fix?" -> "Can I fix the boiler pressure myself?"): it then
+    stands alone even if it still says "it" or "that" of its own."""
+    said = " ".join(f"{user} {answer}" for user, answer in history)
+    return bool((content_stems(rewritten) - content_stems(question)) & content_stems(said))
+
+
 def is_follow_up(question: str) -> bool:
     """Whether the question leans on the conversation (a pronoun, no topic word, "what
     about", or an "And" before something that is no whole question)."""

@@ -19,7 +19,7 @@ from assistant.errors import AssistantError, GeneratorUnavailable
 from assistant.generators import Generator, make_generator
 from assistant.question.answerability import Policy, no_question, orders_asked
 from assistant.question.checks import check_history, check_k, check_question
-from assistant.question.condense import condense, is_follow_up, same_question
+from assistant.question.condense import condense, is_follow_up, resolves, same_question
 from assistant.question.focus import focus
 from assistant.question.quotes import with_quotes
 from assistant.question.rerank import rerank
@@ -202,8 +202,10 @@ class Pipeline:
         """The follow-up as a standalone question: the generator's rewrite, or the rules'."""
         rewritten = gen.condense(question, history)
         # A model may hand the question back unchanged (its "And" aside), or still leaning
-        # on the chat.
-        if not rewritten or is_follow_up(rewritten) or same_question(rewritten, question):
+        # on the chat without having resolved anything from it.
+        if not rewritten or same_question(rewritten, question):
+            return condense(question, history)
+        if is_follow_up(rewritten) and not resolves(rewritten, question, history):
             return condense(question, history)
         return rewritten
 
