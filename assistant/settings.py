@@ -100,7 +100,8 @@ class AnswerSettings(_Group):
         180,
         ge=1,
         description="Document tokens shown to a generator: the best chunk whole, then the "
-        "best sentences, up to this many (at least one); fewer tokens, faster local answers.",
+        "best sentences, up to this many (at least one), and the headings of their sections; "
+        "fewer tokens, faster local answers.",
     )
     shown_sentences: int = Field(
         4, ge=1, description="Best sentences of the retrieved chunks shown to a generator."
@@ -115,7 +116,8 @@ class AnswerSettings(_Group):
     whole_section: bool = Field(
         True,
         description="A chunk shown whole is cut to the section (heading to heading) of its "
-        "best sentence: the end of the section before and the start of the next one stay out.",
+        "best sentence: the end of the section before and the start of the next one stay out; "
+        "every shown sentence comes with the heading of its section.",
     )
     excerpt_neighbours: int = Field(
         0,

@@ -113,7 +113,9 @@ def test_generators_see_at_most_the_excerpt_budget(settings):
     question = "How many American astronauts and Russian cosmonauts are aboard the station?"
     shown = []
     for budget in (40, 400):
-        pipe = Pipeline(settings.updated(answer={"excerpt_tokens": budget}))
+        # the headings of the shown sentences' sections come on top of the budget
+        answer = {"excerpt_tokens": budget, "whole_section": False}
+        pipe = Pipeline(settings.updated(answer=answer))
         excerpts = [p.shown for p in pipe.prepare(question, [], 4, pipe.generator(None)).passages]
         sentences = sum(e.count("\n") + 1 for e in excerpts)
         shown.append((sum(map(count_tokens, excerpts)), sentences))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.question.condense import condense, is_follow_up, resolves
-from assistant.question.focus import is_heading, section_of
+from assistant.question.focus import focus, is_heading, section_of
 from assistant.question.quotes import with_quotes
 from assistant.rules.evidence import EvidenceScorer
 from assistant.types import Passage
@@ -31,10 +31,10 @@ def test_the_best_chunk_is_shown_whole_within_the_budget(settings):
 
 
 def test_neighbours_add_the_sentences_around_the_best_ones(settings):
-    plain = _prepared(settings, excerpt_tokens=400, shown_sentences=1, whole_chunks=0)
-    wider = _prepared(
-        settings, excerpt_tokens=400, shown_sentences=1, whole_chunks=0, excerpt_neighbours=1
-    )
+    alone = {"excerpt_tokens": 400, "shown_sentences": 1, "whole_chunks": 0}
+    alone["whole_section"] = False  # no heading added
+    plain = _prepared(settings, **alone)
+    wider = _prepared(settings, **alone, excerpt_neighbours=1)
     count = [sum(p.shown.count("\n") + 1 for p in prep.passages) for prep in (plain, wider)]
     assert count[0] == 1 and count[1] > 1
 
@@ -54,6 +54,17 @@ def test_a_whole_chunk_is_cut_to_the_section_of_its_best_sentence():
     best = next(s for s in mine if "45p a mile" in s.text)
     cut = [s.text for s in section_of(mine, best, chunk)]
     assert cut[0] == "## Using your own car" and cut[-1].startswith("You must hold")
+
+
+def test_a_sentence_shown_apart_from_its_heading_comes_with_it(embedder):
+    start = POLICY.index("## Taxis and local transport")
+    end = POLICY.index("## Claiming expenses")
+    chunk = Passage(1, Chunk("taxi", "policy.md", start, end, POLICY[start:end]), 0.0)
+    question = "What is the monthly limit on spending?"
+    shown, _ = focus(
+        EvidenceScorer(embedder), question, [chunk], sentences=1, budget=100, section=True
+    )
+    assert shown[0].shown.splitlines()[0] == "## Company credit cards", shown[0].shown
 
 
 def test_the_items_of_a_list_are_no_headings():

@@ -2,9 +2,9 @@
 question in other words than the rule's is answered with the rule's condition.
 
 Still wrong on this policy (2026-12-07, issue 30), and so not asserted here: the taxi question
-(no limit set) is answered with another limit of the policy (the credit card's), "Can I claim
-for alcohol?" gets a "Yes" or a refusal from a passage that says never, and "And how much for
-hotels?" after the meal allowance names the hotel limits beside two limits of other rules."""
+(no limit set) is answered with another limit of the policy (the credit card's, shown under
+its own heading), and "And how much for hotels?" after the meal allowance gives London's
+nightly limit for every UK city."""
 
 from __future__ import annotations
 
@@ -52,3 +52,9 @@ def test_each_claim_quotes_its_sentence_so_the_condition_comes_along(policy):
 def test_a_chunk_that_starts_in_the_section_before_is_read_from_its_own(policy):
     result = ask(policy, "How much per mile for my own car?")
     assert states(result, "45p") and states(result, "25p"), result.text
+
+
+def test_a_rule_that_says_never_is_answered_no(policy):
+    result = ask(policy, "Can I claim for alcohol?")
+    opening = result.text.lstrip().casefold()
+    assert states(result, "never reimbursed") and opening.startswith("no"), result.text

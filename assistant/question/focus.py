@@ -36,7 +36,7 @@ def focus(
     `neighbours` sentences on either side while the budget lasts. A kept chunk's excerpt is
     its shown sentences in document order. With `section`, a chunk shown whole is cut to the
     section of its best sentence (`section_of`); what is cut may still come back as a best
-    sentence.
+    sentence, and every shown sentence comes with the heading of its section (`_headings`).
     Also returns every sentence of the chunks, scored against the question, best first."""
     candidates = _data_sentences(chunks)
     ranked = scorer.rank(question, candidates)
@@ -58,6 +58,8 @@ def focus(
     if neighbours:
         left = budget - sum(count_tokens(s.text) for s in picked)
         shown |= _neighbours(picked, candidates, neighbours, left)
+    if section:
+        shown |= _headings(shown, candidates, chunks)
     order = sorted(
         {s.chunk_index for s in shown},
         key=lambda i: (i >= whole, -max(score[s] for s in shown if s.chunk_index == i)),
@@ -97,6 +99,24 @@ def is_heading(sentence: Sentence, chunk: Passage) -> bool:
         and (not before or before.endswith("\n"))
         and (not after or after.startswith("\n"))
     )
+
+
+def _headings(
+    shown: set[Sentence], candidates: list[Sentence], chunks: list[Passage]
+) -> set[Sentence]:
+    """The heading of each shown sentence's section, where its chunk holds one: a sentence
+    picked out of its section ("Its limit is £2,500 per month.") says what it is about only
+    under its heading ("## Company credit cards"). Headings are short, so the budget is not
+    counted for them."""
+    added: set[Sentence] = set()
+    for idx in {s.chunk_index for s in shown}:
+        row = [s for s in candidates if s.chunk_index == idx]
+        heads = [i for i, s in enumerate(row) if is_heading(s, chunks[idx])]
+        for i, sentence in enumerate(row):
+            head = max((h for h in heads if h <= i), default=None)
+            if sentence in shown and head is not None and row[head] not in shown:
+                added.add(row[head])
+    return added
 
 
 def _neighbours(
