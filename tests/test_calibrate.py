@@ -21,6 +21,12 @@ def test_the_floor_sits_below_every_answerable_question():
     assert choose_floor(rows) == 0.4
 
 
+def test_the_floor_leaves_the_everyday_part_out():
+    # its least related answerable questions sit among its off-topic ones (CALIBRATION.md)
+    rows = [_row(True, 0.1, 0.42), {**_row(True, 0.1, 0.29), "style": "everyday"}]
+    assert choose_floor(rows) == 0.4
+
+
 def test_the_threshold_refuses_as_much_as_the_aim_allows():
     # ten answerable questions with P(NOT_FOUND) 0.05 .. 0.50, ten unanswerable at 0.6 .. 0.95
     rows = [_row(True, 0.05 * i) for i in range(1, 11)]
