@@ -31,8 +31,8 @@ def test_the_best_chunk_is_shown_whole_within_the_budget(settings):
 
 
 def test_neighbours_add_the_sentences_around_the_best_ones(settings):
-    alone = {"excerpt_tokens": 400, "shown_sentences": 1, "whole_chunks": 0}
-    alone["whole_section"] = False  # no heading added
+    # one best sentence, without the heading of its section
+    alone = dict(excerpt_tokens=400, shown_sentences=1, whole_chunks=0, whole_section=False)
     plain = _prepared(settings, **alone)
     wider = _prepared(settings, **alone, excerpt_neighbours=1)
     count = [sum(p.shown.count("\n") + 1 for p in prep.passages) for prep in (plain, wider)]

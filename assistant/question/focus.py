@@ -110,12 +110,12 @@ def _headings(
     counted for them."""
     added: set[Sentence] = set()
     for idx in {s.chunk_index for s in shown}:
-        row = [s for s in candidates if s.chunk_index == idx]
-        heads = [i for i, s in enumerate(row) if is_heading(s, chunks[idx])]
-        for i, sentence in enumerate(row):
-            head = max((h for h in heads if h <= i), default=None)
-            if sentence in shown and head is not None and row[head] not in shown:
-                added.add(row[head])
+        head = None  # the last heading read in this chunk, in document order
+        for sentence in (s for s in candidates if s.chunk_index == idx):
+            if is_heading(sentence, chunks[idx]):
+                head = sentence
+            elif sentence in shown and head is not None and head not in shown:
+                added.add(head)
     return added
 
 
