@@ -187,7 +187,15 @@ def test_an_answer_that_only_repeats_the_question_says_nothing():
 def test_a_bare_number_or_yes_answers_its_question():
     from assistant.rules.draft_checks import echoes
 
-    assert not any(echoes(a, "How many crew members operate the station?") for a in ("2", "No"))
+    asked = [("2", "How many crew members operate the station?"), ("No", "Is it crewed?")]
+    assert not any(echoes(answer, question) for answer, question in asked)
+
+
+def test_a_yes_before_the_words_of_a_question_that_asks_who_says_nothing():
+    from assistant.rules.draft_checks import echoes
+
+    question = "I saw the portrait. Who ran the museum before Jane Doe?"
+    assert echoes("Yes, Jane Doe ran the museum before Jane Doe.", question)
 
 
 def _verify_bare(pipeline, answer):

@@ -27,6 +27,7 @@ from assistant.rules.text import (
     WHO_QUESTION,
     WORD,
     YES_NO_START,
+    asks_for_more_than_yes_or_no,
     content_stems,
     numbers,
     sentences,
@@ -37,9 +38,13 @@ from assistant.types import Decision
 def echoes(answer: str, question: str) -> bool:
     """Whether `answer` only repeats words of `question` ("Who ran the museum before Jane
     Doe?" -> "Jane Doe"): it then says nothing that the documents hold. A number the
-    question lacks ("2") or a yes or no says something."""
+    question lacks ("2") says something; so does a yes or no, to a question that may ask
+    for one ("Is ...?"), but not to one that asks who, what or how ("Yes, Jane Doe ran the
+    museum before Jane Doe.")."""
     if YES_NO_START.match(answer):
-        return False
+        if not asks_for_more_than_yes_or_no(question):
+            return False
+        answer = YES_NO_START.sub("", answer)
     new_numbers = set(numbers(answer)) - set(numbers(question))
     return not new_numbers and not content_stems(answer) - content_stems(question)
 

@@ -42,6 +42,10 @@ COUNT_QUESTION = re.compile(
     r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.IGNORECASE
 )
 WHEN_QUESTION = re.compile(r"^\W*when\b", re.IGNORECASE)
+# A question that asks for something other than yes or no, by its question word.
+WH_QUESTION = re.compile(
+    r"^\W*(what|whats|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE
+)
 # A follow-up's opening connective ("And how much ...?").
 _CONNECTIVE = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -231,6 +235,15 @@ def coverage(claim: str, text: str) -> float:
 def topic_words(text: str) -> list[str]:
     """The words of `text` that are not stopwords, lower-cased, each once, in order."""
     return list(dict.fromkeys(w for w in plain_words(text) if w not in STOPWORDS and len(w) > 1))
+
+
+def asks_for_more_than_yes_or_no(question: str) -> bool:
+    """Whether the last sentence of `question`, without its opening connective, opens with a
+    question word ("Who ...?", "I lost my card. How do I ...?"): a yes or no does not answer
+    it. A question that opens otherwise ("Can I ...?", "I'm 17 - am I ...?") may ask yes or
+    no."""
+    asked = sentences(question)
+    return bool(asked) and bool(WH_QUESTION.match(without_connective(asked[-1])))
 
 
 def without_connective(question: str) -> str:
