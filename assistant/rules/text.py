@@ -30,22 +30,20 @@ YES_NO_START = re.compile(rf"^\s*({'|'.join(sorted(YES_NO))})\b[\s:,.;-]*", re.I
 # or a title ("Dr. Hana Ilves").
 _NOT_AN_END = "".join(rf"(?<!\b{a}\.)" for a in ("[A-Z]", "Dr", "Mr", "Mrs", "Ms", "Prof", "St"))
 SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(])|\n+")
+# The words that open a question asking for more than yes or no.
+QUESTION_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
+_AUXILIARIES = "is|are|was|were|do|does|did|can|could|will|would|should|may|might|must|has|have|had"
 # The question's kind, from its first words: a question at all ("is", "what", ...), "who"
 # (not "whose"), "how many" / "what year", "when".
-ASKS = re.compile(
-    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
-    r"will|would|should|may|might|must|has|have|had)\b",
-    re.IGNORECASE,
-)
+ASKS = re.compile(rf"^({'|'.join(QUESTION_WORDS)}|{_AUXILIARIES})\b", re.IGNORECASE)
 WHO_QUESTION = re.compile(r"^\W*who\b(?!se)", re.IGNORECASE)
 COUNT_QUESTION = re.compile(
     r"^\W*(?:how (?:many|much|old)|(?:in )?(?:what|which) year)\b", re.IGNORECASE
 )
 WHEN_QUESTION = re.compile(r"^\W*when\b", re.IGNORECASE)
-# A question that asks for something other than yes or no, by its question word.
-WH_QUESTION = re.compile(
-    r"^\W*(what|whats|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE
-)
+# A question that asks for something other than yes or no, by its question word ("whats"
+# as people type it).
+WH_QUESTION = re.compile(rf"^\W*({'|'.join((*QUESTION_WORDS, 'whats'))})\b", re.IGNORECASE)
 # A follow-up's opening connective ("And how much ...?").
 _CONNECTIVE = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.!?\n]+[.!?]*")
