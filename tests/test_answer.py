@@ -171,6 +171,22 @@ def test_each_claim_keeps_the_sentence_it_rests_on_for_the_quote(pipeline):
     assert [q for _, q in result.quotes] == [first, second]
 
 
+PRICES = (
+    "- Day Pass: £6 for 24 hours, with rides of up to 30 minutes each.",
+    "- Monthly: £26 per month, with access on weekdays before 4pm.",
+)
+
+
+def test_items_of_a_list_each_rest_on_their_own_passage(pipeline):
+    passages = [
+        Passage(n, Chunk(f"p{n}", "prices.md", 0, len(t), t), 0.0)
+        for n, t in ((1, PRICES[0]), (2, PRICES[1]))
+    ]
+    answer = f"{PRICES[0]} [1] {PRICES[1]} [2]"
+    result = _verify(pipeline, answer, passages, "What does a day ticket cost?")
+    assert ([c.quote for c in result.citations], result.flagged) == (list(PRICES), [])
+
+
 def test_unsupported_sentence_is_flagged_and_uncited(pipeline):
     passages = _passages(pipeline, "When was the first element of the ISS launched?")
     result = _verify(pipeline, "Paris is the capital of France [1].", passages)

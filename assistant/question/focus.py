@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from assistant.rules.evidence import EvidenceScorer, Scored, Sentence
 from assistant.rules.orders import flagged_spans, outside
+from assistant.rules.text import LIST_MARKS
 from assistant.types import Passage
 from index.tokens import count_tokens
 
 HEADING_WORDS = 10  # a heading is a short line
-LIST_MARKS = "-*•–"  # what opens a line that is an item of a list, not a heading
 
 
 def focus(

@@ -28,8 +28,9 @@ YES_NO = frozenset({"yes", "no"})
 YES_NO_START = re.compile(rf"^\s*({'|'.join(sorted(YES_NO))})\b[\s:,.;-]*", re.IGNORECASE)
 # A sentence ends at . ! or ? before a capital, but not after an initial ("William E. Simon")
 # or a title ("Dr. Hana Ilves").
+LIST_MARKS = "-*•–"  # what opens an item of a list ("- Day Pass: £6 ..."), not a heading
 _NOT_AN_END = "".join(rf"(?<!\b{a}\.)" for a in ("[A-Z]", "Dr", "Mr", "Mrs", "Ms", "Prof", "St"))
-SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(])|\n+")
+SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(]|[{LIST_MARKS}]\s)|\n+")
 # The words that open a question asking for more than yes or no.
 QUESTION_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
 _AUXILIARIES = "is|are|was|were|do|does|did|can|could|will|would|should|may|might|must|has|have|had"
