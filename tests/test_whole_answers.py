@@ -1,10 +1,10 @@
 """Whole answers from the real local model on a policy of our own (tests/documents/): a
 question in other words than the rule's is answered with the rule's condition.
 
-Still wrong on this policy (2026-12-07, issue 30), and so not asserted here: the taxi question
-(no limit set) is answered with another limit of the policy (the credit card's, shown under
-its own heading), and "And how much for hotels?" after the meal allowance gives London's
-nightly limit for every UK city."""
+Still wrong on this policy (2026-12-07, issue 30): the taxi question (no limit set) is answered
+with another limit of the policy (the credit card's, shown under its own heading), kept as a
+strict xfail below; and "And how much for hotels?" after the meal allowance gives London's
+nightly limit for every UK city (not asserted)."""
 
 from __future__ import annotations
 
@@ -58,3 +58,13 @@ def test_a_rule_that_says_never_is_answered_no(policy):
     result = ask(policy, "Can I claim for alcohol?")
     opening = result.text.lstrip().casefold()
     assert states(result, "never reimbursed") and opening.startswith("no"), result.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 30: the 1.5B reader gives the company credit card's monthly limit, shown "
+    "under its own heading after the taxi section, as a limit on taxi rides",
+)
+def test_a_limit_the_policy_does_not_set_is_not_given(policy):
+    result = ask(policy, "Is there a maximum amount I can spend on a single taxi ride?")
+    assert result.refused or "£" not in result.text, result.text
