@@ -26,9 +26,9 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 YES_NO = frozenset({"yes", "no"})
 # An answer that opens with yes or no ("Yes: ...", "No, ..."), with what follows the word.
 YES_NO_START = re.compile(rf"^\s*({'|'.join(sorted(YES_NO))})\b[\s:,.;-]*", re.IGNORECASE)
-# A sentence ends at . ! or ? before a capital, but not after an initial ("William E. Simon")
-# or a title ("Dr. Hana Ilves").
 LIST_MARKS = "-*•–"  # what opens an item of a list ("- Day Pass: £6 ..."), not a heading
+# A sentence ends at . ! or ? before a capital or an item of a list, but not after an initial
+# ("William E. Simon") or a title ("Dr. Hana Ilves").
 _NOT_AN_END = "".join(rf"(?<!\b{a}\.)" for a in ("[A-Z]", "Dr", "Mr", "Mrs", "Ms", "Prof", "St"))
 SENTENCE_END = re.compile(rf"(?<=[.!?]){_NOT_AN_END}\s+(?=[A-Z\"“(]|[{LIST_MARKS}]\s)|\n+")
 # The words that open a question asking for more than yes or no.
