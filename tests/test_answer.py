@@ -180,7 +180,7 @@ PRICES = (
 def test_items_of_a_list_each_rest_on_their_own_passage(pipeline):
     passages = [
         Passage(n, Chunk(f"p{n}", "prices.md", 0, len(t), t), 0.0)
-        for n, t in ((1, PRICES[0]), (2, PRICES[1]))
+        for n, t in enumerate(PRICES, start=1)
     ]
     answer = f"{PRICES[0]} [1] {PRICES[1]} [2]"
     result = _verify(pipeline, answer, passages, "What does a day ticket cost?")
