@@ -17,8 +17,8 @@ from assistant import Answer, answer
 from assistant.errors import BadInput
 from assistant.rules.citations import verify
 from assistant.types import Passage
-from index.split import Chunk
 from tests.conftest import ARTICLE
+from tests.passages import passages_of
 
 TEXT = ARTICLE.read_text(encoding="utf-8")
 
@@ -164,9 +164,9 @@ CARDS = (
 
 
 def test_each_claim_keeps_the_sentence_it_rests_on_for_the_quote(pipeline):
-    passage = Passage(1, Chunk("cards", "policy.md", 0, len(CARDS), CARDS), 0.0)
     answer = "Yes, you can get a company credit card [1]. Its limit is £2,500 per month [1]."
-    result = _verify(pipeline, answer, [passage], "Can I get a company credit card?")
+    passages = passages_of(CARDS, source="policy.md")
+    result = _verify(pipeline, answer, passages, "Can I get a company credit card?")
     first, second, _ = (f"{s}." for s in CARDS.rstrip(".").split(". "))
     assert [q for _, q in result.quotes] == [first, second]
 
@@ -178,10 +178,7 @@ PRICES = (
 
 
 def test_items_of_a_list_each_rest_on_their_own_passage(pipeline):
-    passages = [
-        Passage(n, Chunk(f"p{n}", "prices.md", 0, len(t), t), 0.0)
-        for n, t in enumerate(PRICES, start=1)
-    ]
+    passages = passages_of(*PRICES, source="prices.md")
     answer = f"{PRICES[0]} [1] {PRICES[1]} [2]"
     result = _verify(pipeline, answer, passages, "What does a day ticket cost?")
     assert ([c.quote for c in result.citations], result.flagged) == (list(PRICES), [])
@@ -226,7 +223,7 @@ def test_a_bare_number_is_cited_to_the_sentence_that_states_it(pipeline):
 
 def test_a_number_with_its_unit_is_judged_with_its_question(pipeline):
     text = "The old harbour bridge at Tollund has a main span 1.2 kilometres long."
-    passages = [Passage(1, Chunk("p1", "doc.txt", 0, len(text), text), 1.0)]
+    passages = passages_of(text)
     question = "How long is the main span of the Tollund harbour bridge?"
     result = _verify(pipeline, "1.2 km", passages, question)
     assert [c.quote for c in result.citations] == [text]

@@ -22,8 +22,8 @@ from assistant.question.answerability import (
 from assistant.rules.citations import verify
 from assistant.rules.draft_checks import CHECKS, Draft, after_generation, objections, skipped_checks
 from assistant.rules.grounding import grounded
-from assistant.types import Passage, Signals
-from index.split import Chunk
+from assistant.types import Signals
+from tests.passages import passages_of
 
 RELATED = Signals(best_score=0.6, best_cosine=0.6, dense_top=0.6)
 
@@ -172,10 +172,9 @@ def test_a_number_is_grounded_only_as_the_passage_states_it(claim, expected):
 
 def test_verify_rewords_a_number_in_the_passage_own_qualifier(pipeline):
     text = "Russia has announced its withdrawal from the ISS after 2024, its agency said."
-    passage = Passage(1, Chunk("c1", "a.txt", 0, len(text), text), 1.0)
     verified = verify(
         "Russia will withdraw from the ISS in 2024 [1].",
-        [passage],
+        passages_of(text, source="a.txt"),
         pipeline.scorer,
         threshold=pipeline.settings.answer.support_threshold,
     )

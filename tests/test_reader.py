@@ -14,8 +14,8 @@ from assistant.generators import NOT_FOUND
 from assistant.generators.llama_runtime import token_probability
 from assistant.question.answerability import Calibrator, Policy, shipped_calibrator
 from assistant.rules.grounding import full_name
-from assistant.types import Passage
-from index.split import Chunk, sentence_spans
+from index.split import sentence_spans
+from tests.passages import passages_of
 
 NOT = 7  # NOT_FOUND's first token in a toy ten-token vocabulary
 
@@ -77,7 +77,7 @@ def _local(data_dir: Path, model_path: Path):
 @pytest.mark.slow
 def test_once_answering_is_decided_the_answer_never_starts_with_not_found(local_generator):
     text = "Velmar is known for its glass factories, which employ about 4,000 people."
-    passages = [Passage(1, Chunk("p1", "doc.txt", 0, len(text), text), 1.0)]
+    passages = passages_of(text)
     question = "Who painted the Zorbian royal portrait?"
     p_not_found = local_generator.refusal_probability(question, passages)
     answer = "".join(local_generator.stream(question, passages, [], decided=True))
