@@ -12,6 +12,7 @@ from assistant.question.quotes import with_quotes
 from assistant.rules.evidence import EvidenceScorer
 from assistant.types import Passage
 from index.split import Chunk
+from tests.passages import passages_of
 
 QUESTION = "How many American astronauts and Russian cosmonauts are aboard the station?"
 
@@ -69,7 +70,7 @@ def test_a_sentence_shown_apart_from_its_heading_comes_with_it(embedder):
 
 def test_the_items_of_a_list_are_no_headings():
     text = "How much is printing?\n\n- Colour A4: 50p per page\n- Scanning to email: free\n"
-    chunk = Passage(1, Chunk("print", "faq.txt", 0, len(text), text), 0.0)
+    [chunk] = passages_of(text, source="faq.txt")
     mine = EvidenceScorer.sentences([(0, text)])
     assert [is_heading(s, chunk) for s in mine] == [True, False, False]
 
